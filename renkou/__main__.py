@@ -1,0 +1,3 @@
+from renkou.cli import main
+
+main()

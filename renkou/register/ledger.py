@@ -1,0 +1,152 @@
+"""The fold of the ledger (活台帐) into register state.
+
+A person's state on a date is the fold, in date order, of that person's effective
+events dated on or before it. Effective events are the recorded events with
+every correction applied: a correction that ``supersedes`` an event either voids
+it (``{"void": true}``) or replaces its date, unit and details
+(``{"event_date": ..., "org_id": ..., "payload": {...}}``); a correction without a
+target fixes identity fields (``{"fields": {name: {"old": ..., "new": ...}}}``),
+which apply retroactively because they repair what was always true.
+
+This module works on plain :class:`EventRecord` tuples so that a whole county can
+be folded from one streamed query; it imports no Django model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["LEDGER_FIELDS", "EventRecord", "effective_events", "fold", "fold_many"]
+
+#: Person fields whose value changes over time and is kept by the ledger.
+LEDGER_FIELDS = (
+    "status",
+    "registered_org_id",
+    "current_org_id",
+    "household_id",
+    "relationship",
+    "marital_status",
+    "hukou_type",
+)
+
+#: Ledger fields an event's details may set directly.
+PAYLOAD_SETTABLE = ("current_org_id", "household_id", "relationship", "marital_status", "hukou_type")
+
+_ENTRY_TYPES = {"enrol", "birth", "move_in"}
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    id: int
+    person_id: int
+    event_type: str
+    event_date: dt.date
+    org_id: int
+    payload: dict[str, Any] = field(default_factory=dict)
+    supersedes_id: int | None = None
+
+
+def effective_events(events: Iterable[EventRecord]) -> list[EventRecord]:
+    """The events of one person with corrections applied, in date order."""
+    events = list(events)
+    correction_of: dict[int, EventRecord] = {
+        e.supersedes_id: e for e in events if e.supersedes_id is not None
+    }
+    result: list[EventRecord] = []
+    for event in events:
+        if event.supersedes_id is not None:
+            continue  # a replacing correction stands in for its target below
+        current, latest = event, correction_of.get(event.id)
+        while latest is not None:
+            spec = latest.payload
+            if spec.get("void"):
+                current = None
+            else:
+                current = EventRecord(
+                    id=event.id,
+                    person_id=event.person_id,
+                    event_type=event.event_type,
+                    event_date=_as_date(spec.get("event_date", event.event_date)),
+                    org_id=spec.get("org_id", event.org_id),
+                    payload=spec.get("payload", event.payload),
+                )
+            latest = correction_of.get(latest.id)
+        if current is not None:
+            result.append(current)
+    result.sort(key=lambda e: (e.event_date, e.id))
+    return result
+
+
+def fold(events: Iterable[EventRecord], as_of: dt.date | None = None) -> dict[str, Any] | None:
+    """The ledger fields of one person as of ``as_of`` (default: everything).
+
+    Returns ``None`` when the person had not entered the register by then.
+    """
+    state: dict[str, Any] | None = None
+    for event in effective_events(events):
+        if as_of is not None and event.event_date > as_of:
+            break
+        state = _apply(state, event)
+    return state
+
+
+def fold_many(
+    events: Iterable[EventRecord], as_of: dt.date | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Fold a stream of events ordered by person; yield ``(person_id, state)``."""
+    batch: list[EventRecord] = []
+    person_id = None
+    for event in events:
+        if event.person_id != person_id and batch:
+            state = fold(batch, as_of)
+            if state is not None:
+                yield person_id, state
+            batch = []
+        person_id = event.person_id
+        batch.append(event)
+    if batch:
+        state = fold(batch, as_of)
+        if state is not None:
+            yield person_id, state
+
+
+def _apply(state: dict[str, Any] | None, event: EventRecord) -> dict[str, Any] | None:
+    kind, payload = event.event_type, event.payload
+    if kind in _ENTRY_TYPES:
+        state = {
+            "status": "resident",
+            "registered_org_id": event.org_id,
+            "current_org_id": None,
+            "household_id": None,
+            "relationship": "",
+            "marital_status": (state or {}).get("marital_status", "single"),
+            "hukou_type": (state or {}).get("hukou_type", ""),
+        }
+    if state is None:
+        return None  # an event before entry has no register state to change
+    state = dict(state)
+    for name in PAYLOAD_SETTABLE:
+        if name in payload:
+            state[name] = payload[name]
+    if kind == "death":
+        state["status"] = "dead"
+    elif kind == "move_out":
+        state["status"] = "moved_out"
+    elif kind == "move_within":
+        state["registered_org_id"] = event.org_id
+    elif kind == "marriage":
+        state["marital_status"] = "married"
+    elif kind == "divorce":
+        state["marital_status"] = "divorced"
+    elif kind == "correction":
+        for name, change in payload.get("fields", {}).items():
+            if name in LEDGER_FIELDS:
+                state[name] = change["new"]
+    return state
+
+
+def _as_date(value: dt.date | str) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)

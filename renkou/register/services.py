@@ -1,0 +1,387 @@
+"""Recording life events: validation, appending to the ledger, refreshing the register.
+
+Every change to a person goes through :func:`append_event`, which checks the event,
+appends it to the ledger and re-folds the person's ledger into the register row,
+in one transaction. Errors are :class:`~django.core.exceptions.ValidationError`
+keyed by the form field they concern, with the reason in the user's language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from renkou.orgunits.models import OrgUnit
+
+from .identity import id_number_problems, name_spellings, normalise_id_number
+from .ledger import LEDGER_FIELDS, EventRecord, fold
+from .models import (
+    EventType,
+    Household,
+    LifeEvent,
+    MaritalStatus,
+    Person,
+    PersonStatus,
+    Relationship,
+    Sex,
+)
+
+__all__ = [
+    "age_on",
+    "append_event",
+    "refresh_from_ledger",
+    "enrol_person",
+    "record_birth",
+    "record_death",
+    "record_marriage",
+    "record_divorce",
+    "record_move_in",
+    "record_move_out",
+    "record_move_within",
+    "void_event",
+    "correct_event",
+    "correct_fields",
+    "MIN_MOTHER_AGE",
+    "MAX_MOTHER_AGE",
+    "MIN_FATHER_AGE",
+    "LEGAL_MARRIAGE_AGE",
+]
+
+MIN_MOTHER_AGE = 12
+MAX_MOTHER_AGE = 60
+MIN_FATHER_AGE = 14
+#: 法定婚龄 (Civil Code art. 1047).
+LEGAL_MARRIAGE_AGE = {"M": 22, "F": 20}
+CORRECTABLE_FIELDS = (
+    "name", "id_number", "sex", "birth_date", "ethnicity", "education", "hukou_type",
+    "relationship", "marital_status", "mother_id", "father_id", "source_ref",
+)
+
+
+def age_on(birth_date: dt.date, day: dt.date) -> int:
+    """Age in completed years (周岁) on ``day``."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def _check_event_date(person: Person | None, event_date: dt.date, birth_date: dt.date | None):
+    if event_date > _today():
+        raise ValidationError({"event_date": _("the event date is in the future")})
+    if birth_date is not None and event_date < birth_date:
+        raise ValidationError({"event_date": _("the event date is before the person's birth")})
+    if person is not None and person.pk is not None:
+        death = (
+            LifeEvent.objects.filter(person=person, event_type=EventType.DEATH,
+                                     superseded_by__isnull=True)
+            .values_list("event_date", flat=True).first()
+        )
+        if death is not None and event_date > death:
+            raise ValidationError(
+                {"event_date": _("the person died on %(date)s, before this event")
+                 % {"date": death.isoformat()}}
+            )
+
+
+def _check_identity(id_number: str | None, birth_date: dt.date, sex: str,
+                    exclude_pk: int | None = None) -> str | None:
+    id_number = normalise_id_number(id_number)
+    if id_number is None:
+        return None
+    problems = id_number_problems(id_number, birth_date, sex)
+    if problems:
+        raise ValidationError({"id_number": "; ".join(problems)})
+    clash = Person.objects.filter(id_number=id_number).exclude(pk=exclude_pk)
+    if clash.exists():
+        raise ValidationError(
+            {"id_number": _("this ID number is already registered to person %(pid)s")
+             % {"pid": clash.values_list("pk", flat=True).first()}}
+        )
+    return id_number
+
+
+def _event_record(e: LifeEvent) -> EventRecord:
+    return EventRecord(e.pk, e.person_id, e.event_type, e.event_date, e.org_id, e.payload,
+                       e.supersedes_id)
+
+
+def refresh_from_ledger(person: Person) -> Person:
+    """Write the fold of the person's whole ledger into the register row."""
+    state = fold(_event_record(e) for e in LifeEvent.objects.filter(person=person))
+    if state is None:
+        return person
+    for name in LEDGER_FIELDS:
+        setattr(person, name, state[name])
+    person.save(update_fields=[n.removesuffix("_id") for n in LEDGER_FIELDS])
+    return person
+
+
+@transaction.atomic
+def append_event(
+    person: Person,
+    event_type: str,
+    event_date: dt.date,
+    org: OrgUnit,
+    payload: dict[str, Any] | None = None,
+    *,
+    user=None,
+    via: str = "form",
+    supersedes: LifeEvent | None = None,
+    recorded_at: dt.datetime | None = None,
+) -> LifeEvent:
+    """Append one event to the ledger and refresh the person's register row."""
+    event = LifeEvent.objects.create(
+        event_type=event_type, person=person, event_date=event_date,
+        recorded_at=recorded_at or timezone.now(), recorded_by=user, recorded_via=via,
+        org=org, payload=payload or {}, supersedes=supersedes,
+    )
+    refresh_from_ledger(person)
+    return event
+
+
+def _new_person(*, name: str, sex: str, birth_date: dt.date, org: OrgUnit,
+                hukou_type: str, id_number: str | None = None, **fields) -> Person:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("the name is required")})
+    if sex not in (Sex.MALE, Sex.FEMALE):
+        raise ValidationError({"sex": _("the sex must be M or F")})
+    id_number = _check_identity(id_number, birth_date, sex)
+    full, initials = name_spellings(name)
+    return Person.objects.create(
+        name=name, name_pinyin=full, name_initials=initials, sex=sex, birth_date=birth_date,
+        registered_org=org, hukou_type=hukou_type, id_number=id_number, **fields,
+    )
+
+
+@transaction.atomic
+def enrol_person(*, event_date: dt.date | None = None, user=None, via: str = "form",
+                 household: Household | None = None, relationship: str = "",
+                 marital_status: str = MaritalStatus.SINGLE, **fields) -> Person:
+    """Enter a person found in the area into the register (建档)."""
+    event_date = event_date or _today()
+    _check_event_date(None, event_date, fields.get("birth_date"))
+    person = _new_person(household=household, relationship=relationship,
+                         marital_status=marital_status, **fields)
+    append_event(person, EventType.ENROL, event_date, person.registered_org,
+                 {"household_id": household.pk if household else None,
+                  "relationship": relationship, "marital_status": marital_status,
+                  "hukou_type": person.hukou_type},
+                 user=user, via=via)
+    return person
+
+
+def _birth_order(mother: Person, birth_date: dt.date) -> int:
+    earlier = mother.children_as_mother.filter(birth_date__lt=birth_date).count()
+    return earlier + 1
+
+
+@transaction.atomic
+def record_birth(*, mother: Person, name: str, sex: str, birth_date: dt.date,
+                 father: Person | None = None, household: Household | None = None,
+                 org: OrgUnit | None = None, id_number: str | None = None,
+                 hukou_type: str | None = None, ethnicity: str | None = None,
+                 user=None, via: str = "form") -> Person:
+    """Register a birth (生育登记): a free service that records a fact, never an approval."""
+    if mother.sex != Sex.FEMALE:
+        raise ValidationError({"mother": _("the mother must be a woman")})
+    _check_event_date(mother, birth_date, None)
+    if birth_date < mother.birth_date:
+        raise ValidationError({"mother": _("the mother was born after the child")})
+    mother_age = age_on(mother.birth_date, birth_date)
+    if mother_age < MIN_MOTHER_AGE:
+        raise ValidationError({"mother": _("the mother was %(age)s at the birth, younger than %(min)s")
+                               % {"age": mother_age, "min": MIN_MOTHER_AGE}})
+    if mother_age > MAX_MOTHER_AGE:
+        raise ValidationError({"mother": _("the mother was %(age)s at the birth, older than %(max)s")
+                               % {"age": mother_age, "max": MAX_MOTHER_AGE}})
+    if father is not None:
+        if father.sex != Sex.MALE:
+            raise ValidationError({"father": _("the father must be a man")})
+        father_age = age_on(father.birth_date, birth_date) if birth_date >= father.birth_date else -1
+        if father_age < MIN_FATHER_AGE:
+            raise ValidationError(
+                {"father": _("the father was %(age)s at the birth, younger than %(min)s")
+                 % {"age": max(father_age, 0), "min": MIN_FATHER_AGE}})
+        _check_event_date(father, birth_date - dt.timedelta(days=300), None)
+    household = household or mother.household
+    org = org or mother.registered_org
+    child = _new_person(
+        name=name, sex=sex, birth_date=birth_date, org=org, id_number=id_number,
+        hukou_type=hukou_type or mother.hukou_type, ethnicity=ethnicity or mother.ethnicity,
+        mother=mother, father=father, household=household, relationship=Relationship.CHILD,
+        birth_order=_birth_order(mother, birth_date),
+    )
+    append_event(child, EventType.BIRTH, birth_date, org,
+                 {"household_id": household.pk if household else None,
+                  "relationship": Relationship.CHILD, "mother_id": mother.pk,
+                  "father_id": father.pk if father else None,
+                  "birth_order": child.birth_order, "hukou_type": child.hukou_type},
+                 user=user, via=via)
+    return child
+
+
+def _require_resident(person: Person, field: str = "person") -> None:
+    if person.status != PersonStatus.RESIDENT:
+        raise ValidationError({field: _("%(name)s is not a resident (status: %(status)s)")
+                               % {"name": person.name, "status": person.get_status_display()}})
+
+
+@transaction.atomic
+def record_death(person: Person, *, event_date: dt.date, cause: str = "", user=None,
+                 via: str = "form") -> LifeEvent:
+    _require_resident(person)
+    _check_event_date(person, event_date, person.birth_date)
+    return append_event(person, EventType.DEATH, event_date, person.registered_org,
+                        {"cause": cause} if cause else {}, user=user, via=via)
+
+
+@transaction.atomic
+def record_marriage(person: Person, spouse: Person, *, event_date: dt.date, user=None,
+                    via: str = "form") -> tuple[LifeEvent, LifeEvent]:
+    """Record a marriage on both spouses' ledgers."""
+    events = []
+    for one, other, field in ((person, spouse, "person"), (spouse, person, "spouse")):
+        _require_resident(one, field)
+        _check_event_date(one, event_date, one.birth_date)
+        if one.pk == other.pk:
+            raise ValidationError({"spouse": _("a person cannot marry themselves")})
+        if one.marital_status == MaritalStatus.MARRIED:
+            raise ValidationError({field: _("%(name)s is already married") % {"name": one.name}})
+        legal = LEGAL_MARRIAGE_AGE[one.sex]
+        if age_on(one.birth_date, event_date) < legal:
+            raise ValidationError({field: _("%(name)s was younger than the legal marriage age (%(age)s)")
+                                   % {"name": one.name, "age": legal}})
+    for one, other in ((person, spouse), (spouse, person)):
+        events.append(append_event(one, EventType.MARRIAGE, event_date, one.registered_org,
+                                   {"spouse_id": other.pk}, user=user, via=via))
+    return events[0], events[1]
+
+
+@transaction.atomic
+def record_divorce(person: Person, *, event_date: dt.date, spouse: Person | None = None,
+                   user=None, via: str = "form") -> LifeEvent:
+    if person.marital_status != MaritalStatus.MARRIED:
+        raise ValidationError({"person": _("%(name)s is not married") % {"name": person.name}})
+    _check_event_date(person, event_date, person.birth_date)
+    event = append_event(person, EventType.DIVORCE, event_date, person.registered_org,
+                         {"spouse_id": spouse.pk} if spouse else {}, user=user, via=via)
+    if spouse is not None and spouse.marital_status == MaritalStatus.MARRIED:
+        append_event(spouse, EventType.DIVORCE, event_date, spouse.registered_org,
+                     {"spouse_id": person.pk}, user=user, via=via)
+    return event
+
+
+@transaction.atomic
+def record_move_in(person: Person, *, org: OrgUnit, event_date: dt.date, origin: str = "",
+                   household: Household | None = None, relationship: str = "", user=None,
+                   via: str = "form") -> LifeEvent:
+    """A person who had moved out returns (迁入). New arrivals are enrolled with a move-in."""
+    if person.status == PersonStatus.RESIDENT:
+        raise ValidationError({"person": _("%(name)s is already a resident") % {"name": person.name}})
+    if person.status == PersonStatus.DEAD:
+        raise ValidationError({"person": _("%(name)s is dead") % {"name": person.name}})
+    _check_event_date(person, event_date, person.birth_date)
+    return append_event(person, EventType.MOVE_IN, event_date, org,
+                        {"origin": origin, "household_id": household.pk if household else None,
+                         "relationship": relationship}, user=user, via=via)
+
+
+@transaction.atomic
+def record_move_out(person: Person, *, event_date: dt.date, destination: str = "", user=None,
+                    via: str = "form") -> LifeEvent:
+    _require_resident(person)
+    _check_event_date(person, event_date, person.birth_date)
+    return append_event(person, EventType.MOVE_OUT, event_date, person.registered_org,
+                        {"destination": destination}, user=user, via=via)
+
+
+@transaction.atomic
+def record_move_within(person: Person, *, org: OrgUnit, event_date: dt.date,
+                       household: Household | None = None, relationship: str = "",
+                       user=None, via: str = "form") -> LifeEvent:
+    _require_resident(person)
+    _check_event_date(person, event_date, person.birth_date)
+    if org.pk == person.registered_org_id and (household is None or household.pk == person.household_id):
+        raise ValidationError({"org": _("the destination is where the person already lives")})
+    return append_event(person, EventType.MOVE_WITHIN, event_date, org,
+                        {"from_org_id": person.registered_org_id,
+                         "household_id": household.pk if household else None,
+                         "relationship": relationship}, user=user, via=via)
+
+
+def _check_correctable(event: LifeEvent) -> None:
+    if hasattr(event, "superseded_by"):
+        raise ValidationError({"event": _("this event has already been corrected; correct the correction")})
+
+
+@transaction.atomic
+def void_event(event: LifeEvent, *, reason: str, user=None, via: str = "form") -> LifeEvent:
+    """Record that an event did not happen (it stays in the ledger, marked void)."""
+    _check_correctable(event)
+    if not reason.strip():
+        raise ValidationError({"reason": _("give the reason for the correction")})
+    return append_event(event.person, EventType.CORRECTION, _today(), event.org,
+                        {"void": True, "reason": reason}, user=user, via=via, supersedes=event)
+
+
+@transaction.atomic
+def correct_event(event: LifeEvent, *, reason: str, event_date: dt.date | None = None,
+                  org: OrgUnit | None = None, payload: dict | None = None, user=None,
+                  via: str = "form") -> LifeEvent:
+    """Replace an event's date, unit or details by a correction that supersedes it."""
+    _check_correctable(event)
+    if not reason.strip():
+        raise ValidationError({"reason": _("give the reason for the correction")})
+    target = event.supersedes if event.event_type == EventType.CORRECTION and event.supersedes else event
+    new_date = event_date or target.event_date
+    _check_event_date(None, new_date, target.person.birth_date)
+    spec = {
+        "event_date": new_date.isoformat(),
+        "org_id": (org or target.org).pk,
+        "payload": payload if payload is not None else target.payload,
+        "reason": reason,
+    }
+    return append_event(event.person, EventType.CORRECTION, _today(), org or target.org, spec,
+                        user=user, via=via, supersedes=event)
+
+
+@transaction.atomic
+def correct_fields(person: Person, changes: dict[str, Any], *, reason: str, user=None,
+                   via: str = "form") -> LifeEvent:
+    """Fix identity fields of a person; old and new values stay in the ledger."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("give the reason for the correction")})
+    unknown = set(changes) - set(CORRECTABLE_FIELDS)
+    if unknown:
+        raise ValidationError({"fields": _("these fields cannot be corrected: %(f)s")
+                               % {"f": ", ".join(sorted(unknown))}})
+    new_birth = changes.get("birth_date", person.birth_date)
+    new_sex = changes.get("sex", person.sex)
+    if "id_number" in changes or "birth_date" in changes or "sex" in changes:
+        changes["id_number"] = _check_identity(changes.get("id_number", person.id_number),
+                                               new_birth, new_sex, exclude_pk=person.pk)
+    recorded = {}
+    for name, new in changes.items():
+        old = getattr(person, name)
+        if old != new:
+            recorded[name] = {"old": _jsonable(old), "new": _jsonable(new)}
+            setattr(person, name, new)
+    if not recorded:
+        raise ValidationError({"fields": _("nothing was changed")})
+    if "name" in recorded:
+        person.name_pinyin, person.name_initials = name_spellings(person.name)
+    person.save()
+    return append_event(person, EventType.CORRECTION, _today(), person.registered_org,
+                        {"fields": recorded, "reason": reason}, user=user, via=via)
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
