@@ -1,15 +1,48 @@
+"""Org unit pages: the tree, and one unit with its children and households."""
+
+from __future__ import annotations
+
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from .models import OrgUnit
+from renkou.register.search import (
+    annotate_resident_counts,
+    scoped_households,
+    scoped_org_units,
+    scoped_persons,
+)
+
+HOUSEHOLDS_PER_PAGE = 50
 
 
 @login_required
-def org_tree(request):
-    return render(request, "orgunits/tree.html", {"roots": OrgUnit.objects.filter(parent=None)})
+def org_tree(request: HttpRequest) -> HttpResponse:
+    """The whole tree the user may see, from one query ordered by path."""
+    units = list(scoped_org_units(request.user).order_by("path"))
+    return render(request, "orgunits/tree.html", {"units": units})
 
 
 @login_required
-def org_detail(request, code: str):
-    unit = get_object_or_404(OrgUnit, code=code)
-    return render(request, "orgunits/detail.html", {"unit": unit})
+def org_detail(request: HttpRequest, code: str) -> HttpResponse:
+    unit = get_object_or_404(scoped_org_units(request.user), code=code)
+    persons = scoped_persons(request.user)
+    children = annotate_resident_counts(unit.children.all(), persons).order_by("code")
+    unit_total = annotate_resident_counts(type(unit).objects.filter(pk=unit.pk), persons)
+    households = (
+        scoped_households(request.user)
+        .filter(Q(org=unit) | Q(org__path__startswith=unit.path + "/"))
+        .select_related("org", "head")
+        .annotate(n_members=Count("members"))
+        .order_by("household_no")
+    )
+    page = Paginator(households, HOUSEHOLDS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "orgunits/detail.html", {
+        "unit": unit,
+        "ancestors": unit.ancestors(),
+        "residents": unit_total.values_list("residents", flat=True).first() or 0,
+        "children": children,
+        "page": page,
+    })

@@ -1,7 +1,182 @@
+"""Register pages: home, search, person, household, and the life-event forms.
+
+Views are thin: they read the request, call :mod:`~renkou.register.search`,
+:mod:`~renkou.register.history` or a form (which calls the services), and render.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from renkou.orgunits.models import OrgLevel
+
+from .forms import EVENT_FORMS, EnrolForm
+from .history import event_details, household_members_as_of, person_events, person_state_as_of
+from .models import PersonStatus
+from .search import (
+    annotate_resident_counts,
+    find_household,
+    scoped_households,
+    scoped_org_units,
+    scoped_persons,
+    search_persons,
+)
+
+PAGE_SIZE = 50
+
+
+def _as_of(request: HttpRequest) -> dt.date | None:
+    """The ``as_of`` date from the query string; a bad value is reported and ignored."""
+    raw = (request.GET.get("as_of") or "").strip()
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        messages.warning(
+            request,
+            _("%(value)s is not a date (YYYY-MM-DD); showing today's register") % {"value": raw},
+        )
+        return None
 
 
 @login_required
-def home(request):
-    return render(request, "register/home.html", {})
+def home(request: HttpRequest) -> HttpResponse:
+    """Residents by township (one aggregate query) and the main links."""
+    persons = scoped_persons(request.user)
+    units = scoped_org_units(request.user)
+    rows = list(annotate_resident_counts(units.filter(level=OrgLevel.TOWNSHIP), persons)
+                .order_by("code"))
+    if not rows and request.user.org_id:  # a village clerk: her own unit
+        rows = list(annotate_resident_counts(units.filter(pk=request.user.org_id), persons))
+    return render(request, "register/home.html", {
+        "units": rows,
+        "total": sum(u.residents for u in rows),
+    })
+
+
+@login_required
+def person_search(request: HttpRequest) -> HttpResponse:
+    """One box: name, pinyin initials or full pinyin, ID number, household number."""
+    query = (request.GET.get("q") or "").strip()
+    page = Paginator(search_persons(request.user, query), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "query": query,
+        "page": page,
+        "household": find_household(request.user, query),
+    }
+    if request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request"):
+        return render(request, "register/_search_results.html", context)
+    return render(request, "register/search.html", context)
+
+
+def _event_links(person) -> list[tuple[str, str]]:
+    """The life-event forms that make sense for the person's current status."""
+    links = []
+    if person.status == PersonStatus.RESIDENT:
+        links += [("birth", _("Record a birth")),
+                  ("marriage", _("marriage")), ("divorce", _("divorce")),
+                  ("move-out", _("move out")), ("move-within", _("move within the county")),
+                  ("death", _("death"))]
+    elif person.status == PersonStatus.MOVED_OUT:
+        links.append(("move-in", _("move in")))
+    links += [("void", _("correction: void an event")), ("fix", _("correction: fix fields"))]
+    return links
+
+
+@login_required
+def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    persons = scoped_persons(request.user)
+    person = get_object_or_404(
+        persons.select_related("household", "household__org", "household__head",
+                               "registered_org", "current_org", "mother", "father"),
+        pk=pk,
+    )
+    children = (
+        persons.filter(Q(mother=person) | Q(father=person))
+        .select_related("registered_org").order_by("birth_date", "pk")
+    )
+    events = person_events(person)
+    details = event_details(events)
+    for event in events:
+        event.details = details.get(event.pk, [])
+    as_of = _as_of(request)
+    state = person_state_as_of(person, as_of, events=events) if as_of else None
+    return render(request, "register/person.html", {
+        "person": person,
+        "children": children,
+        "events": events,
+        "as_of": as_of,
+        "state": state,
+        "event_links": _event_links(person),
+        "today": timezone.localdate(),
+    })
+
+
+@login_required
+def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    household = get_object_or_404(
+        scoped_households(request.user).select_related("org", "head"), pk=pk
+    )
+    as_of = _as_of(request)
+    if as_of:
+        members = []
+        for person, state in household_members_as_of(household, as_of):
+            # show the person as the ledger had them on that date (never saved)
+            person.relationship, person.status = state["relationship"], state["status"]
+            members.append(person)
+    else:
+        members = list(household.members.select_related("registered_org").order_by("pk"))
+    return render(request, "register/household.html", {
+        "household": household,
+        "members": members,
+        "as_of": as_of,
+        "today": timezone.localdate(),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def record_event(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    """One page per life event (and correction) of the person."""
+    if kind not in EVENT_FORMS:
+        raise Http404
+    form_class, _event_type = EVENT_FORMS[kind]
+    person = get_object_or_404(scoped_persons(request.user).select_related("registered_org"),
+                               pk=pk)
+    initial = {"event": request.GET.get("event")} if kind == "void" else None
+    form = form_class(request.POST or None, user=request.user, person=person, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        shown = form.save()
+        if shown is not None:
+            messages.success(request, form.success_message())
+            return redirect("register:person", pk=shown.pk)
+    return render(request, "register/event_form.html", {
+        "form": form, "person": person, "kind": kind,
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def enrol(request: HttpRequest) -> HttpResponse:
+    """建档: enter a new person into the register."""
+    form = EnrolForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        person = form.save()
+        if person is not None:
+            messages.success(request, form.success_message())
+            return redirect("register:person", pk=person.pk)
+    return render(request, "register/event_form.html", {"form": form, "person": None,
+                                                         "kind": "enrol"})

@@ -1,0 +1,29 @@
+"""Template helpers shared by every app: ``{% load renkou %}``."""
+
+from __future__ import annotations
+
+from django import template
+from django.http import QueryDict
+
+from renkou.register.identity import mask_id_number
+
+register = template.Library()
+
+
+@register.filter
+def masked(id_number: str | None) -> str:
+    """An ID number with its middle hidden, for lists: ``110101********123X``."""
+    return mask_id_number(id_number)
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes) -> str:
+    """The current query string with ``changes`` applied, e.g. for pagination links."""
+    params: QueryDict = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    encoded = params.urlencode()
+    return "?" + encoded if encoded else "?"
