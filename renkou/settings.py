@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "renkou.accounts",
     "renkou.orgunits",
     "renkou.register",
+    "renkou.synthetic",
 ]
 
 MIDDLEWARE = [

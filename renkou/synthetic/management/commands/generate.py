@@ -1,0 +1,67 @@
+"""``renkou generate``: fill the database with a synthetic county."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from tqdm import tqdm
+
+from renkou.synthetic.service import RegisterNotEmpty, generate_county
+
+
+class Command(BaseCommand):
+    help = "Generate a realistic synthetic county (deterministic for a given seed)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--persons", type=int, default=200_000,
+                            help="number of person records (default 200,000)")
+        parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+        parser.add_argument("--defects", type=float, default=0.0, metavar="RATE",
+                            help="share of persons given a known defect (default 0)")
+        parser.add_argument("--truth", type=Path, default=Path("defects-truth.csv"),
+                            help="where to write the ground truth of injected defects")
+        parser.add_argument("--end-date", type=dt.date.fromisoformat, default=None,
+                            help="last day of the ten simulated years (default today)")
+        parser.add_argument("--replace", action="store_true",
+                            help="delete the register already in the database first")
+
+    def handle(self, *args, persons, seed, defects, truth, end_date, replace, **options):
+        if persons < 1000:
+            raise CommandError(_("--persons must be at least 1000"))
+        if not 0 <= defects < 0.5:
+            raise CommandError(_("--defects must be between 0 and 0.5"))
+        call_command("migrate", verbosity=0, interactive=False)
+        bars: dict[str, tqdm] = {}
+        totals = {"persons": persons + int(persons * defects)}
+
+        def progress(stage: str, n: int) -> None:
+            if stage not in bars:
+                for bar in bars.values():
+                    bar.close()
+                bars[stage] = tqdm(total=totals.get(stage), desc=stage, unit=" rows",
+                                   disable=options["verbosity"] == 0)
+            bars[stage].update(n)
+
+        try:
+            report = generate_county(persons, seed, end=end_date, defects=defects,
+                                     truth_path=truth, replace=replace, progress=progress)
+        except RegisterNotEmpty:
+            raise CommandError(_("the database already holds a register; "
+                                 "use --replace to delete it and generate a new county")) from None
+        finally:
+            for bar in bars.values():
+                bar.close()
+        self.stdout.write(
+            _("generated %(persons)s persons, %(households)s households, %(events)s events "
+              "in %(orgunits)s org units (simulation %(sim).1f s, writing %(write).1f s)")
+            % {"persons": report.persons, "households": report.households,
+               "events": report.events, "orgunits": report.orgunits,
+               "sim": report.seconds["simulate"], "write": report.seconds["write"]}
+        )
+        if report.defects:
+            self.stdout.write(_("injected %(n)s defects; ground truth in %(path)s")
+                              % {"n": report.defects, "path": truth})

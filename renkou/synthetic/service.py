@@ -1,0 +1,106 @@
+"""``generate_county``: build a synthetic county and write it to the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from django.db import connection
+from django.utils import timezone
+
+from renkou.register.models import Household, LifeEvent, Person
+
+from .defects import inject_defects, write_truth
+from .identities import assign_id_numbers, full_names
+from .population import generate_population
+from .writer import recorded_times, write_county
+
+
+class RegisterNotEmpty(Exception):
+    """The database already holds a register; generation would mix two counties."""
+
+
+@dataclass
+class GenerationReport:
+    persons: int
+    households: int
+    events: int
+    orgunits: int
+    defects: int
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+#: Shares of the ethnic groups (GB 3304 codes): 汉 01, 回 03, 满 11, 壮 08, 苗 06.
+ETHNICITY = (("01", 0.975), ("03", 0.015), ("11", 0.004), ("08", 0.003), ("06", 0.003))
+
+
+def register_is_empty() -> bool:
+    return not Person.objects.exists() and not Household.objects.exists()
+
+
+def clear_register() -> None:
+    """Delete the whole register (used by ``generate --replace``; not by any page)."""
+    tables = ["register_lifeevent", "register_person", "register_household",
+              "orgunits_orgunit"]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        else:
+            cursor.execute("UPDATE accounts_user SET org_id = NULL")
+            cursor.execute("UPDATE register_household SET head_id = NULL")
+            for table in tables:
+                cursor.execute(f"DELETE FROM {table}")
+
+
+def generate_county(
+    persons: int = 200_000,
+    seed: int = 1,
+    *,
+    end: dt.date | None = None,
+    defects: float = 0.0,
+    truth_path: Path | None = None,
+    replace: bool = False,
+    progress: Callable[[str, int], None] | None = None,
+) -> GenerationReport:
+    """Fill the database with a synthetic county of about ``persons`` people.
+
+    With ``defects`` > 0, that share of people carries an injected defect and the
+    ground truth is written to ``truth_path``.
+    """
+    if not register_is_empty():
+        if not replace:
+            raise RegisterNotEmpty()
+        clear_register()
+    end = end or timezone.localdate()
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    pop = generate_population(persons, seed, end)
+    rng = np.random.default_rng([seed, 1])
+    id_numbers = assign_id_numbers(rng, pop)
+    names = full_names(pop)
+    truth = None
+    if defects > 0:
+        truth = inject_defects(np.random.default_rng([seed, 2]), pop, defects, id_numbers, names)
+        id_numbers, names = truth.id_numbers, truth.names
+    codes = np.array([c for c, _ in ETHNICITY])
+    ethnicity = codes[np.searchsorted(np.cumsum([w for _, w in ETHNICITY]),
+                                      rng.random(pop.n_persons) * sum(w for _, w in ETHNICITY))]
+    stamps = recorded_times(rng, pop.events["day"], pop.events["type"], timezone.now())
+    timings["simulate"] = time.perf_counter() - t
+    t = time.perf_counter()
+    counts = write_county(pop, id_numbers=id_numbers, names=names, ethnicity=ethnicity,
+                          recorded_at=stamps, progress=progress)
+    timings["write"] = time.perf_counter() - t
+    if truth is not None and truth_path is not None:
+        write_truth(truth, truth_path)
+    return GenerationReport(persons=counts["persons"], households=counts["households"],
+                            events=counts["events"], orgunits=counts["orgunits"],
+                            defects=len(truth.rows) if truth else 0, seconds=timings)
+
+
+__all__ = ["generate_county", "GenerationReport", "RegisterNotEmpty", "register_is_empty",
+           "clear_register", "LifeEvent"]

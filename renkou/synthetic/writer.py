@@ -1,0 +1,242 @@
+"""Bulk writing of a synthetic county into the configured database.
+
+The ORM would take many minutes for a million people, so rows are built as
+column arrays and written with ``executemany`` on SQLite and ``COPY`` on
+PostgreSQL, inside one transaction: a failure leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+from django.db import connection, transaction
+
+from renkou.register.identity import name_spellings
+
+from .population import (
+    EV,
+    EVENT_TYPES,
+    MARITAL,
+    NO,
+    NOT_IN_PAYLOAD,
+    RELATIONSHIPS,
+    SEX_M,
+    STATUS,
+    Population,
+)
+
+EDUCATION = ("none", "primary", "junior", "senior", "college", "bachelor", "postgraduate")
+DESTINATIONS = ("合肥市", "南京市", "上海市", "杭州市", "苏州市", "深圳市", "广州市", "北京市",
+                "宁波市", "无锡市", "芜湖市", "蚌埠市")
+
+Progress = Callable[[str, int], None]
+
+
+def _iso(days: np.ndarray) -> np.ndarray:
+    return np.datetime_as_string(days.astype("datetime64[D]")).astype(object)
+
+
+def _nullable(values: np.ndarray, offset: int = 1) -> list:
+    """Array of indexes (−1 = none) → list of ids (``None`` = NULL)."""
+    return [None if v < 0 else v + offset for v in values.tolist()]
+
+
+def write_county(
+    pop: Population,
+    *,
+    id_numbers: np.ndarray,
+    names: np.ndarray,
+    ethnicity: np.ndarray,
+    recorded_at: np.ndarray,
+    source_refs: np.ndarray | None = None,
+    progress: Progress | None = None,
+) -> dict[str, int]:
+    """Write org units, households, persons and events; return the row counts."""
+    progress = progress or (lambda stage, n: None)
+    tree = pop.tree
+    p, hh, ev = pop.persons, pop.households, pop.events
+    n = pop.n_persons
+    village_org = np.array(tree.village_rows, dtype=np.int64) + 1  # village index → org id
+
+    org_rows = []
+    code_to_id = {row.code: i + 1 for i, row in enumerate(tree.rows)}
+    level = {"county": 1, "district": 1, "township": 2, "town": 2, "street": 2,
+             "village": 3, "community": 3, "group": 4}
+    paths: dict[str, str] = {}
+    for i, row in enumerate(tree.rows):
+        path = f"{paths[row.parent_code]}/{row.code}" if row.parent_code else row.code
+        paths[row.code] = path
+        org_rows.append((i + 1, row.code, row.name, row.kind, level[row.kind],
+                         code_to_id.get(row.parent_code), row.urban_rural, path))
+
+    household_village = hh["village"]
+    hh_org = village_org[household_village]
+    seq = np.zeros(len(household_village), dtype=np.int64)
+    order = np.argsort(household_village, kind="stable")
+    sorted_v = household_village[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_v)) + 1]
+    seq[order] = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    village_codes = np.array([tree.rows[r].code for r in tree.village_rows], dtype=object)
+    village_names = np.array([tree.rows[r].name for r in tree.village_rows], dtype=object)
+    hh_no = [f"{c}{s + 1:05d}" for c, s in zip(village_codes[household_village].tolist(),
+                                                   seq.tolist(), strict=True)]
+    addresses = [f"{v}{s + 1}号" for v, s in zip(village_names[household_village].tolist(),
+                                                 seq.tolist(), strict=True)]
+    household_rows = list(zip(range(1, len(hh_no) + 1), hh_no, addresses, hh_org.tolist(),
+                              _nullable(hh["head"]), strict=True))
+
+    spellings = [name_spellings(x) for x in names.tolist()]
+    birth_iso = _iso(p["birth"])
+    sex = np.where(p["sex"] == SEX_M, "M", "F")
+    hukou = np.where(p["hukou"] == 1, "urban", "rural")
+    person_rows = zip(
+        range(1, n + 1), id_numbers.tolist(), names.tolist(),
+        [s[0] for s in spellings], [s[1] for s in spellings], sex.tolist(), birth_iso.tolist(),
+        ethnicity.tolist(), hukou.tolist(), village_org[p["village"]].tolist(),
+        [None if v < 0 else int(village_org[v]) for v in p["current_village"].tolist()],
+        _nullable(p["hh"]), np.array(RELATIONSHIPS, dtype=object)[p["rel"]].tolist(),
+        np.array(MARITAL, dtype=object)[p["marital"]].tolist(),
+        ["" if e < 0 else EDUCATION[e] for e in p["education"].tolist()],
+        _nullable(p["mother"]), _nullable(p["father"]),
+        [None if b <= 0 else b for b in p["birth_order"].tolist()],
+        np.array(STATUS, dtype=object)[p["status"]].tolist(),
+        (source_refs if source_refs is not None else np.full(n, "", dtype=object)).tolist(),
+        strict=True,
+    )
+
+    event_rows = _event_rows(pop, village_org, hukou, recorded_at)
+
+    with transaction.atomic():
+        _copy("orgunits_orgunit",
+              ("id", "code", "name", "kind", "level", "parent_id", "urban_rural", "path"),
+              org_rows)
+        progress("orgunits", len(org_rows))
+        _copy("register_household", ("id", "household_no", "address", "org_id", "head_id"),
+              household_rows)
+        progress("households", len(household_rows))
+        _copy("register_person",
+              ("id", "id_number", "name", "name_pinyin", "name_initials", "sex", "birth_date",
+               "ethnicity", "hukou_type", "registered_org_id", "current_org_id", "household_id",
+               "relationship", "marital_status", "education", "mother_id", "father_id",
+               "birth_order", "status", "source_ref"),
+              person_rows, progress=lambda k: progress("persons", k))
+        _copy("register_lifeevent",
+              ("id", "event_type", "person_id", "event_date", "recorded_at", "recorded_by_id",
+               "recorded_via", "org_id", "payload", "supersedes_id"),
+              event_rows, progress=lambda k: progress("events", k))
+        _reset_sequences(["orgunits_orgunit", "register_household", "register_person",
+                          "register_lifeevent"])
+    return {"orgunits": len(org_rows), "households": len(household_rows), "persons": n,
+            "events": len(ev["type"])}
+
+
+def _event_rows(pop: Population, village_org: np.ndarray, hukou: np.ndarray,
+                recorded_at: np.ndarray) -> Iterable[tuple]:
+    ev, p = pop.events, pop.persons
+    order = np.lexsort((np.arange(len(ev["day"])), ev["day"]))  # by date, then as generated
+    day_iso = _iso(ev["day"])
+    types = ev["type"].tolist()
+    rel_names = RELATIONSHIPS
+    marital_names = MARITAL
+    is_postgres = connection.vendor == "postgresql"
+    suffix = "+00:00" if is_postgres else ""
+    for new_id, i in enumerate(order.tolist(), start=1):
+        kind = types[i]
+        person = int(ev["person"][i])
+        hh, rel, marital, other = (int(ev["hh"][i]), int(ev["rel"][i]), int(ev["marital"][i]),
+                                   int(ev["other"][i]))
+        payload: dict = {}
+        if hh != NOT_IN_PAYLOAD:
+            payload["household_id"] = None if hh < 0 else hh + 1
+        if rel != NOT_IN_PAYLOAD:
+            payload["relationship"] = rel_names[rel]
+        if marital >= 0:
+            payload["marital_status"] = marital_names[marital]
+        if kind == EV["enrol"]:
+            payload["hukou_type"] = hukou[person]
+            if other >= 0:
+                payload["current_org_id"] = int(village_org[other])
+        elif kind == EV["birth"]:
+            payload.update(mother_id=other + 1, father_id=_id(p["father"][person]),
+                           birth_order=int(p["birth_order"][person]) or None,
+                           hukou_type=hukou[person])
+        elif kind in (EV["marriage"], EV["divorce"]):
+            payload["spouse_id"] = other + 1
+        elif kind == EV["move_in"]:
+            payload["hukou_type"] = hukou[person]
+        elif kind == EV["move_out"]:
+            payload["destination"] = DESTINATIONS[person % len(DESTINATIONS)]
+        elif kind == EV["move_within"]:
+            payload["from_org_id"] = int(village_org[other])
+            payload["current_org_id"] = None
+        yield (new_id, EVENT_TYPES[kind], person + 1, day_iso[i], recorded_at[i] + suffix, None,
+               "generator", int(village_org[ev["village"][i]]),
+               json.dumps(payload, ensure_ascii=False), None)
+
+
+def _id(index: int) -> int | None:
+    return None if index < 0 else int(index) + 1
+
+
+def _copy(table: str, columns: Sequence[str], rows: Iterable[tuple],
+          progress: Callable[[int], None] | None = None, batch: int = 50_000) -> None:
+    cols = ", ".join(columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            raw = cursor.cursor
+            with raw.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                k = 0
+                for row in rows:
+                    copy.write_row(row)
+                    k += 1
+                    if progress and k % batch == 0:
+                        progress(batch)
+                if progress:
+                    progress(k % batch)
+            return
+        sql = f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['%s'] * len(columns))})"
+        chunk: list[tuple] = []
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) >= batch:
+                cursor.executemany(sql, chunk)
+                if progress:
+                    progress(len(chunk))
+                chunk = []
+        if chunk:
+            cursor.executemany(sql, chunk)
+            if progress:
+                progress(len(chunk))
+
+
+def _reset_sequences(tables: Sequence[str]) -> None:
+    if connection.vendor != "postgresql":
+        return  # SQLite continues after the largest rowid by itself
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"COALESCE((SELECT MAX(id) FROM {table}), 1))"
+            )
+
+
+def recorded_times(rng: np.random.Generator, days: np.ndarray, types: np.ndarray,
+                   now: dt.datetime) -> np.ndarray:
+    """When each event was entered: mostly within days, some weeks or months late."""
+    k = len(days)
+    u = rng.random(k)
+    delay = np.where(u < 0.82, rng.exponential(5, k),
+                     np.where(u < 0.95, rng.uniform(10, 30, k), rng.uniform(31, 150, k)))
+    delay = np.where(types == EV["enrol"], rng.uniform(0, 20, k), delay)
+    seconds = (days.astype(np.int64) * 86400 + (delay * 86400).astype(np.int64)
+               + rng.integers(1 * 3600, 9 * 3600, k))  # office hours, UTC
+    cap = int(now.timestamp())
+    seconds = np.minimum(seconds, cap)
+    stamps = np.datetime_as_string(seconds.astype("datetime64[s]")).astype(object)
+    return np.char.replace(stamps.astype(str), "T", " ").astype(object)
+
+
+__all__ = ["write_county", "recorded_times", "NO"]
