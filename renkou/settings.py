@@ -118,7 +118,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = WORK_DIR / ".renkou-static"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+# Only needed for ``collectstatic`` behind a separate web server; the package's own
+# server reads the files from the package.
+STATIC_ROOT = os.environ.get("RENKOU_STATIC_ROOT") or None
 # Assets are served from the package itself: deployments have no internet.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

@@ -1,0 +1,40 @@
+"""``renkou demo``: a populated demo county, one user per role, served locally."""
+
+from __future__ import annotations
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+
+from renkou.accounts.services import DEMO_PASSWORD, ensure_demo_users
+from renkou.synthetic.service import register_is_empty
+
+from .serve import serve
+
+
+class Command(BaseCommand):
+    help = ("Create the database if needed, generate the demo county (first run only), "
+            "create one demo user per role and serve the site.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--persons", type=int, default=200_000)
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--no-serve", action="store_true",
+                            help="prepare the data and users, then exit")
+
+    def handle(self, *args, persons, seed, port, host, no_serve, **options):
+        call_command("migrate", verbosity=0, interactive=False)
+        if register_is_empty():
+            self.stdout.write(_("generating the demo county (%(n)s persons)…") % {"n": persons})
+            call_command("generate", persons=persons, seed=seed, stdout=self.stdout,
+                         verbosity=options["verbosity"])
+        else:
+            self.stdout.write(_("reusing the register already in the database"))
+        users = ensure_demo_users()
+        self.stdout.write(_("demo logins (password for all: %(pw)s):") % {"pw": DEMO_PASSWORD})
+        for username, role, org in users:
+            self.stdout.write(f"  {username:<14} {role:<18} {org.code} {org.name}")
+        if not no_serve:
+            serve(host=host, port=port, stdout=self.stdout)

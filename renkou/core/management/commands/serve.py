@@ -1,0 +1,30 @@
+"""``renkou serve``: serve the site from the configured database with waitress."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+
+
+class Command(BaseCommand):
+    help = "Serve renkou on 127.0.0.1 (waitress, static files from the package)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--threads", type=int, default=8)
+
+    def handle(self, *args, port: int, host: str, threads: int, **options):
+        serve(host=host, port=port, threads=threads, stdout=self.stdout)
+
+
+def serve(*, host: str, port: int, threads: int = 8, stdout=None) -> None:
+    from waitress import serve as waitress_serve
+
+    from renkou.wsgi import application
+
+    if stdout is not None:
+        stdout.write(_("serving on http://%(host)s:%(port)s/ (Ctrl+C stops)")
+                     % {"host": host, "port": port})
+        stdout.flush()
+    waitress_serve(application, host=host, port=port, threads=threads, ident="renkou")
