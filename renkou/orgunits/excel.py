@@ -1,0 +1,363 @@
+"""Spreadsheets in and out: the org tree as Excel, and the table reader/writer the
+register's batch import and export share.
+
+The org tree file has the columns ``code, name, kind, parent_code, urban_rural``,
+one unit per row. Import is all or nothing: every row is checked first and every
+problem is reported by row (as the user sees it in the spreadsheet: the header is
+row 1), column and reason; only a file without problems is written, in one
+transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .models import KIND_LEVEL, OrgKind, OrgLevel, OrgUnit, UrbanRural
+
+__all__ = [
+    "ORG_COLUMNS",
+    "RowError",
+    "ImportRejected",
+    "read_table",
+    "TableWriter",
+    "write_error_report",
+    "export_orgunits",
+    "validate_orgunits",
+    "import_orgunits",
+    "code_problem",
+]
+
+ORG_COLUMNS = ("code", "name", "kind", "parent_code", "urban_rural")
+
+
+# --------------------------------------------------------------------------- tables
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One problem in an input file: spreadsheet row (header = 1), column, reason."""
+
+    row: int
+    field: str
+    reason: str
+    value: str = ""
+
+    def __str__(self) -> str:
+        return _("row %(row)s, %(field)s: %(reason)s") % {
+            "row": self.row, "field": self.field or "-", "reason": self.reason,
+        }
+
+
+class ImportRejected(Exception):
+    """The file has problems; nothing was written."""
+
+    def __init__(self, errors: list[RowError], rows: int = 0):
+        self.errors = errors
+        self.rows = rows
+        super().__init__(
+            _("%(n)s problem(s) found in %(rows)s row(s); nothing was written")
+            % {"n": len(errors), "rows": rows}
+        )
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_table(path: str | Path) -> tuple[list[str], Iterator[list[str]]]:
+    """The header (lower-cased, stripped) and the data rows of a .csv or .xlsx file.
+
+    CSV is read as UTF-8 with or without a byte-order mark. Cells come back as
+    text: Excel dates become ``YYYY-MM-DD``, whole numbers lose their ``.0``.
+    Rows are streamed, so a large file is never held in memory.
+    """
+    path = Path(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook
+
+        book = load_workbook(path, read_only=True, data_only=True)
+        rows = book.active.iter_rows(values_only=True)
+        header = [_cell_text(c).lower() for c in next(rows, ())]
+
+        def xlsx_rows() -> Iterator[list[str]]:
+            try:
+                for row in rows:
+                    yield [_cell_text(c) for c in row]
+            finally:
+                book.close()
+
+        return header, xlsx_rows()
+
+    handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 (closed by the generator)
+    reader = csv.reader(handle)
+    header = [h.strip().lower() for h in next(reader, [])]
+
+    def csv_rows() -> Iterator[list[str]]:
+        with handle:
+            strip = str.strip
+            for row in reader:
+                yield list(map(strip, row))
+
+    return header, csv_rows()
+
+
+class TableWriter:
+    """Write rows to .csv (UTF-8 with a byte-order mark, so Excel shows Chinese) or
+    .xlsx (openpyxl write-only mode, constant memory), chosen by the file suffix."""
+
+    def __init__(self, path: str | Path, header: Sequence[str], sheet_title: str = "data"):
+        self.path = Path(path)
+        self.xlsx = self.path.suffix.lower() == ".xlsx"
+        if self.xlsx:
+            from openpyxl import Workbook
+
+            self._book = Workbook(write_only=True)
+            self._sheet = self._book.create_sheet(sheet_title)
+            self._sheet.append(list(header))
+        else:
+            self._handle = open(self.path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
+            self._csv = csv.writer(self._handle)
+            self._csv.writerow(header)
+
+    def writerow(self, row: Sequence[Any]) -> None:
+        if self.xlsx:
+            self._sheet.append(["" if v is None else v for v in row])
+        else:
+            self._csv.writerow(row)
+
+    def writerows(self, rows: Iterable[Sequence[Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+    def close(self) -> None:
+        if self.xlsx:
+            self._book.save(self.path)
+        else:
+            self._handle.close()
+
+    def __enter__(self) -> TableWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def write_error_report(path: str | Path, errors: Iterable[RowError]) -> None:
+    """Write problems as a table: row, field, value, reason."""
+    with TableWriter(path, [_("row"), _("field"), _("value"), _("reason")], "errors") as out:
+        for e in errors:
+            out.writerow([e.row, e.field, e.value, e.reason])
+
+
+# --------------------------------------------------------------------------- org tree
+
+
+def export_orgunits(out: str | Path) -> int:
+    """Write the whole org tree, parents before children; return the number of units."""
+    rows = (
+        OrgUnit.objects.order_by("path")
+        .values_list("code", "name", "kind", "parent__code", "urban_rural")
+    )
+    n = 0
+    with TableWriter(out, ORG_COLUMNS, "orgunits") as writer:
+        for code, name, kind, parent_code, urban_rural in rows.iterator(chunk_size=2000):
+            writer.writerow([code, name, kind, parent_code or "", urban_rural])
+            n += 1
+    return n
+
+
+def code_problem(code: str, level: int, parent_code: str | None) -> str | None:
+    """Why ``code`` is not a valid division code for a unit at ``level`` under
+    ``parent_code`` (None when it is valid).
+
+    Codes are 2+2+2+3+3 digits (统计用区划代码): a county ends in six zeros, a
+    township in three and shares its county's first six digits, a village shares
+    its township's first nine; a group extends its village's 12 digits by three.
+    """
+    length = 15 if level == OrgLevel.GROUP else 12
+    if len(code) != length or not code.isdigit():
+        return _("the code must be %(n)s digits") % {"n": length}
+    if level == OrgLevel.COUNTY:
+        if code[6:] != "000000" or code[4:6] == "00":
+            return _("a county code has six significant digits followed by six zeros")
+        return None
+    if parent_code is None:
+        return None
+    if level == OrgLevel.TOWNSHIP:
+        ok = code[:6] == parent_code[:6] and code[6:9] != "000" and code[9:] == "000"
+        rule = _("a township code is its county's first 6 digits, 3 digits (not 000), then 000")
+    elif level == OrgLevel.VILLAGE:
+        ok = code[:9] == parent_code[:9] and code[9:] != "000"
+        rule = _("a village code is its township's first 9 digits and 3 digits (not 000)")
+    else:
+        ok = code[:12] == parent_code and code[12:] != "000"
+        rule = _("a group code is its village's 12 digits and 3 digits (not 000)")
+    return None if ok else rule
+
+
+@dataclass(slots=True)
+class _OrgRow:
+    row: int
+    code: str
+    name: str
+    kind: str
+    level: int
+    parent_code: str | None
+    urban_rural: str
+
+
+def validate_orgunits(path: str | Path) -> tuple[list[_OrgRow], list[RowError]]:
+    """Check every row of an org tree file; return the rows and all problems."""
+    header, rows = read_table(path)
+    errors: list[RowError] = []
+    missing = [c for c in ORG_COLUMNS if c not in header and c != "parent_code"]
+    if missing:
+        for col in missing:
+            errors.append(RowError(1, col, _("the column is missing")))
+        return [], errors
+    index = {name: i for i, name in enumerate(header)}
+    kinds = set(OrgKind.values)
+    classes = set(UrbanRural.values)
+    parsed: list[_OrgRow] = []
+    seen: dict[str, int] = {}
+    for rownum, cells in enumerate(rows, start=2):
+        if not any(cells):
+            continue
+
+        def cell(name: str, cells: list[str] = cells) -> str:
+            i = index.get(name)
+            return cells[i] if i is not None and i < len(cells) else ""
+
+        code, name, kind = cell("code"), cell("name"), cell("kind").lower()
+        parent_code, urban_rural = cell("parent_code") or None, cell("urban_rural").lower()
+        bad = False
+        if not name:
+            errors.append(RowError(rownum, "name", _("the name is required")))
+            bad = True
+        elif len(name) > 100:
+            errors.append(RowError(rownum, "name", _("the name is longer than 100 characters"),
+                                   name))
+            bad = True
+        if kind not in kinds:
+            errors.append(RowError(rownum, "kind", _("unknown kind; use one of: %(choices)s")
+                                   % {"choices": ", ".join(OrgKind.values)}, kind))
+            bad = True
+        if urban_rural not in classes:
+            errors.append(RowError(rownum, "urban_rural", _("use urban or rural"), urban_rural))
+            bad = True
+        if not code:
+            errors.append(RowError(rownum, "code", _("the code is required")))
+            continue
+        if code in seen:
+            errors.append(RowError(rownum, "code", _("the code is repeated (first in row %(row)s)")
+                                   % {"row": seen[code]}, code))
+            continue
+        seen[code] = rownum
+        if bad:
+            continue
+        level = int(KIND_LEVEL[OrgKind(kind)])
+        parsed.append(_OrgRow(rownum, code, name, kind, level, parent_code, urban_rural))
+
+    in_file = {r.code: r for r in parsed}
+    codes = list(in_file) + [r.parent_code for r in parsed if r.parent_code]
+    existing = {
+        o.code: o for o in OrgUnit.objects.filter(code__in=set(codes)).select_related("parent")
+    } if codes else {}
+    for r in parsed:
+        if r.level == OrgLevel.COUNTY:
+            if r.parent_code:
+                errors.append(RowError(r.row, "parent_code",
+                                       _("a county or district is a root and has no parent"),
+                                       r.parent_code))
+                continue
+        else:
+            if not r.parent_code:
+                errors.append(RowError(r.row, "parent_code", _("the parent code is required")))
+                continue
+            parent = in_file.get(r.parent_code) or existing.get(r.parent_code)
+            if parent is None:
+                errors.append(RowError(r.row, "parent_code",
+                                       _("no org unit has this code, in the file or the database"),
+                                       r.parent_code))
+                continue
+            if parent.level != r.level - 1:
+                errors.append(RowError(
+                    r.row, "parent_code",
+                    _("the parent is a %(parent)s; a %(kind)s belongs under a %(expected)s")
+                    % {"parent": OrgLevel(parent.level).label, "kind": OrgKind(r.kind).label,
+                       "expected": OrgLevel(r.level - 1).label},
+                    r.parent_code))
+                continue
+        problem = code_problem(r.code, r.level, r.parent_code)
+        if problem:
+            errors.append(RowError(r.row, "code", problem, r.code))
+            continue
+        old = existing.get(r.code)
+        if old is not None:
+            old_parent = old.parent.code if old.parent_id else None
+            if old.kind != r.kind or old_parent != r.parent_code:
+                errors.append(RowError(
+                    r.row, "code",
+                    _("this unit exists with another kind or parent; import cannot move units"),
+                    r.code))
+    errors.sort(key=lambda e: e.row)
+    return parsed, errors
+
+
+def import_orgunits(path: str | Path) -> dict[str, int]:
+    """Import an org tree file, all or nothing.
+
+    New units are created, existing ones (same code, kind and parent) get the
+    file's name and urban/rural class. Raises :class:`ImportRejected` listing
+    every problem when any row is invalid; returns counts otherwise.
+    """
+    rows, errors = validate_orgunits(path)
+    if errors:
+        raise ImportRejected(errors, len(rows))
+    created = updated = 0
+    with transaction.atomic():
+        by_code = {o.code: o for o in OrgUnit.objects.filter(code__in=[r.code for r in rows])}
+        parents = {
+            o.code: o
+            for o in OrgUnit.objects.filter(code__in={r.parent_code for r in rows if r.parent_code})
+        }
+        for level in sorted({r.level for r in rows}):
+            new: list[OrgUnit] = []
+            for r in (r for r in rows if r.level == level):
+                old = by_code.get(r.code)
+                if old is not None:
+                    if (old.name, old.urban_rural) != (r.name, r.urban_rural):
+                        old.name, old.urban_rural = r.name, r.urban_rural
+                        old.save(update_fields=["name", "urban_rural"])
+                        updated += 1
+                    parents[r.code] = old
+                    continue
+                parent = parents.get(r.parent_code) if r.parent_code else None
+                unit = OrgUnit(
+                    code=r.code, name=r.name, kind=r.kind, level=r.level, parent=parent,
+                    urban_rural=r.urban_rural,
+                    path=f"{parent.path}/{r.code}" if parent else r.code,
+                )
+                new.append(unit)
+            OrgUnit.objects.bulk_create(new, batch_size=500)
+            created += len(new)
+            # bulk_create sets primary keys on PostgreSQL and SQLite (RETURNING).
+            for unit in new:
+                parents[unit.code] = unit
+    return {"created": created, "updated": updated, "rows": len(rows)}

@@ -1,0 +1,789 @@
+"""Batch import of persons into the register (批量导入), all or nothing.
+
+``import_persons(path)`` reads a .csv (UTF-8, with or without a byte-order mark) or
+.xlsx file with the columns of the person export (see
+:data:`renkou.register.exporting.PERSON_COLUMNS`) and optionally
+``mother_id_number``, ``father_id_number``, ``enrolled_date`` (建档日期, the date of
+the ``enrol`` event; default today), ``status_date`` (date of the death or move-out
+for rows whose status is ``dead``/``moved_out``; default the enrolment date),
+``relationship``, ``ethnicity`` and ``education``.
+
+It works in two phases:
+
+1. **Validate** every row in pure Python, with the database consulted in a few
+   batched queries (existing person ids, ID numbers, households, parents).
+   Every problem is collected with its spreadsheet row (the header is row 1),
+   column and reason. If there is any, :class:`ImportRejected` is raised and
+   nothing is written.
+2. **Write** in one transaction: primary keys are reserved above the current
+   maximum (the tables are locked against other writers on PostgreSQL; SQLite
+   holds its write lock from ``BEGIN IMMEDIATE``), then households, persons and
+   their ledger events are inserted in bulk — ``COPY`` on PostgreSQL,
+   ``executemany`` elsewhere. Each person gets one ``enrol`` event (recorded via
+   ``import``) whose details set household, relationship, marital status and
+   hukou type, and a ``death``/``move_out`` event when the row's status says so,
+   so the fold of the ledger equals the register row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import multiprocessing
+import os
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.core.management.color import no_style
+from django.db import connection, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from tqdm import tqdm
+
+from renkou.orgunits.excel import ImportRejected, RowError, read_table
+from renkou.orgunits.models import OrgUnit
+
+from .identity import id_number_problems, name_spellings
+from .models import (
+    Education,
+    EventType,
+    Household,
+    HukouType,
+    LifeEvent,
+    MaritalStatus,
+    Person,
+    PersonStatus,
+    Relationship,
+)
+from .services import MAX_MOTHER_AGE, MIN_FATHER_AGE, MIN_MOTHER_AGE, age_on
+
+__all__ = [
+    "REQUIRED_COLUMNS",
+    "OPTIONAL_COLUMNS",
+    "ImportPlan",
+    "ImportSummary",
+    "ImportRejected",
+    "RowError",
+    "validate_persons",
+    "write_persons",
+    "import_persons",
+]
+
+REQUIRED_COLUMNS = ("name", "sex", "birth_date", "org_code", "hukou_type")
+OPTIONAL_COLUMNS = (
+    "person_id", "id_number", "household_no", "marital_status", "status",
+    "mother_person_id", "father_person_id", "mother_id_number", "father_id_number",
+    "source_ref", "enrolled_date", "status_date", "relationship", "ethnicity", "education",
+)
+SEX_ALIASES = {"M": "M", "F": "F", "m": "M", "f": "F", "男": "M", "女": "F"}
+WRITE_BATCH = 10_000
+
+
+@dataclass(slots=True)
+class _Row:
+    row: int
+    person_id: int | None
+    id_number: str | None
+    name: str
+    sex: str
+    birth_date: dt.date | None
+    org_id: int | None
+    household_no: str
+    hukou_type: str
+    marital_status: str
+    status: str
+    relationship: str
+    ethnicity: str
+    education: str
+    source_ref: str
+    enrolled_date: dt.date | None
+    status_date: dt.date | None
+    mother_pid: int | None = None
+    father_pid: int | None = None
+    mother_idn: str | None = None
+    father_idn: str | None = None
+    mother_id: int | None = None  # resolved primary key
+    father_id: int | None = None
+    household_id: int | None = None
+
+
+def _spell_batch(names: list[str]) -> list[tuple[str, str]]:
+    return [name_spellings(n) for n in names]
+
+
+class _Spellings:
+    """Pinyin and initials (via :func:`~renkou.register.identity.name_spellings`) of
+    every distinct name in a file.
+
+    Converting a name to pinyin costs about as much as checking the rest of its row,
+    so on a machine with more than one core the distinct names are sent, in batches,
+    to one forked helper process while the main process goes on checking rows.
+    """
+
+    BATCH = 5000
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self.pending: list[str] = []
+        self.futures: list[tuple[list[str], Future]] = []
+        self.pool: ProcessPoolExecutor | None = None
+        self.parallel = (os.cpu_count() or 1) > 1
+        self.done: dict[str, tuple[str, str]] | None = None
+
+    def add(self, name: str) -> None:
+        if name in self.seen:
+            return
+        self.seen.add(name)
+        self.pending.append(name)
+        if self.parallel and len(self.pending) >= self.BATCH:
+            if self.pool is None:
+                self.pool = ProcessPoolExecutor(
+                    1, mp_context=multiprocessing.get_context("fork"))
+            batch, self.pending = self.pending, []
+            self.futures.append((batch, self.pool.submit(_spell_batch, batch)))
+
+    def result(self) -> dict[str, tuple[str, str]]:
+        if self.done is None:
+            done: dict[str, tuple[str, str]] = {}
+            for batch, future in self.futures:
+                done.update(zip(batch, future.result(), strict=True))
+            done.update(zip(self.pending, _spell_batch(self.pending), strict=True))
+            if self.pool is not None:
+                self.pool.shutdown()
+            self.done, self.futures, self.pending, self.seen = done, [], [], set()
+        return self.done
+
+    def cancel(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+
+@dataclass
+class ImportPlan:
+    """A validated file, ready to be written."""
+
+    rows: list[_Row]
+    new_households: dict[str, int]  # household_no -> org_id, in first-seen order
+    errors: list[RowError] = field(default_factory=list)
+    seconds: float = 0.0
+    spellings: _Spellings = field(default_factory=_Spellings)
+
+
+@dataclass
+class ImportSummary:
+    persons: int
+    households: int
+    events: int
+    validate_seconds: float
+    write_seconds: float
+
+    @property
+    def total_seconds(self) -> float:
+        return self.validate_seconds + self.write_seconds
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "persons": self.persons, "households": self.households, "events": self.events,
+            "validate_seconds": self.validate_seconds, "write_seconds": self.write_seconds,
+        }
+
+
+# --------------------------------------------------------------------------- phase 1
+
+
+class _IdChecker:
+    """:func:`~renkou.register.identity.id_number_problems` with a cache.
+
+    The costly part of the check is the area-code lookup, which depends only on the
+    first six digits and the birth year. Once a number has passed the full check,
+    later numbers with the same area and birth year that are 17 ASCII digits plus a
+    correct check character, and whose birth date and sex digit agree with the row,
+    are accepted without the lookup; everything else takes the full check, so the
+    reasons reported are always the ones the identity module gives.
+    """
+
+    def __init__(self) -> None:
+        self.known_areas: set[str] = set()
+
+    def problems(self, number: str, birth_date: dt.date | None, sex: str) -> list[str]:
+        if (
+            birth_date is not None and sex and len(number) == 18
+            and number[:10] in self.known_areas
+            and number[:17].isascii() and number[:17].isdigit()
+        ):
+            check = (1 - 2 * int(number[:17], 13)) % 11
+            if number[17] == ("X" if check == 10 else str(check)) \
+                    and number[6:14] == f"{birth_date:%Y%m%d}" \
+                    and (int(number[16]) % 2 == 1) == (sex == "M"):
+                return []
+        found = id_number_problems(number, birth_date, sex or None)
+        if not found:
+            self.known_areas.add(number[:10])
+        return found
+
+
+def _parse_date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return dt.datetime.strptime(text, "%Y/%m/%d").date()
+    except ValueError:
+        return None
+
+
+def _batched(values: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
+def _existing(model: type[models.Model], lookup: str, values: Iterable[Any],
+              *fields: str) -> list[tuple]:
+    """Rows (``fields``) of ``model`` whose ``lookup`` column is in ``values``.
+
+    Plain SQL in large batches: the ORM's per-value processing of ``__in`` lists
+    would cost more than the rest of the validation of a big file.
+    """
+    values = list(values)
+    if not values:
+        return []
+    opts = model._meta
+    qn = connection.ops.quote_name
+    table = qn(opts.db_table)
+    cols = ", ".join(qn(opts.get_field(f).column) for f in fields)
+    key = qn(opts.get_field(lookup).column)
+    found: list[tuple] = []
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {table} LIMIT 1")  # noqa: S608 (model metadata)
+        if cursor.fetchone() is None:
+            return []
+        if connection.vendor == "postgresql":
+            for chunk in _batched(values, 50_000):
+                cursor.execute(f"SELECT {cols} FROM {table} WHERE {key} = ANY(%s)",  # noqa: S608
+                               [list(chunk)])
+                found.extend(cursor.fetchall())
+        else:
+            size = 900
+            for chunk in _batched(values, size):
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(f"SELECT {cols} FROM {table} WHERE {key} IN ({marks})",  # noqa: S608
+                               list(chunk))
+                found.extend(cursor.fetchall())
+    date_fields = [i for i, f in enumerate(fields)
+                   if isinstance(opts.get_field(f), models.DateField)]
+    if date_fields and connection.vendor != "postgresql":
+        converted = []
+        for row in found:
+            row = list(row)
+            for i in date_fields:
+                if isinstance(row[i], str):
+                    row[i] = dt.date.fromisoformat(row[i])
+            converted.append(tuple(row))
+        found = converted
+    return found
+
+
+def _norm_idn(text: str) -> str | None:
+    return text.replace(" ", "").upper() or None if text else None
+
+
+def validate_persons(path: str | Path, *, today: dt.date | None = None,
+                     progress: bool = False) -> ImportPlan:
+    """Read and check every row of a person file; nothing is written.
+
+    The returned plan's ``errors`` lists every problem (empty when the file is valid).
+    """
+    started = time.perf_counter()
+    today = today or timezone.localdate()
+    header, cells_iter = read_table(path)
+    errors: list[RowError] = []
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        errors.extend(RowError(1, c, _("the column is missing")) for c in missing)
+        return ImportPlan([], {}, errors, time.perf_counter() - started)
+    col = {name: i for i, name in enumerate(header)}
+    width = len(header)
+    org_ids = dict(OrgUnit.objects.values_list("code", "id"))
+    sexes, hukous = SEX_ALIASES, set(HukouType.values)
+    maritals, statuses = set(MaritalStatus.values), set(PersonStatus.values)
+    relationships, educations = set(Relationship.values), set(Education.values)
+    id_checker = _IdChecker()
+    spellings = _Spellings()
+
+    # A column the file lacks reads the blank cell appended at the end of each row.
+    i_birth_date = col.get("birth_date", width)
+    i_education = col.get("education", width)
+    i_enrolled_date = col.get("enrolled_date", width)
+    i_ethnicity = col.get("ethnicity", width)
+    i_father_id_number = col.get("father_id_number", width)
+    i_father_person_id = col.get("father_person_id", width)
+    i_household_no = col.get("household_no", width)
+    i_hukou_type = col.get("hukou_type", width)
+    i_id_number = col.get("id_number", width)
+    i_marital_status = col.get("marital_status", width)
+    i_mother_id_number = col.get("mother_id_number", width)
+    i_mother_person_id = col.get("mother_person_id", width)
+    i_name = col.get("name", width)
+    i_org_code = col.get("org_code", width)
+    i_person_id = col.get("person_id", width)
+    i_relationship = col.get("relationship", width)
+    i_sex = col.get("sex", width)
+    i_source_ref = col.get("source_ref", width)
+    i_status = col.get("status", width)
+    i_status_date = col.get("status_date", width)
+
+    def ref_int(rownum: int, name: str, text: str) -> int | None:
+        if not text:
+            return None
+        if text.isdigit() and 0 < int(text) < 2**62:
+            return int(text)
+        errors.append(RowError(rownum, name, _("a person id is a positive whole number"), text))
+        return None
+
+    rows: list[_Row] = []
+    bar = tqdm(desc=_("checking rows"), unit=" rows", disable=not progress, mininterval=0.5,
+               unit_scale=True)
+    for rownum, cells in enumerate(cells_iter, start=2):
+        if rownum % 1000 == 0:
+            bar.update(1000)
+        if len(cells) != width:
+            cells = (cells + [""] * width)[:width]
+        if not any(cells):
+            continue
+        cells.append("")
+
+        name = cells[i_name]
+        if not name:
+            errors.append(RowError(rownum, "name", _("the name is required")))
+        elif len(name) > 50:
+            errors.append(RowError(rownum, "name", _("the name is longer than 50 characters"),
+                                   name))
+        else:
+            spellings.add(name)
+        raw_sex = cells[i_sex]
+        sex = sexes.get(raw_sex, "")
+        if not sex:
+            errors.append(RowError(rownum, "sex", _("the sex must be M or F"), raw_sex))
+        raw = cells[i_birth_date]
+        birth_date = _parse_date(raw) if raw else None
+        if not raw:
+            errors.append(RowError(rownum, "birth_date", _("the birth date is required")))
+        elif birth_date is None:
+            errors.append(RowError(rownum, "birth_date",
+                                   _("not a date; write it as YYYY-MM-DD"), raw))
+        elif birth_date > today:
+            errors.append(RowError(rownum, "birth_date", _("the birth date is in the future"),
+                                   raw))
+            birth_date = None
+        org_code = cells[i_org_code]
+        org_id = org_ids.get(org_code)
+        if not org_code:
+            errors.append(RowError(rownum, "org_code", _("the org unit code is required")))
+        elif org_id is None:
+            errors.append(RowError(rownum, "org_code", _("no org unit has this code"), org_code))
+        hukou = cells[i_hukou_type].lower()
+        if hukou not in hukous:
+            errors.append(RowError(rownum, "hukou_type", _("use rural or urban"), hukou))
+        marital = cells[i_marital_status].lower() or MaritalStatus.SINGLE.value
+        if marital not in maritals:
+            errors.append(RowError(rownum, "marital_status",
+                                   _("unknown marital status; use one of: %(choices)s")
+                                   % {"choices": ", ".join(MaritalStatus.values)}, marital))
+        status = cells[i_status].lower() or PersonStatus.RESIDENT.value
+        if status not in statuses:
+            errors.append(RowError(rownum, "status", _("unknown status; use one of: %(choices)s")
+                                   % {"choices": ", ".join(PersonStatus.values)}, status))
+        relationship = cells[i_relationship].lower()
+        if relationship and relationship not in relationships:
+            errors.append(RowError(rownum, "relationship",
+                                   _("unknown relationship; use one of: %(choices)s")
+                                   % {"choices": ", ".join(Relationship.values)}, relationship))
+        education = cells[i_education].lower()
+        if education and education not in educations:
+            errors.append(RowError(rownum, "education",
+                                   _("unknown education; use one of: %(choices)s")
+                                   % {"choices": ", ".join(Education.values)}, education))
+        ethnicity = cells[i_ethnicity] or "01"
+        if len(ethnicity) == 1 and ethnicity.isdigit():
+            ethnicity = "0" + ethnicity
+        if len(ethnicity) != 2 or not ethnicity.isdigit():
+            errors.append(RowError(rownum, "ethnicity",
+                                   _("the ethnicity is a two-digit GB 3304 code"), ethnicity))
+        household_no = cells[i_household_no]
+        if len(household_no) > 24:
+            errors.append(RowError(rownum, "household_no",
+                                   _("the household number is longer than 24 characters"),
+                                   household_no))
+        source_ref = cells[i_source_ref]
+        if len(source_ref) > 64:
+            errors.append(RowError(rownum, "source_ref",
+                                   _("the source reference is longer than 64 characters"),
+                                   source_ref))
+        person_id = ref_int(rownum, "person_id", cells[i_person_id])
+
+        id_number = _norm_idn(cells[i_id_number])
+        if id_number is not None:
+            for problem in id_checker.problems(id_number, birth_date, sex):
+                errors.append(RowError(rownum, "id_number", problem, id_number))
+
+        raw = cells[i_enrolled_date]
+        enrolled = _parse_date(raw) if raw else today
+        if enrolled is None:
+            errors.append(RowError(rownum, "enrolled_date",
+                                   _("not a date; write it as YYYY-MM-DD"), raw))
+        elif enrolled > today:
+            errors.append(RowError(rownum, "enrolled_date",
+                                   _("the enrolment date is in the future"), raw))
+        elif birth_date is not None and enrolled < birth_date:
+            errors.append(RowError(rownum, "enrolled_date",
+                                   _("the enrolment date is before the person's birth"), raw))
+        raw = cells[i_status_date]
+        status_date = None
+        if raw:
+            status_date = _parse_date(raw)
+            if status not in (PersonStatus.DEAD, PersonStatus.MOVED_OUT):
+                errors.append(RowError(rownum, "status_date",
+                                       _("a status date is only for status dead or moved_out"),
+                                       raw))
+            elif status_date is None:
+                errors.append(RowError(rownum, "status_date",
+                                       _("not a date; write it as YYYY-MM-DD"), raw))
+            elif status_date > today:
+                errors.append(RowError(rownum, "status_date",
+                                       _("the status date is in the future"), raw))
+            elif enrolled is not None and status_date < enrolled:
+                errors.append(RowError(rownum, "status_date",
+                                       _("the status date is before the enrolment date"), raw))
+        elif status in (PersonStatus.DEAD, PersonStatus.MOVED_OUT):
+            status_date = enrolled
+
+        mother_pid = ref_int(rownum, "mother_person_id", cells[i_mother_person_id])
+        father_pid = ref_int(rownum, "father_person_id", cells[i_father_person_id])
+        mother_idn = _norm_idn(cells[i_mother_id_number])
+        father_idn = _norm_idn(cells[i_father_id_number])
+
+        rows.append(_Row(
+            rownum, person_id, id_number, name, sex, birth_date, org_id, household_no, hukou,
+            marital, status, relationship, ethnicity, education, source_ref, enrolled,
+            status_date, mother_pid, father_pid, mother_idn, father_idn,
+        ))
+    bar.close()
+
+    _check_across_rows(rows, errors)
+    plan = ImportPlan(rows, {}, errors, spellings=spellings)
+    _plan_households(plan)
+    plan.errors.sort(key=lambda e: e.row)
+    if plan.errors:
+        spellings.cancel()
+    plan.seconds = time.perf_counter() - started
+    return plan
+
+
+def _check_across_rows(rows: list[_Row], errors: list[RowError]) -> None:
+    """Uniqueness against the file and the database, and parent links."""
+    by_pid: dict[int, _Row] = {}
+    by_idn: dict[str, _Row] = {}
+    for r in rows:
+        if r.person_id is not None:
+            first = by_pid.setdefault(r.person_id, r)
+            if first is not r:
+                errors.append(RowError(r.row, "person_id",
+                                       _("the person id is repeated (first in row %(row)s)")
+                                       % {"row": first.row}, str(r.person_id)))
+        if r.id_number is not None:
+            first = by_idn.setdefault(r.id_number, r)
+            if first is not r:
+                errors.append(RowError(r.row, "id_number",
+                                       _("the ID number is repeated (first in row %(row)s)")
+                                       % {"row": first.row}, r.id_number))
+    if by_pid:
+        taken = {pk for (pk,) in _existing(Person, "id", by_pid, "id")}
+        for pk in sorted(taken):
+            r = by_pid[pk]
+            errors.append(RowError(r.row, "person_id",
+                                   _("this person id is already used in the register"), str(pk)))
+    if by_idn:
+        for idn, pk in _existing(Person, "id_number", by_idn, "id_number", "id"):
+            r = by_idn[idn]
+            errors.append(RowError(
+                r.row, "id_number",
+                _("this ID number is already registered to person %(pid)s") % {"pid": pk}, idn))
+
+    # Parents: in the file first, then in the register.
+    want_pids = {p for r in rows for p in (r.mother_pid, r.father_pid)
+                 if p is not None and p not in by_pid}
+    want_idns = {n for r in rows for n in (r.mother_idn, r.father_idn)
+                 if n is not None and n not in by_idn}
+    db_by_pid: dict[int, tuple[int, str, dt.date]] = {}
+    db_by_idn: dict[str, tuple[int, str, dt.date]] = {}
+    if want_pids:
+        for pk, sex, bd in _existing(Person, "id", want_pids, "id", "sex", "birth_date"):
+            db_by_pid[pk] = (pk, sex, bd)
+    if want_idns:
+        for idn, pk, sex, bd in _existing(Person, "id_number", want_idns,
+                                          "id_number", "id", "sex", "birth_date"):
+            db_by_idn[idn] = (pk, sex, bd)
+
+    # Rows without a person id get one when written; parents in the file are linked
+    # through the row object until then.
+    for r in rows:
+        for role in ("mother", "father"):
+            pid, idn = getattr(r, f"{role}_pid"), getattr(r, f"{role}_idn")
+            if pid is None and idn is None:
+                continue
+            target: _Row | tuple | None = None
+            via_pid = via_idn = None
+            if pid is not None:
+                via_pid = by_pid.get(pid) or db_by_pid.get(pid)
+                if via_pid is None:
+                    errors.append(RowError(r.row, f"{role}_person_id",
+                                           _("no person has this id, in the file or the register"),
+                                           str(pid)))
+                    continue
+            if idn is not None:
+                via_idn = by_idn.get(idn) or db_by_idn.get(idn)
+                if via_idn is None:
+                    errors.append(RowError(
+                        r.row, f"{role}_id_number",
+                        _("no person has this ID number, in the file or the register"), idn))
+                    continue
+            if via_pid is not None and via_idn is not None and via_pid is not via_idn:
+                errors.append(RowError(r.row, f"{role}_id_number",
+                                       _("the parent's id and ID number name different persons"),
+                                       idn or ""))
+                continue
+            target = via_pid if via_pid is not None else via_idn
+            field_name = f"{role}_person_id" if pid is not None else f"{role}_id_number"
+            value = str(pid) if pid is not None else (idn or "")
+            if target is r:
+                errors.append(RowError(r.row, field_name,
+                                       _("a person cannot be their own parent"), value))
+                continue
+            if isinstance(target, _Row):
+                p_sex, p_bd = target.sex, target.birth_date
+            else:
+                p_sex, p_bd = target[1], target[2]
+            problem = _parent_problem(role, p_sex, p_bd, r.birth_date)
+            if problem:
+                errors.append(RowError(r.row, field_name, problem, value))
+                continue
+            setattr(r, f"{role}_id", target if isinstance(target, _Row) else target[0])
+
+
+def _parent_problem(role: str, sex: str, parent_birth: dt.date | None,
+                    child_birth: dt.date | None) -> str | None:
+    if role == "mother" and sex != "F":
+        return _("the mother must be a woman")
+    if role == "father" and sex != "M":
+        return _("the father must be a man")
+    if parent_birth is None or child_birth is None:
+        return None
+    age = age_on(parent_birth, child_birth) if child_birth >= parent_birth else -1
+    if role == "mother":
+        if age < MIN_MOTHER_AGE:
+            return _("the mother was %(age)s at the birth, younger than %(min)s") % {
+                "age": max(age, 0), "min": MIN_MOTHER_AGE}
+        if age > MAX_MOTHER_AGE:
+            return _("the mother was %(age)s at the birth, older than %(max)s") % {
+                "age": age, "max": MAX_MOTHER_AGE}
+    elif age < MIN_FATHER_AGE:
+        return _("the father was %(age)s at the birth, younger than %(min)s") % {
+            "age": max(age, 0), "min": MIN_FATHER_AGE}
+    return None
+
+
+def _plan_households(plan: ImportPlan) -> None:
+    """Existing households by number; new ones take the org of their first row."""
+    numbers = {r.household_no for r in plan.rows if r.household_no}
+    existing = {no: (pk, org_id) for no, pk, org_id in
+                _existing(Household, "household_no", numbers, "household_no", "id", "org_id")}
+    new: dict[str, tuple[int, int]] = {}  # number -> (org_id, first row)
+    for r in plan.rows:
+        if not r.household_no or r.org_id is None:
+            continue
+        if r.household_no in existing:
+            pk, org_id = existing[r.household_no]
+            if org_id != r.org_id:
+                plan.errors.append(RowError(
+                    r.row, "household_no",
+                    _("this household belongs to another org unit"), r.household_no))
+            r.household_id = pk
+            continue
+        first = new.setdefault(r.household_no, (r.org_id, r.row))
+        if first[0] != r.org_id:
+            plan.errors.append(RowError(
+                r.row, "household_no",
+                _("this household is in another org unit in row %(row)s") % {"row": first[1]},
+                r.household_no))
+    plan.new_households = {no: org_id for no, (org_id, _row) in new.items()}
+
+
+# --------------------------------------------------------------------------- phase 2
+
+
+def _columns(model: type[models.Model], names: Sequence[str]) -> list[str]:
+    return [model._meta.get_field(n).column for n in names]
+
+
+def _reserve(cursor, model: type[models.Model], needed: int) -> int:
+    """First of ``needed`` free primary keys above the table's current maximum."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    cursor.execute(f"SELECT MAX(id) FROM {table}")  # noqa: S608 (model metadata, not input)
+    return (cursor.fetchone()[0] or 0) + 1
+
+
+def _insert(cursor, model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence],
+            bar: tqdm | None = None) -> None:
+    table = connection.ops.quote_name(model._meta.db_table)
+    cols = ", ".join(connection.ops.quote_name(c) for c in _columns(model, names))
+    if connection.vendor == "postgresql":
+        n = 0
+        with cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+            for n, row in enumerate(rows, 1):
+                copy.write_row(row)
+                if bar is not None and n % WRITE_BATCH == 0:
+                    bar.update(WRITE_BATCH)
+        if bar is not None:
+            bar.update(n % WRITE_BATCH)
+        return
+    if connection.vendor == "sqlite":
+        # The driver's own executemany, without Django's per-call query rewriting.
+        marks, executemany = "?", connection.connection.executemany
+    else:
+        marks, executemany = "%s", cursor.executemany
+    values = ", ".join([marks] * len(names))
+    sql = f"INSERT INTO {table} ({cols}) VALUES ({values})"  # noqa: S608
+    batch: list[Sequence] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= WRITE_BATCH:
+            executemany(sql, batch)
+            if bar is not None:
+                bar.update(len(batch))
+            batch = []
+    if batch:
+        executemany(sql, batch)
+        if bar is not None:
+            bar.update(len(batch))
+
+
+def write_persons(plan: ImportPlan, *, user=None, progress: bool = False) -> ImportSummary:
+    """Write a validated plan in one transaction (see the module docstring)."""
+    if plan.errors:
+        raise ImportRejected(plan.errors, len(plan.rows))
+    started = time.perf_counter()
+    rows = plan.rows
+    pg = connection.vendor == "postgresql"
+    now = timezone.now()
+    recorded_at = now if pg else connection.ops.adapt_datetimefield_value(now)
+    user_id = user.pk if user is not None else None
+
+    def day(value: dt.date) -> Any:
+        return value if pg else value.isoformat()
+
+    n_events = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        if pg:
+            tables = ", ".join(connection.ops.quote_name(m._meta.db_table)
+                               for m in (Household, Person, LifeEvent))
+            cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
+        next_pid = max(_reserve(cursor, Person, len(rows)),
+                       max((r.person_id for r in rows if r.person_id), default=0) + 1)
+        for r in rows:
+            if r.person_id is None:
+                r.person_id = next_pid
+                next_pid += 1
+        household_ids: dict[str, int] = {}
+        next_hid = _reserve(cursor, Household, len(plan.new_households))
+        for no in plan.new_households:
+            household_ids[no] = next_hid
+            next_hid += 1
+        heads: dict[str, int] = {}
+        for r in rows:
+            if r.household_id is None and r.household_no:
+                r.household_id = household_ids[r.household_no]
+                if r.relationship == Relationship.HEAD:
+                    heads.setdefault(r.household_no, r.person_id)
+        if household_ids:
+            _insert(cursor, Household, ("id", "household_no", "address", "org", "head"),
+                    ((hid, no, "", plan.new_households[no], heads.get(no))
+                     for no, hid in household_ids.items()))
+
+        bar = tqdm(total=len(rows), desc=_("writing persons"), unit=" rows", unit_scale=True,
+                   disable=not progress, mininterval=0.5)
+        names_cache = plan.spellings.result()
+
+        def person_rows() -> Iterable[tuple]:
+            for r in rows:
+                spell = names_cache.get(r.name)
+                if spell is None:
+                    spell = names_cache[r.name] = name_spellings(r.name)
+                mother, father = r.mother_id, r.father_id
+                if isinstance(mother, _Row):
+                    mother = mother.person_id
+                if isinstance(father, _Row):
+                    father = father.person_id
+                yield (r.person_id, r.id_number, r.name, spell[0], spell[1], r.sex,
+                       day(r.birth_date), r.ethnicity, r.hukou_type, r.org_id, None,
+                       r.household_id, r.relationship, r.marital_status, r.education,
+                       mother, father, None, r.status, r.source_ref)
+
+        _insert(cursor, Person,
+                ("id", "id_number", "name", "name_pinyin", "name_initials", "sex", "birth_date",
+                 "ethnicity", "hukou_type", "registered_org", "current_org", "household",
+                 "relationship", "marital_status", "education", "mother", "father",
+                 "birth_order", "status", "source_ref"),
+                person_rows(), bar)
+        bar.close()
+
+        n_extra = sum(1 for r in rows if r.status != PersonStatus.RESIDENT)
+        n_events = len(rows) + n_extra
+        first_eid = _reserve(cursor, LifeEvent, n_events)
+        bar = tqdm(total=n_events, desc=_("writing ledger events"), unit=" events",
+                   unit_scale=True, disable=not progress, mininterval=0.5)
+        dumps = json.dumps
+
+        def event_rows() -> Iterable[tuple]:
+            eid = first_eid
+            for r in rows:
+                payload = dumps({"household_id": r.household_id, "relationship": r.relationship,
+                                 "marital_status": r.marital_status, "hukou_type": r.hukou_type})
+                yield (eid, EventType.ENROL.value, r.person_id, day(r.enrolled_date),
+                       recorded_at, user_id, "import", r.org_id, payload, None)
+                eid += 1
+            for r in rows:
+                if r.status == PersonStatus.RESIDENT:
+                    continue
+                kind = EventType.DEATH if r.status == PersonStatus.DEAD else EventType.MOVE_OUT
+                yield (eid, kind.value, r.person_id, day(r.status_date), recorded_at, user_id,
+                       "import", r.org_id, "{}", None)
+                eid += 1
+
+        _insert(cursor, LifeEvent,
+                ("id", "event_type", "person", "event_date", "recorded_at", "recorded_by",
+                 "recorded_via", "org", "payload", "supersedes"),
+                event_rows(), bar)
+        bar.close()
+        if pg:
+            for sql in connection.ops.sequence_reset_sql(no_style(),
+                                                         [Household, Person, LifeEvent]):
+                cursor.execute(sql)
+    return ImportSummary(len(rows), len(plan.new_households), n_events, plan.seconds,
+                         time.perf_counter() - started)
+
+
+def import_persons(path: str | Path, *, user=None, today: dt.date | None = None,
+                   progress: bool = False) -> ImportSummary:
+    """Validate a person file and, if it has no problem, write it in one transaction.
+
+    Raises :class:`ImportRejected` (with every problem found) when any row is invalid.
+    """
+    plan = validate_persons(path, today=today, progress=progress)
+    if plan.errors:
+        raise ImportRejected(plan.errors, len(plan.rows))
+    return write_persons(plan, user=user, progress=progress)
