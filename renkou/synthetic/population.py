@@ -46,7 +46,7 @@ BIRTH_TREND = {2016: 1.0, 2017: 0.95, 2018: 0.92, 2019: 0.90, 2020: 0.86, 2021: 
 
 #: Annual birth probability of a married woman by 5-year age group (15–19 … 45–49)
 #: and number of earlier children (0, 1, 2+), before the trend factor.
-BIRTH_PROB = 1.3 * np.array([
+BIRTH_PROB = 1.1 * np.array([
     [0.20, 0.30, 0.33, 0.22, 0.09, 0.025, 0.004],
     [0.05, 0.09, 0.12, 0.10, 0.045, 0.010, 0.001],
     [0.005, 0.012, 0.018, 0.014, 0.006, 0.002, 0.0003],
@@ -720,10 +720,10 @@ class _Simulation:
                 wife_age = max(a - abs(rng.normal(2, 2)), LEGAL_AGE[SEX_F] + 1)
                 a = max(a, LEGAL_AGE[SEX_M] + 1)
                 members = [(SEX_M, a, "head", MARRIED), (SEX_F, wife_age, "spouse", MARRIED)]
-                if wife_age > 24 and rng.random() < 0.6:
+                if 24 < wife_age < 50 and rng.random() < 0.6:
+                    youngest, oldest = max(0.2, wife_age - 38), min(wife_age - 20, 15)
                     members.append((SEX_M if rng.random() < 0.53 else SEX_F,
-                                    float(rng.uniform(0.2, min(wife_age - 20, 15))), "child",
-                                    SINGLE))
+                                    float(rng.uniform(youngest, oldest)), "child", SINGLE))
             else:
                 members = [(SEX_M if rng.random() < 0.55 else SEX_F, a, "head", SINGLE)]
             for sex, age_, rel, mar in members:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 from django.core.management import call_command
@@ -28,8 +29,11 @@ class Command(BaseCommand):
                             help="last day of the ten simulated years (default today)")
         parser.add_argument("--replace", action="store_true",
                             help="delete the register already in the database first")
+        parser.add_argument("--timings-json", type=Path, default=None,
+                            help="write counts and phase timings to this JSON file")
 
-    def handle(self, *args, persons, seed, defects, truth, end_date, replace, **options):
+    def handle(self, *args, persons, seed, defects, truth, end_date, replace, timings_json,
+               **options):
         if persons < 1000:
             raise CommandError(_("--persons must be at least 1000"))
         if not 0 <= defects < 0.5:
@@ -62,6 +66,10 @@ class Command(BaseCommand):
                "events": report.events, "orgunits": report.orgunits,
                "sim": report.seconds["simulate"], "write": report.seconds["write"]}
         )
+        if timings_json is not None:
+            timings_json.write_text(json.dumps(
+                {"persons": report.persons, "households": report.households,
+                 "events": report.events, **report.seconds}))
         if report.defects:
             self.stdout.write(_("injected %(n)s defects; ground truth in %(path)s")
                               % {"n": report.defects, "path": truth})
