@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import F, Func, IntegerField, OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from renkou.register.search import (
-    annotate_resident_counts,
-    scoped_households,
-    scoped_org_units,
-    scoped_persons,
-)
+from renkou.register.models import Person
+from renkou.register.search import annotate_resident_counts, scoped_households, scoped_org_units
 
 HOUSEHOLDS_PER_PAGE = 50
 
@@ -28,14 +24,18 @@ def org_tree(request: HttpRequest) -> HttpResponse:
 @login_required
 def org_detail(request: HttpRequest, code: str) -> HttpResponse:
     unit = get_object_or_404(scoped_org_units(request.user), code=code)
-    persons = scoped_persons(request.user)
-    children = annotate_resident_counts(unit.children.all(), persons).order_by("code")
-    unit_total = annotate_resident_counts(type(unit).objects.filter(pk=unit.pk), persons)
+    units = scoped_org_units(request.user)
+    children = annotate_resident_counts(units.filter(parent=unit)).order_by("code")
+    unit_total = annotate_resident_counts(units.filter(pk=unit.pk))
+    members = (
+        Person.objects.filter(household=OuterRef("pk")).order_by()
+        .annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    )
     households = (
         scoped_households(request.user)
-        .filter(Q(org=unit) | Q(org__path__startswith=unit.path + "/"))
+        .filter(org__in=unit.subtree().values("pk"))
         .select_related("org", "head")
-        .annotate(n_members=Count("members"))
+        .annotate(n_members=Subquery(members, output_field=IntegerField()))
         .order_by("household_no")
     )
     page = Paginator(households, HOUSEHOLDS_PER_PAGE).get_page(request.GET.get("page"))

@@ -118,15 +118,18 @@ def household_members_as_of(household: Household, day: dt.date) -> list[tuple[Pe
     """Persons whose folded state on ``day`` places them in ``household``.
 
     Candidates are today's members and everyone with a ledger entry naming the
-    household; their ledgers are folded in one streamed query. Returns
-    ``(person, state)`` pairs ordered by person id.
+    household among the entries of the household's org unit (an entry that places
+    a person in a household happens in that household's unit; reading only that
+    unit's entries keeps this an index lookup); their ledgers are folded in one
+    streamed query. Returns ``(person, state)`` pairs ordered by person id.
     """
     pk = household.pk
     named = Q(payload__household_id=pk) | Q(payload__payload__household_id=pk) | Q(
         payload__fields__household_id__new=pk
     )
     candidate_ids = set(
-        LifeEvent.objects.filter(named).values_list("person_id", flat=True)
+        LifeEvent.objects.filter(org_id=household.org_id).filter(named)
+        .values_list("person_id", flat=True)
     ) | set(Person.objects.filter(household=household).values_list("pk", flat=True))
     events = (
         LifeEvent.objects.filter(person_id__in=candidate_ids)

@@ -64,6 +64,16 @@ def scoped_org_units(user) -> QuerySet[OrgUnit]:
     return units if q is None else units.filter(q)
 
 
+def _prefix(field: str, text: str) -> Q:
+    """``field`` starts with ``text``, as a range an ordinary B-tree index can answer.
+
+    (``LIKE 'abc%'`` cannot use the index on SQLite, nor on PostgreSQL without
+    ``text_pattern_ops``.) Meant for ASCII letters and digits.
+    """
+    upper = text[:-1] + chr(ord(text[-1]) + 1)
+    return Q(**{f"{field}__gte": text, f"{field}__lt": upper})
+
+
 def search_persons(user, query: str) -> QuerySet[Person]:
     """Persons matching ``query``, ready to list (household and org joined).
 
@@ -72,7 +82,8 @@ def search_persons(user, query: str) -> QuerySet[Person]:
     - Latin letters: pinyin initials or full pinyin starting with it ("zxm", "zhangx");
     - anything else: the name contains it, or the household number equals it.
 
-    An empty query finds nothing.
+    An empty query finds nothing. Prefix matches are index range scans, so only the
+    name search reads the whole table.
     """
     text = (query or "").strip()
     persons = scoped_persons(user)
@@ -80,12 +91,15 @@ def search_persons(user, query: str) -> QuerySet[Person]:
         return persons.none()
     if _ID_LIKE.match(text):
         id_prefix = normalise_id_number(text)
-        match = Q(id_number__startswith=id_prefix) | Q(household__household_no__startswith=text)
+        households = Household.objects.filter(_prefix("household_no", text)).values("pk")
+        match = (Q(id_number=id_prefix) if len(id_prefix) == 18
+                 else _prefix("id_number", id_prefix)) | Q(household__in=households)
     elif _LATIN.match(text):
         letters = text.lower()
-        match = Q(name_initials__startswith=letters) | Q(name_pinyin__startswith=letters)
+        match = _prefix("name_initials", letters) | _prefix("name_pinyin", letters)
     else:
-        match = Q(name__contains=text) | Q(household__household_no=text)
+        households = Household.objects.filter(household_no=text).values("pk")
+        match = Q(name__contains=text) | Q(household__in=households)
     return (
         persons.filter(match)
         .select_related("household", "registered_org")
@@ -101,18 +115,23 @@ def find_household(user, household_no: str) -> Household | None:
     return scoped_households(user).filter(household_no=household_no).first()
 
 
-def annotate_resident_counts(units: QuerySet[OrgUnit], persons: QuerySet[Person]) -> QuerySet:
+def annotate_resident_counts(units: QuerySet[OrgUnit]) -> QuerySet[OrgUnit]:
     """Annotate each unit with ``residents``: resident persons registered in its subtree.
 
-    One SQL statement: a correlated count over the units' path prefixes, so the
-    page costs one query whatever the number of units.
+    One SQL statement. For each unit, the units under its path (an index range on
+    ``path``) give the org ids whose residents are counted through the
+    ``(registered_org, status)`` index, so the cost follows the number of units,
+    not of persons. Pass units from :func:`scoped_org_units`; a unit's subtree is
+    then inside the user's scope.
     """
+    path = OuterRef(OuterRef("path"))
+    subtree = OrgUnit.objects.filter(
+        Q(path=path)
+        # path starts with "<path>/": "0" is the character after "/"
+        | Q(path__gte=Concat(path, Value("/")), path__lt=Concat(path, Value("0")))
+    ).values("pk")
     counted = (
-        persons.filter(status=PersonStatus.RESIDENT)
-        .filter(
-            Q(registered_org__path=OuterRef("path"))
-            | Q(registered_org__path__startswith=Concat(OuterRef("path"), Value("/")))
-        )
+        Person.objects.filter(status=PersonStatus.RESIDENT, registered_org__in=subtree)
         .order_by()
         .annotate(n=Func(F("pk"), function="COUNT"))
         .values("n")

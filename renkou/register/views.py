@@ -53,12 +53,10 @@ def _as_of(request: HttpRequest) -> dt.date | None:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Residents by township (one aggregate query) and the main links."""
-    persons = scoped_persons(request.user)
     units = scoped_org_units(request.user)
-    rows = list(annotate_resident_counts(units.filter(level=OrgLevel.TOWNSHIP), persons)
-                .order_by("code"))
+    rows = list(annotate_resident_counts(units.filter(level=OrgLevel.TOWNSHIP)).order_by("code"))
     if not rows and request.user.org_id:  # a village clerk: her own unit
-        rows = list(annotate_resident_counts(units.filter(pk=request.user.org_id), persons))
+        rows = list(annotate_resident_counts(units.filter(pk=request.user.org_id)))
     return render(request, "register/home.html", {
         "units": rows,
         "total": sum(u.residents for u in rows),

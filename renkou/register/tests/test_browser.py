@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 
 import pytest
-from django.contrib.staticfiles import finders
 
 from renkou.accounts.models import Role, User
 from renkou.register.models import Person
@@ -19,7 +18,6 @@ from renkou.register.models import Person
 from .conftest import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
-PACKAGE_STATIC = Path(__file__).resolve().parents[2] / "static"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -29,18 +27,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def package_static(settings):
-    """Serve ``renkou/static`` even while settings lack ``STATICFILES_DIRS`` for it.
-
-    ``test_views.test_local_assets_are_found`` fails until settings are fixed; this
-    keeps the browser test about the pages, not about that one setting.
-    """
-    if finders.find("renkou/vendor/htmx.min.js") is None:
-        settings.STATICFILES_DIRS = [*settings.STATICFILES_DIRS, str(PACKAGE_STATIC)]
-
-
-@pytest.fixture
-def browser_page(monkeypatch, package_static):
+def browser_page(monkeypatch):
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
     console: list[str] = []

@@ -72,10 +72,7 @@ def test_person_outside_the_users_subtree_is_not_found(client, small_register):
 
 
 def test_local_assets_are_found():
-    """The stylesheet and htmx ship with the package (no CDN on government intranets).
-
-    Needs ``STATICFILES_DIRS = [PACKAGE_DIR / "static"]`` in settings.
-    """
+    """The stylesheet and htmx ship with the package (no CDN on government intranets)."""
     from django.contrib.staticfiles import finders
 
     assert finders.find("renkou/renkou.css") is not None
