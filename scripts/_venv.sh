@@ -38,8 +38,8 @@ ensure_venv() {
     [ -f "$stamp" ] && have="$(cat "$stamp")"
     if [ "$want" != "$have" ] || [ ! -x "$VENV/bin/renkou" ]; then
         say "installing pinned packages from requirements.lock"
-        "$VENV/bin/python" -m pip install --quiet -r "$ROOT/requirements.lock"
-        "$VENV/bin/python" -m pip install --quiet --no-deps -e "$ROOT"
+        "$VENV/bin/python" -m pip install -qq -r "$ROOT/requirements.lock"
+        "$VENV/bin/python" -m pip install -qq --no-deps -e "$ROOT"
         echo "$want" >"$stamp"
     fi
 }
