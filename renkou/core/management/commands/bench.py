@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -96,9 +97,13 @@ class Command(BaseCommand):
                                  "mb": data.stat().st_size / 1e6})
 
             timings = tmp / "timings.json"
+            cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
             out = self._run(url, "import", "persons", str(data), "--timings-json", str(timings))
             wall = time.perf_counter() - started
+            cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (cpu_after.ru_utime - cpu_before.ru_utime
+                   + cpu_after.ru_stime - cpu_before.ru_stime)
             self.stdout.write(out.strip())
             t = json.loads(timings.read_text())
             check, write = t["validate_seconds"], t["write_seconds"]
@@ -114,6 +119,10 @@ class Command(BaseCommand):
                 "cw_rate": f"{n / (check + write):,.0f}", "wall": wall,
                 "wall_rate": f"{n / wall:,.0f}",
             })
+            self.stdout.write(_(
+                "CPU time of the import process: %(cpu).1f s (the machine's load average "
+                "was %(load).1f; a busy machine slows every figure above)"
+            ) % {"cpu": cpu, "load": os.getloadavg()[0]})
         finally:
             if not keep:
                 if drop:
