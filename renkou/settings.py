@@ -45,7 +45,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "renkou.core.middleware.InterfaceLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -75,7 +75,9 @@ TEMPLATES = [
 
 def _database() -> dict:
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{WORK_DIR / 'renkou.sqlite3'}"
-    config = dj_database_url.parse(url, conn_max_age=60)
+    # Persistent connections help a busy PostgreSQL site; off by default so that test
+    # databases and batch jobs never keep a connection open.
+    config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("RENKOU_CONN_MAX_AGE", "0")))
     if config["ENGINE"].endswith("sqlite3"):
         # WAL lets the site read while a batch job writes; IMMEDIATE avoids
         # "database is locked" upgrades inside write transactions.

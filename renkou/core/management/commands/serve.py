@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 
@@ -27,4 +27,9 @@ def serve(*, host: str, port: int, threads: int = 8, stdout=None) -> None:
         stdout.write(_("serving on http://%(host)s:%(port)s/ (Ctrl+C stops)")
                      % {"host": host, "port": port})
         stdout.flush()
-    waitress_serve(application, host=host, port=port, threads=threads, ident="renkou")
+    try:
+        waitress_serve(application, host=host, port=port, threads=threads, ident="renkou")
+    except OSError as exc:
+        raise CommandError(_("cannot serve on %(host)s:%(port)s (%(reason)s); "
+                             "choose another port with --port")
+                           % {"host": host, "port": port, "reason": exc.strerror}) from None
