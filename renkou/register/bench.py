@@ -130,7 +130,8 @@ def bench_rows(persons: int, seed: int = 1) -> Iterator[list[str]]:
         members.append(head)
         if rnd.random() < 0.75:
             spouse_birth = head_birth + dt.timedelta(days=rnd.randint(-5 * 365, 5 * 365))
-            spouse_birth = min(spouse_birth, today - dt.timedelta(days=22 * 365))
+            if spouse_birth > today - dt.timedelta(days=22 * 365):
+                spouse_birth = head_birth - dt.timedelta(days=rnd.randint(0, 5 * 365))
             members.append({"sex": "F" if head["sex"] == "M" else "M", "birth": spouse_birth,
                             "surname": rnd.choices(surnames, _SURNAME_WEIGHTS)[0],
                             "rel": "spouse"})
