@@ -39,11 +39,12 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.color import no_style
-from django.db import connection, models, transaction
+from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
+from renkou.core.bulkload import bulk_load, worth_bulk_mode
 from renkou.orgunits.excel import ImportRejected, RowError, read_table
 from renkou.orgunits.models import OrgUnit
 
@@ -687,7 +688,9 @@ def write_persons(plan: ImportPlan, *, user=None, progress: bool = False) -> Imp
         return value if pg else value.isoformat()
 
     n_events = 0
-    with transaction.atomic(), connection.cursor() as cursor:
+    # a large file next to the register: rebuild the indexes once at the end
+    bulk = worth_bulk_mode(len(rows), Person.objects.count())
+    with bulk_load((Household, Person, LifeEvent), enabled=bulk), connection.cursor() as cursor:
         if pg:
             tables = ", ".join(connection.ops.quote_name(m._meta.db_table)
                                for m in (Household, Person, LifeEvent))

@@ -138,6 +138,7 @@ class Person(models.Model):
     registered_org = models.ForeignKey(
         "orgunits.OrgUnit", verbose_name=_("registered org unit"), on_delete=models.PROTECT,
         related_name="registered_persons",
+        db_index=False,  # the (registered_org, status) index serves these lookups
     )
     current_org = models.ForeignKey(
         "orgunits.OrgUnit", verbose_name=_("current org unit"), null=True, blank=True,
@@ -202,13 +203,14 @@ class LifeEvent(models.Model):
 
     event_type = models.CharField(_("event type"), max_length=12, choices=EventType.choices)
     person = models.ForeignKey(
-        Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="events"
+        Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="events",
+        db_index=False,  # the (person, event_date) index serves these lookups
     )
     event_date = models.DateField(_("event date"), db_index=True)
     recorded_at = models.DateTimeField(_("recorded at"))
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        on_delete=models.PROTECT, related_name="+", db_index=False,
     )
     recorded_via = models.CharField(_("recorded via"), max_length=12, default="form")
     org = models.ForeignKey(

@@ -12,9 +12,12 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import connection
 
+from renkou.core.bulkload import bulk_load
+from renkou.orgunits.models import OrgUnit
 from renkou.register.identity import name_spellings
+from renkou.register.models import Household, LifeEvent, Person
 
 from .population import (
     EV,
@@ -109,7 +112,7 @@ def write_county(
 
     event_rows = _event_rows(pop, village_org, hukou, recorded_at)
 
-    with transaction.atomic():
+    with bulk_load((OrgUnit, Household, Person, LifeEvent)):
         _copy("orgunits_orgunit",
               ("id", "code", "name", "kind", "level", "parent_id", "urban_rural", "path"),
               org_rows)
@@ -197,17 +200,19 @@ def _copy(table: str, columns: Sequence[str], rows: Iterable[tuple],
                 if progress:
                     progress(k % batch)
             return
-        sql = f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['%s'] * len(columns))})"
+        # the driver's own executemany, without Django's per-call query rewriting
+        executemany = connection.connection.executemany
+        sql = f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['?'] * len(columns))})"
         chunk: list[tuple] = []
         for row in rows:
             chunk.append(row)
             if len(chunk) >= batch:
-                cursor.executemany(sql, chunk)
+                executemany(sql, chunk)
                 if progress:
                     progress(len(chunk))
                 chunk = []
         if chunk:
-            cursor.executemany(sql, chunk)
+            executemany(sql, chunk)
             if progress:
                 progress(len(chunk))
 
