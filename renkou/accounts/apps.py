@@ -6,3 +6,6 @@ class AccountsConfig(AppConfig):
     name = "renkou.accounts"
     label = "accounts"
     verbose_name = _("accounts")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (connects the log-in receivers)

@@ -1,10 +1,12 @@
-"""Interface language: Chinese unless the user chose another language."""
+"""Request middleware: interface language and the acting user for the log."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+
+from .audit import acting, client_address
 
 
 class InterfaceLanguageMiddleware(LocaleMiddleware):
@@ -20,3 +22,15 @@ class InterfaceLanguageMiddleware(LocaleMiddleware):
         language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class AuditActorMiddleware:
+    """Attribute everything a request logs to its user and client address."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        channel = "api" if request.path.startswith("/api/") else "web"
+        with acting(getattr(request, "user", None), client_address(request), channel):
+            return self.get_response(request)

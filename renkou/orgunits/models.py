@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from renkou.core.scoping import OrgScopedQuerySet
+
 __all__ = ["OrgLevel", "OrgKind", "UrbanRural", "OrgUnit"]
 
 
@@ -47,6 +49,11 @@ class UrbanRural(models.TextChoices):
     RURAL = "rural", _("rural")
 
 
+class OrgUnitQuerySet(OrgScopedQuerySet):
+    org_path_lookup = "path"
+    required_capability = ("view_register", "view_aggregates")
+
+
 class OrgUnit(models.Model):
     """One unit of the administrative tree.
 
@@ -73,6 +80,8 @@ class OrgUnit(models.Model):
         _("urban/rural class"), max_length=5, choices=UrbanRural.choices
     )
     path = models.CharField(_("path"), max_length=200, db_index=True, editable=False)
+
+    objects = OrgUnitQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]

@@ -18,10 +18,14 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import connection, models, transaction
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
+from renkou.accounts.permissions import Capability, has_capability
+from renkou.core import audit
+from renkou.core.models import AuditAction
 from renkou.orgunits.excel import TableWriter
 from renkou.orgunits.models import OrgUnit
 
@@ -55,7 +59,7 @@ def org_subtree(code: str) -> OrgUnit:
 
 def _subtree_q(unit: OrgUnit, prefix: str) -> models.Q:
     return models.Q(**{f"{prefix}path": unit.path}) | models.Q(
-        **{f"{prefix}path__startswith": unit.path + "/"})
+        **{f"{prefix}path__gte": unit.path + "/", f"{prefix}path__lt": unit.path + "0"})
 
 
 def _day(value: dt.date | None) -> str:
@@ -63,23 +67,45 @@ def _day(value: dt.date | None) -> str:
 
 
 def export_persons(out: str | Path, *, org: str | None = None, as_of: dt.date | None = None,
-                   progress: bool = False) -> int:
+                   progress: bool = False, user=None) -> int:
     """Write persons to ``out``; return the number of rows written.
 
     ``org`` (a division code) limits the export to that unit's subtree, judged by
     the registered org unit — as of ``as_of`` when given. Without ``as_of`` the
     register rows are streamed; with it the register at the end of that day is
     rebuilt from the ledger, and only persons in the register by then appear.
+    With ``user``, only what that user may see (an org code outside the user's
+    subtree raises ``OrgUnit.DoesNotExist``). Every export is logged.
     """
-    unit = org_subtree(org) if org else None
+    persons, unit = _export_scope(user, org)
     with _snapshot(), TableWriter(out, PERSON_COLUMNS, "persons") as writer:
         if as_of is None:
-            return _write_current(writer, unit, progress)
-        return _write_as_of(writer, unit, as_of, progress)
+            n = _write_current(writer, persons, unit, progress)
+        else:
+            n = _write_as_of(writer, persons, unit, as_of, progress)
+    audit.record(AuditAction.EXPORT, "persons", details={
+        "org": org or "", "as_of": as_of.isoformat() if as_of else "", "rows": n,
+        "file": Path(out).name})
+    return n
 
 
-def _write_current(writer: TableWriter, unit: OrgUnit | None, progress: bool) -> int:
-    persons = Person.objects.all()
+def _export_scope(user, org: str | None) -> tuple[models.QuerySet, OrgUnit | None]:
+    """The persons an export may contain and the unit it is limited to.
+
+    Without a user (a batch job run by the server's operator) everything; with one,
+    the user's subtree, and an org code outside it is not found.
+    """
+    if user is None:
+        return Person.objects.all(), (org_subtree(org) if org else None)
+    if not has_capability(user, Capability.EXPORT_REGISTER):
+        raise PermissionDenied(_("this role may not export person records"))
+    units = OrgUnit.objects.visible_to(user)
+    unit = units.get(code=org) if org else (None if user.is_superuser else user.org)
+    return Person.objects.visible_to(user), unit
+
+
+def _write_current(writer: TableWriter, persons: models.QuerySet, unit: OrgUnit | None,
+                   progress: bool) -> int:
     if unit is not None:
         persons = persons.filter(_subtree_q(unit, "registered_org__"))
     total = persons.count() if progress else None
@@ -111,15 +137,15 @@ def _event_stream(bar: tqdm) -> Iterator[EventRecord]:
         yield EventRecord(*row)
 
 
-def _write_as_of(writer: TableWriter, unit: OrgUnit | None, as_of: dt.date,
-                 progress: bool) -> int:
+def _write_as_of(writer: TableWriter, persons: models.QuerySet, unit: OrgUnit | None,
+                 as_of: dt.date, progress: bool) -> int:
     org_codes = dict(OrgUnit.objects.values_list("pk", "code"))
     wanted: set[int] | None = None
     if unit is not None:
         wanted = set(OrgUnit.objects.filter(_subtree_q(unit, "")).values_list("pk", flat=True))
     # Identity fields come from the register row; both streams run in person order
     # and are merged, so memory stays bounded whatever the size of the register.
-    persons = Person.objects.order_by("pk").values_list(
+    persons = persons.order_by("pk").values_list(
         "pk", "id_number", "name", "sex", "birth_date", "mother_id", "father_id", "source_ref"
     ).iterator(chunk_size=CHUNK)
     current: tuple | None = next(persons, None)
@@ -162,21 +188,22 @@ def _write_as_of(writer: TableWriter, unit: OrgUnit | None, as_of: dt.date,
 
 def export_events(out: str | Path, *, event_type: str | None = None,
                   date_from: dt.date | None = None, date_to: dt.date | None = None,
-                  org: str | None = None, progress: bool = False) -> int:
+                  org: str | None = None, progress: bool = False, user=None) -> int:
     """Write ledger events to ``out`` in (event date, id) order; return the count.
 
     Filters: event type, event dates from/to (inclusive), and the subtree of the
-    event's org unit.
+    event's org unit. With ``user``, only events of persons that user may see.
     """
-    events = LifeEvent.objects.all()
+    persons, unit = _export_scope(user, org)
+    events = LifeEvent.objects.all() if user is None else LifeEvent.objects.visible_to(user)
     if event_type:
         events = events.filter(event_type=event_type)
     if date_from:
         events = events.filter(event_date__gte=date_from)
     if date_to:
         events = events.filter(event_date__lte=date_to)
-    if org:
-        events = events.filter(_subtree_q(org_subtree(org), "org__"))
+    if unit is not None:
+        events = events.filter(_subtree_q(unit, "org__"))
     total = events.count() if progress else None
     rows = events.order_by("event_date", "pk").values_list(
         "pk", "person_id", "event_type", "event_date", "recorded_at", "recorded_by__username",
@@ -196,4 +223,7 @@ def export_events(out: str | Path, *, event_type: str | None = None,
             if n % CHUNK == 0:
                 bar.update(CHUNK)
         bar.update(n % CHUNK)
+    audit.record(AuditAction.EXPORT, "events", details={
+        "org": org or "", "type": event_type or "", "from": _day(date_from), "to": _day(date_to),
+        "rows": n, "file": Path(out).name})
     return n

@@ -38,13 +38,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.core.management.color import no_style
 from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
+from renkou.accounts.permissions import Capability, has_capability
+from renkou.core import audit
 from renkou.core.bulkload import bulk_load, worth_bulk_mode
+from renkou.core.models import AuditAction
 from renkou.orgunits.excel import ImportRejected, RowError, read_table
 from renkou.orgunits.models import OrgUnit
 
@@ -294,11 +298,14 @@ def _norm_idn(text: str) -> str | None:
 
 
 def validate_persons(path: str | Path, *, today: dt.date | None = None,
-                     progress: bool = False) -> ImportPlan:
+                     progress: bool = False, user=None) -> ImportPlan:
     """Read and check every row of a person file; nothing is written.
 
     The returned plan's ``errors`` lists every problem (empty when the file is valid).
+    With ``user``, rows may only go to org units in that user's subtree.
     """
+    if user is not None and not has_capability(user, Capability.EDIT_REGISTER):
+        raise PermissionDenied(_("this role may not change the register"))
     started = time.perf_counter()
     today = today or timezone.localdate()
     header, cells_iter = read_table(path)
@@ -309,7 +316,8 @@ def validate_persons(path: str | Path, *, today: dt.date | None = None,
         return ImportPlan([], {}, errors, time.perf_counter() - started)
     col = {name: i for i, name in enumerate(header)}
     width = len(header)
-    org_ids = dict(OrgUnit.objects.values_list("code", "id"))
+    units = OrgUnit.objects.all() if user is None else OrgUnit.objects.visible_to(user)
+    org_ids = dict(units.values_list("code", "id"))
     sexes, hukous = SEX_ALIASES, set(HukouType.values)
     maritals, statuses = set(MaritalStatus.values), set(PersonStatus.values)
     relationships, educations = set(Relationship.values), set(Education.values)
@@ -786,7 +794,12 @@ def import_persons(path: str | Path, *, user=None, today: dt.date | None = None,
 
     Raises :class:`ImportRejected` (with every problem found) when any row is invalid.
     """
-    plan = validate_persons(path, today=today, progress=progress)
+    plan = validate_persons(path, today=today, progress=progress, user=user)
     if plan.errors:
         raise ImportRejected(plan.errors, len(plan.rows))
-    return write_persons(plan, user=user, progress=progress)
+    summary = write_persons(plan, user=user, progress=progress)
+    audit.record(AuditAction.IMPORT, "persons", details={
+        "file": Path(path).name, "rows": len(plan.rows),
+        "person_ids": [min(r.person_id for r in plan.rows), max(r.person_id for r in plan.rows)]
+        if plan.rows else []}, user=user)
+    return summary

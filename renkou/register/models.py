@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from renkou.core.scoping import OrgScopedQuerySet
+
 __all__ = [
     "Sex",
     "HukouType",
@@ -93,6 +95,21 @@ class EventType(models.TextChoices):
     CORRECTION = "correction", _("correction")
 
 
+class HouseholdQuerySet(OrgScopedQuerySet):
+    org_path_lookup = "org__path"
+    required_capability = "view_register"
+
+
+class PersonQuerySet(OrgScopedQuerySet):
+    org_path_lookup = "registered_org__path"
+    required_capability = "view_register"
+
+
+class LifeEventQuerySet(OrgScopedQuerySet):
+    org_path_lookup = "person__registered_org__path"
+    required_capability = "view_register"
+
+
 class Household(models.Model):
     """A household (户) with its number, address and head."""
 
@@ -106,6 +123,8 @@ class Household(models.Model):
         "Person", verbose_name=_("household head"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="+",
     )
+
+    objects = HouseholdQuerySet.as_manager()
 
     class Meta:
         ordering = ["household_no"]
@@ -175,6 +194,8 @@ class Person(models.Model):
     )
     source_ref = models.CharField(_("source reference"), max_length=64, blank=True)
 
+    objects = PersonQuerySet.as_manager()
+
     class Meta:
         ordering = ["id"]
         verbose_name = _("person")
@@ -222,6 +243,8 @@ class LifeEvent(models.Model):
         "self", verbose_name=_("supersedes"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="superseded_by",
     )
+
+    objects = LifeEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["event_date", "id"]

@@ -31,37 +31,19 @@ _ID_LIKE = re.compile(r"^\d{1,17}[\dXx]?$")
 _LATIN = re.compile(r"^[A-Za-z]+$")
 
 
-def _org_subtree_q(user, prefix: str) -> Q | None:
-    """``Q`` limiting an org-unit relation (``prefix``) to the user's subtree, or ``None``."""
-    if user.is_superuser or getattr(user, "org_id", None) is None:
-        return None
-    path = user.org.path
-    return Q(**{f"{prefix}path": path}) | Q(**{f"{prefix}path__startswith": path + "/"})
-
-
 def scoped_persons(user) -> QuerySet[Person]:
-    """Persons this user may see: those registered in the user's org subtree.
-
-    A superuser, or a user bound to no org unit, sees everyone. Access by role is
-    hardened later; keep every person list going through here.
-    """
-    q = _org_subtree_q(user, "registered_org__")
-    persons = Person.objects.all()
-    return persons if q is None else persons.filter(q)
+    """Persons this user may see (see :mod:`renkou.core.scoping`)."""
+    return Person.objects.visible_to(user)
 
 
 def scoped_households(user) -> QuerySet[Household]:
-    """Households whose org unit is in the user's subtree (everything for a superuser)."""
-    q = _org_subtree_q(user, "org__")
-    households = Household.objects.all()
-    return households if q is None else households.filter(q)
+    """Households this user may see."""
+    return Household.objects.visible_to(user)
 
 
 def scoped_org_units(user) -> QuerySet[OrgUnit]:
     """Org units in the user's subtree."""
-    q = _org_subtree_q(user, "")
-    units = OrgUnit.objects.all()
-    return units if q is None else units.filter(q)
+    return OrgUnit.objects.visible_to(user)
 
 
 def _prefix(field: str, text: str) -> Q:

@@ -16,6 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from renkou.core import audit
+from renkou.core.models import AuditAction
 from renkou.orgunits.models import OrgUnit
 
 from .identity import id_number_problems, name_spellings, normalise_id_number
@@ -143,6 +145,13 @@ def append_event(
         org=org, payload=payload or {}, supersedes=supersedes,
     )
     refresh_from_ledger(person)
+    audit.record(
+        AuditAction.CHANGE if event_type == EventType.CORRECTION else AuditAction.CREATE,
+        "person", person.pk,
+        details={"event_id": event.pk, "event_type": event_type,
+                 "event_date": event_date.isoformat()},
+        user=user,
+    )
     return event
 
 

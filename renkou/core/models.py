@@ -1,0 +1,67 @@
+"""The access and change log (访问与变更日志). Append-only."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+__all__ = ["AuditAction", "AuditEntry", "AuditLogIsAppendOnly"]
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", _("view")
+    EXPORT = "export", _("export")
+    CREATE = "create", _("create")
+    CHANGE = "change", _("change")
+    IMPORT = "import", _("import")
+    LOGIN = "login", _("log in")
+    LOGIN_FAILED = "login_failed", _("failed login")
+    LOGOUT = "logout", _("log out")
+    USER = "user", _("user management")
+    TOKEN = "token", _("API token")
+
+
+class AuditLogIsAppendOnly(Exception):
+    """Raised on any attempt to change or delete a log entry."""
+
+
+class AuditEntry(models.Model):
+    """Who did what to which record, when, from where, and through which channel.
+
+    ``username`` and ``role`` are copied at the time, so the entry stays true if the
+    user is later renamed or changes role. ``object_id`` of a person is its
+    ``person_id``.
+    """
+
+    time = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True,
+                             blank=True, on_delete=models.SET_NULL, related_name="+",
+                             db_index=False)
+    username = models.CharField(_("username"), max_length=150, blank=True, db_index=True)
+    role = models.CharField(_("role"), max_length=20, blank=True)
+    action = models.CharField(_("action"), max_length=16, choices=AuditAction.choices,
+                              db_index=True)
+    object_type = models.CharField(_("object type"), max_length=32, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    channel = models.CharField(_("channel"), max_length=8, blank=True,
+                               help_text=_("web, api or cli"))
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-time", "-id"]
+        verbose_name = _("log entry")
+        verbose_name_plural = _("log entries")
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
+
+    def __str__(self) -> str:
+        return f"{self.time:%Y-%m-%d %H:%M:%S} {self.username} {self.action}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise AuditLogIsAppendOnly("the log is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditLogIsAppendOnly("the log is append-only")
