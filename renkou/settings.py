@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # serves its API docs (Swagger UI) from its own static files, not a CDN
     "renkou.core",
     "renkou.accounts",
     "renkou.orgunits",

@@ -17,7 +17,8 @@ from typing import Any
 
 from .models import AuditAction, AuditEntry
 
-__all__ = ["Actor", "acting", "current_actor", "record", "client_address", "AuditAction"]
+__all__ = ["Actor", "acting", "attribute_to", "current_actor", "record", "client_address",
+           "AuditAction"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,12 @@ def acting(user=None, address: str | None = None, channel: str = "cli") -> Itera
         yield actor
     finally:
         _actor.reset(token)
+
+
+def attribute_to(user) -> None:
+    """Name the user of the current request once it is known (API token auth runs after
+    the middleware); the middleware's ``acting`` block still restores the context."""
+    _actor.set(Actor(user=user, address=current_actor().address, channel=current_actor().channel))
 
 
 def client_address(request) -> str | None:
