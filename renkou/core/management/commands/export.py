@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from renkou.core.audit import acting
 from renkou.core.management.i18n import activate_language, add_language_argument
+from renkou.core.management.options import add_user_argument, resolve_user
 from renkou.orgunits.models import OrgUnit
 from renkou.register.models import EventType
 
@@ -40,6 +43,8 @@ class Command(BaseCommand):
         events.add_argument("--org", metavar="CODE", help="only events in this subtree")
         sub.add_parser("orgunits", help="the org tree (code, name, kind, parent_code, "
                                         "urban_rural)")
+        for p in (persons, events):
+            add_user_argument(p, "export only what this user may see, logged under this user")
         for p in sub.choices.values():
             p.add_argument("--out", required=True, metavar="FILE", help="output .csv or .xlsx")
             p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -53,18 +58,24 @@ class Command(BaseCommand):
         progress = not options["quiet"]
         out, what = options["out"], options["what"]
         org = options.get("org")
-        if org and not OrgUnit.objects.filter(code=org).exists():
+        user = resolve_user(options.get("user"))
+        units = OrgUnit.objects.all() if user is None else OrgUnit.objects.visible_to(user)
+        if org and not units.filter(code=org).exists():
             raise CommandError(_("no org unit has the code %(code)s") % {"code": org})
-        if what == "persons":
-            as_of = _date(options["as_of"]) if options.get("as_of") else None
-            n = export_persons(out, org=org, as_of=as_of, progress=progress)
-        elif what == "events":
-            n = export_events(
-                out, event_type=options.get("type"),
-                date_from=_date(options["date_from"]) if options.get("date_from") else None,
-                date_to=_date(options["date_to"]) if options.get("date_to") else None,
-                org=org, progress=progress,
-            )
-        else:
-            n = export_orgunits(out)
+        with acting(user, channel="cli"):
+            try:
+                if what == "persons":
+                    as_of = _date(options["as_of"]) if options.get("as_of") else None
+                    n = export_persons(out, org=org, as_of=as_of, progress=progress, user=user)
+                elif what == "events":
+                    n = export_events(
+                        out, event_type=options.get("type"),
+                        date_from=_date(options["date_from"]) if options.get("date_from") else None,
+                        date_to=_date(options["date_to"]) if options.get("date_to") else None,
+                        org=org, progress=progress, user=user,
+                    )
+                else:
+                    n = export_orgunits(out)
+            except PermissionDenied as exc:
+                raise CommandError(str(exc) or _("this role may not export person records")) from None
         self.stdout.write(_("wrote %(n)s rows to %(file)s") % {"n": f"{n:,}", "file": out})

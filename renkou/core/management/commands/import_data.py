@@ -14,10 +14,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from renkou.core.audit import acting
 from renkou.core.management.i18n import activate_language, add_language_argument
+from renkou.core.management.options import resolve_user
 
 
 class Command(BaseCommand):
@@ -30,7 +33,8 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="what", required=True, metavar="{persons,orgunits}")
         persons = sub.add_parser("persons", help="persons, with the columns of the export")
         persons.add_argument("--user", metavar="USERNAME",
-                             help="record the ledger events as entered by this user")
+                             help="import with this user's rights (rows only into its subtree); "
+                                  "its name goes on the ledger events and the log")
         persons.add_argument("--timings-json", metavar="FILE",
                              help="write phase timings as JSON (used by `renkou bench import`)")
         sub.add_parser("orgunits", help="org tree: code, name, kind, parent_code, urban_rural")
@@ -58,19 +62,14 @@ class Command(BaseCommand):
                     _("org units: %(created)s created, %(updated)s updated, %(rows)s rows read")
                     % counts)
                 return
-            user = None
-            if options.get("user"):
-                from django.contrib.auth import get_user_model
-
-                try:
-                    user = get_user_model().objects.get(username=options["user"])
-                except get_user_model().DoesNotExist as exc:
-                    raise CommandError(_("no user named %(name)s") % {"name": options["user"]}
-                                       ) from exc
-            summary = import_persons(path, user=user, progress=not options["quiet"])
+            user = resolve_user(options.get("user"))
+            with acting(user, channel="cli"):
+                summary = import_persons(path, user=user, progress=not options["quiet"])
         except ImportRejected as rejected:
             self._report(rejected, options)
             raise CommandError(str(rejected), returncode=1) from None
+        except PermissionDenied as denied:
+            raise CommandError(str(denied), returncode=1) from None
         rate = summary.persons / summary.total_seconds if summary.total_seconds else 0.0
         self.stdout.write(
             _("imported %(persons)s persons, %(households)s new households and %(events)s "
