@@ -1,5 +1,220 @@
-"""The JSON API (django-ninja): one NinjaAPI, one router per app."""
+"""The JSON API (django-ninja): one NinjaAPI, one router per app.
 
-from ninja import NinjaAPI
+What every endpoint shares lives here, once:
 
-api = NinjaAPI(title="renkou", version="1", urls_namespace="api")
+- **authentication**: ``Authorization: Bearer TOKEN`` (``renkou token create``); for
+  reading, a logged-in browser session also works, so ``/api/docs`` can be tried out
+  from the site. Writing takes a token only, so no request can ride on a session
+  cookie (no CSRF exposure). No or a bad token answers 401.
+- **permission and scope**: :func:`require` answers 403 when the role lacks the
+  capability; the endpoints read through ``Model.objects.visible_to(user)``, so a
+  record outside the user's subtree answers 404, exactly like a record that does
+  not exist.
+- **language**: Chinese, or English when the request's ``Accept-Language`` prefers
+  it (the web pages ignore that header; the API is read by programs that set it).
+- **errors**: a refusal by the register's services (``ValidationError`` keyed by
+  field) and a malformed request both answer 422 ``{"errors": [{"field", "message"}]}``;
+  401, 403 and 404 answer ``{"detail": message}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+from renkou.accounts.permissions import has_capability
+from renkou.accounts.services import user_for_token
+from renkou.core import audit
+
+__all__ = [
+    "api", "Detail", "Errors", "FieldError", "READ_ERRORS", "WRITE_ERRORS", "READ_AUTH",
+    "WRITE_AUTH", "MAX_ID", "MAX_PAGE", "NO_NUL", "require", "paginate", "subtree_q",
+    "api_language",
+]
+
+#: Largest id a path or query parameter accepts (a bigint), so that no database is
+#: asked about a number it cannot hold.
+MAX_ID = 2**63 - 1
+MAX_PAGE = 100_000
+#: Text parameters may hold anything but NUL (which PostgreSQL cannot store or compare).
+NO_NUL = r"^[^\x00]*$"
+
+
+class Detail(Schema):
+    """Why the request was refused (401, 403, 404)."""
+
+    detail: str
+
+
+class FieldError(Schema):
+    field: str
+    message: str
+
+
+class Errors(Schema):
+    """A request the register refused (422): one entry per problem, keyed by the request field."""
+
+    errors: list[FieldError]
+
+
+READ_ERRORS: dict[int, Any] = {401: Detail, 403: Detail, 404: Detail, 422: Errors}
+WRITE_ERRORS: dict[int, Any] = READ_ERRORS
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer TOKEN``; the log names the token's user from here on."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = user_for_token(token.strip())
+        if user is not None:
+            audit.attribute_to(user)
+        return user
+
+
+#: Reading: a token, or the logged-in session (for the browsable docs).
+READ_AUTH = [TokenAuth(), SessionAuth()]
+#: Writing: a token only.
+WRITE_AUTH = [TokenAuth()]
+
+
+def require(request: HttpRequest, *capabilities: str) -> None:
+    """403 unless the caller's role grants one of ``capabilities``."""
+    if not any(has_capability(request.auth, c) for c in capabilities):
+        raise HttpError(403, _("your role does not allow this"))
+
+
+def paginate(queryset: QuerySet, page: int, page_size: int,
+             item: Callable[[Any], Any] = lambda row: row) -> dict[str, Any]:
+    """``{count, page, page_size, items}`` for one page of ``queryset`` (pages from 1)."""
+    start = (page - 1) * page_size
+    return {
+        "count": queryset.count(),
+        "page": page,
+        "page_size": page_size,
+        "items": [item(row) for row in queryset[start:start + page_size]],
+    }
+
+
+def subtree_q(path: str, lookup: str) -> Q:
+    """Rows whose org path (``lookup``) is ``path`` or below it, as an index range."""
+    return Q(**{lookup: path}) | Q(**{f"{lookup}__gte": path + "/", f"{lookup}__lt": path + "0"})
+
+
+def api_language(request: HttpRequest) -> str:
+    """``en`` when ``Accept-Language`` prefers English over Chinese, else Chinese."""
+    header = request.headers.get("Accept-Language", "")
+    for code, _q in translation.trans_real.parse_accept_lang_header(header):
+        code = code.lower()
+        if code.startswith("en"):
+            return "en"
+        if code.startswith("zh"):
+            return "zh-hans"
+    return "zh-hans"
+
+
+def _in_request_language(run: Callable) -> Callable:
+    @wraps(run)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        translation.activate(api_language(request))
+        request.LANGUAGE_CODE = translation.get_language()
+        return run(request, *args, **kwargs)
+
+    return wrapper
+
+
+class RenkouAPI(NinjaAPI):
+    """Mounts the apps' routers on first use, so a router module may import this one."""
+
+    _mounted = False
+
+    def _mount(self) -> None:
+        if self._mounted:
+            return
+        self._mounted = True
+        from renkou.orgunits.api import router as orgunits_router
+        from renkou.register.api import router as register_router
+
+        self.add_router("/", register_router, tags=["register"])
+        self.add_router("/orgunits", orgunits_router, tags=["org units"])
+
+    @property
+    def urls(self) -> tuple:
+        self._mount()
+        return super().urls
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        self._mount()
+        return super().get_openapi_schema(*args, **kwargs)
+
+
+api = RenkouAPI(
+    title="renkou 人口",
+    version="1",
+    urls_namespace="api",
+    auth=READ_AUTH,
+    description=(
+        "The population register's JSON API. Send `Authorization: Bearer TOKEN` "
+        "(a token from `renkou token create USERNAME`). Every answer is limited to the "
+        "org subtree of the token's user: a record outside it answers 404; a role that "
+        "may not read person records (statistician, auditor) answers 403. ID numbers "
+        "are masked in lists and shown in full only on a person's own record, and every "
+        "such view is logged. Messages are in Chinese, or English with "
+        "`Accept-Language: en`."
+    ),
+)
+api.add_decorator(_in_request_language, mode="view")
+
+#: Service error keys → the request field they concern.
+_FIELD_NAMES = {"mother": "mother_id", "father": "father_id", "spouse": "spouse_id",
+                "person": "person_id", "org": "org_code", "household": "household_no",
+                "__all__": ""}
+
+
+@api.exception_handler(DjangoValidationError)
+def _refused(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    if hasattr(exc, "error_dict"):
+        pairs = [(key, message) for key, messages in exc.message_dict.items()
+                 for message in messages]
+    else:
+        pairs = [("", message) for message in exc.messages]
+    errors = [{"field": _FIELD_NAMES.get(key, key), "message": str(message)}
+              for key, message in pairs]
+    return api.create_response(request, {"errors": errors}, status=422)
+
+
+@api.exception_handler(NinjaValidationError)
+def _malformed(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    errors = []
+    for error in exc.errors:
+        loc = [str(part) for part in error.get("loc", ())]
+        # ("body", "<parameter>", "<field>", …) or ("query", "<field>")
+        field = ".".join(loc[2:] if loc[:1] == ["body"] else loc[1:]) or ".".join(loc)
+        errors.append({"field": field, "message": str(error.get("msg", ""))})
+    return api.create_response(request, {"errors": errors}, status=422)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, {"detail": _("not found")}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = api.create_response(
+        request,
+        {"detail": _("a valid API token is required: Authorization: Bearer TOKEN")},
+        status=401,
+    )
+    response["WWW-Authenticate"] = "Bearer"
+    return response

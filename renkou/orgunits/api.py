@@ -1,0 +1,89 @@
+"""Org units in the JSON API: ``GET /api/orgunits`` and ``GET /api/orgunits/{code}``.
+
+Readable by every role that works with the register or its statistics (clerks,
+officers, statisticians), each within its own subtree; an auditor gets 403.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Path, Query, Router, Schema
+
+from renkou.accounts.permissions import Capability
+from renkou.api import MAX_PAGE, READ_ERRORS, paginate, require
+from renkou.register.search import annotate_resident_counts
+
+from .models import OrgKind, OrgLevel, OrgUnit, UrbanRural
+
+router = Router()
+
+#: A division code: 12 digits, 15 for a villagers' group.
+CODE_PATTERN = r"^[0-9]{1,15}$"
+
+
+class OrgUnitOut(Schema):
+    code: str
+    name: str
+    kind: OrgKind
+    level: OrgLevel
+    parent_code: str | None
+    urban_rural: UrbanRural
+    path: str
+
+
+class OrgUnitDetail(OrgUnitOut):
+    residents: int
+    children: list[OrgUnitOut]
+
+
+class OrgUnitPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    items: list[OrgUnitOut]
+
+
+def _unit(unit: OrgUnit) -> dict:
+    return {"code": unit.code, "name": unit.name, "kind": unit.kind, "level": unit.level,
+            "parent_code": unit.parent.code if unit.parent_id else None,
+            "urban_rural": unit.urban_rural, "path": unit.path}
+
+
+def _readable(request: HttpRequest):
+    require(request, Capability.VIEW_REGISTER, Capability.VIEW_AGGREGATES)
+    return OrgUnit.objects.visible_to(request.auth).select_related("parent")
+
+
+@router.get("", response={200: OrgUnitPage, **READ_ERRORS}, summary="List org units",
+            description="Units in the caller's subtree, by division code. `parent` lists the "
+                        "children of that unit (404 if it is not in the caller's subtree); "
+                        "`level` is 1 county, 2 township/street, 3 village/community, 4 group.")
+def list_orgunits(
+    request: HttpRequest,
+    parent: str | None = Query(None, pattern=CODE_PATTERN, description="division code"),
+    level: OrgLevel | None = None,
+    page: int = Query(1, ge=1, le=MAX_PAGE),
+    page_size: int = Query(100, ge=1, le=500),
+) -> dict:
+    units = _readable(request)
+    if parent:
+        parent_unit = units.filter(code=parent).first()
+        if parent_unit is None:
+            raise Http404
+        units = units.filter(parent=parent_unit)
+    if level is not None:
+        units = units.filter(level=level)
+    return paginate(units.order_by("code"), page, page_size, _unit)
+
+
+@router.get("/{code}", response={200: OrgUnitDetail, **READ_ERRORS}, summary="One org unit",
+            description="The unit, its resident count (its whole subtree) and its children. "
+                        "404 when the unit is not in the caller's subtree.")
+def get_orgunit(request: HttpRequest,
+                code: str = Path(..., pattern=CODE_PATTERN, description="division code")) -> dict:
+    units = _readable(request)
+    unit = get_object_or_404(annotate_resident_counts(units), code=code)
+    children = units.filter(parent=unit).order_by("code")
+    return {**_unit(unit), "residents": unit.residents,
+            "children": [_unit(c) for c in children]}
