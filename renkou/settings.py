@@ -10,6 +10,7 @@ Everything an office changes comes from the environment:
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -34,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",  # login throttling; listed before renkou.accounts so its signal handlers run first
     "ninja",  # serves its API docs (Swagger UI) from its own static files, not a CDN
     "renkou.core",
     "renkou.accounts",
@@ -53,6 +55,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "renkou.core.middleware.AuditActorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "renkou.core.middleware.ContentSecurityPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a throttled log-in into the lockout page
 ]
 
 ROOT_URLCONF = "renkou.urls"
@@ -99,6 +103,10 @@ DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses log-ins while locked out
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "register:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -137,6 +145,23 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+#: Sent on every response by ``renkou.core.middleware.ContentSecurityPolicyMiddleware``;
+#: every asset is the package's own (inline ``style`` attributes are allowed, scripts are not).
+RENKOU_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+# Login throttling (django-axes): five wrong passwords for one user name from one
+# address lock that pair out for 15 minutes; a successful log-in clears the count.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "renkou.accounts.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "renkou.core.audit.client_address"  # the address the log records
+AXES_VERBOSE = False
 if os.environ.get("RENKOU_HTTPS", "0") == "1":
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

@@ -34,3 +34,21 @@ class AuditActorMiddleware:
         channel = "api" if request.path.startswith("/api/") else "web"
         with acting(getattr(request, "user", None), client_address(request), channel):
             return self.get_response(request)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Send ``Content-Security-Policy`` (``settings.RENKOU_CONTENT_SECURITY_POLICY``).
+
+    Django 5.2 has no built-in CSP. Pages load only the package's own files, so the
+    policy allows ``'self'`` and no inline script: behaviour lives in static files.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.policy = getattr(settings, "RENKOU_CONTENT_SECURITY_POLICY", "")
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.policy and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = self.policy
+        return response
