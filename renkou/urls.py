@@ -15,6 +15,7 @@ urlpatterns = [
     path("i18n/setlang/", public(set_language), name="set_language"),
     path("api/", api.urls),
     path("accounts/", include("renkou.accounts.urls")),
+    path("audit/", include("renkou.core.urls")),
     path("org/", include("renkou.orgunits.urls")),
     path("", include("renkou.register.urls")),
 ]

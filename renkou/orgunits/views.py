@@ -1,32 +1,49 @@
-"""Org unit pages: the tree, and one unit with its children and households."""
+"""Org unit pages: the tree, and one unit with its children and households.
+
+Open to every role that reads aggregates (a statistician sees the tree and the
+resident counts); the household list of a unit only to roles that read the register.
+"""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import F, Func, IntegerField, OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from renkou.accounts.permissions import Capability, has_capability, requires
 from renkou.register.models import Person
 from renkou.register.search import annotate_resident_counts, scoped_households, scoped_org_units
 
 HOUSEHOLDS_PER_PAGE = 50
 
 
-@login_required
+@requires(Capability.VIEW_AGGREGATES)
 def org_tree(request: HttpRequest) -> HttpResponse:
     """The whole tree the user may see, from one query ordered by path."""
     units = list(scoped_org_units(request.user).order_by("path"))
     return render(request, "orgunits/tree.html", {"units": units})
 
 
-@login_required
+@requires(Capability.VIEW_AGGREGATES)
 def org_detail(request: HttpRequest, code: str) -> HttpResponse:
     unit = get_object_or_404(scoped_org_units(request.user), code=code)
     units = scoped_org_units(request.user)
     children = annotate_resident_counts(units.filter(parent=unit)).order_by("code")
     unit_total = annotate_resident_counts(units.filter(pk=unit.pk))
+    return render(request, "orgunits/detail.html", {
+        "unit": unit,
+        "ancestors": unit.ancestors(),
+        "residents": unit_total.values_list("residents", flat=True).first() or 0,
+        "children": children,
+        "page": _household_page(request, unit),
+    })
+
+
+def _household_page(request: HttpRequest, unit):
+    """The unit's households, 50 a page; ``None`` for a role that may not read them."""
+    if not has_capability(request.user, Capability.VIEW_REGISTER):
+        return None
     members = (
         Person.objects.filter(household=OuterRef("pk")).order_by()
         .annotate(n=Func(F("pk"), function="COUNT")).values("n")
@@ -38,11 +55,4 @@ def org_detail(request: HttpRequest, code: str) -> HttpResponse:
         .annotate(n_members=Subquery(members, output_field=IntegerField()))
         .order_by("household_no")
     )
-    page = Paginator(households, HOUSEHOLDS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "orgunits/detail.html", {
-        "unit": unit,
-        "ancestors": unit.ancestors(),
-        "residents": unit_total.values_list("residents", flat=True).first() or 0,
-        "children": children,
-        "page": page,
-    })
+    return Paginator(households, HOUSEHOLDS_PER_PAGE).get_page(request.GET.get("page"))

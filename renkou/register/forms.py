@@ -45,6 +45,7 @@ __all__ = [
     "VoidEventForm",
     "CorrectFieldsForm",
     "EnrolForm",
+    "ExportForm",
 ]
 
 
@@ -459,3 +460,38 @@ EVENT_FORMS: dict[str, tuple[type[RegisterForm], str]] = {
     "void": (VoidEventForm, EventType.CORRECTION),
     "fix": (CorrectFieldsForm, EventType.CORRECTION),
 }
+
+
+class ExportForm(forms.Form):
+    """导出: which persons to export (an org subtree, as of a date) and in what format.
+
+    Sent by GET; the export service checks the org code against the user's subtree.
+    """
+
+    FORMATS = [("csv", _("CSV (UTF-8)")), ("xlsx", _("Excel (.xlsx)"))]
+
+    org = forms.CharField(label=_("org unit (division code)"), max_length=15, required=False,
+                          help_text=_("empty: your own org unit"))
+    as_of = forms.DateField(label=_("as of"), required=False, widget=DateInput(),
+                            help_text=_("empty: the register today"))
+    format = forms.ChoiceField(label=_("format"), choices=FORMATS, initial="csv", required=False)
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["as_of"].widget.attrs["max"] = timezone.localdate().isoformat()
+        if getattr(user, "org_id", None):
+            self.fields["org"].initial = user.org.code
+
+    def clean_org(self) -> str:
+        return (self.cleaned_data.get("org") or "").strip()
+
+    def clean_as_of(self):
+        as_of = self.cleaned_data.get("as_of")
+        if as_of and as_of > timezone.localdate():
+            raise ValidationError(_("the date is later than today"))
+        return as_of
+
+    def clean_format(self) -> str:
+        return self.cleaned_data.get("format") or "csv"

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("persons/", views.person_search, name="search"),
     path("persons/new/", views.enrol, name="enrol"),
+    path("persons/export/", views.export, name="export"),
     path("persons/<int:pk>/", views.person_detail, name="person"),
     path("persons/<int:pk>/events/<slug:kind>/", views.record_event, name="event"),
     path("households/<int:pk>/", views.household_detail, name="household"),

@@ -1,26 +1,38 @@
-"""Register pages: home, search, person, household, and the life-event forms.
+"""Register pages: home, search, person, household, the life-event forms and the export.
 
 Views are thin: they read the request, call :mod:`~renkou.register.search`,
-:mod:`~renkou.register.history` or a form (which calls the services), and render.
+:mod:`~renkou.register.history`, :mod:`~renkou.register.exporting` or a form (which
+calls the services), and render. Each declares the capability it needs
+(:func:`~renkou.accounts.permissions.requires`); the querysets it starts from are
+limited to the user's org subtree. Every view of a person or household is logged.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
+import os
+import tempfile
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from renkou.orgunits.models import OrgLevel
+from renkou.accounts.permissions import Capability, has_capability, requires
+from renkou.core import audit
+from renkou.core.models import AuditAction
+from renkou.orgunits.models import OrgLevel, OrgUnit
 
-from .forms import EVENT_FORMS, EnrolForm
+from .exporting import export_persons
+from .forms import EVENT_FORMS, EnrolForm, ExportForm
 from .history import event_details, household_members_as_of, person_events, person_state_as_of
 from .models import PersonStatus
 from .search import (
@@ -50,9 +62,29 @@ def _as_of(request: HttpRequest) -> dt.date | None:
         return None
 
 
-@login_required
+def _as_of_details(as_of: dt.date | None) -> dict | None:
+    return {"as_of": as_of.isoformat()} if as_of else None
+
+
+def _auditors_to_the_log(view: Callable) -> Callable:
+    """An auditor's home is the access log: send a role that reads logs only there."""
+
+    @wraps(view)
+    def redirecting(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        user = request.user
+        if (has_capability(user, Capability.VIEW_AUDIT)
+                and not has_capability(user, Capability.VIEW_AGGREGATES)):
+            return redirect("core:audit")
+        return view(request, *args, **kwargs)
+
+    return redirecting
+
+
+@_auditors_to_the_log
+@requires(Capability.VIEW_AGGREGATES)
 def home(request: HttpRequest) -> HttpResponse:
-    """Residents by township (one aggregate query) and the main links."""
+    """Residents by township (one aggregate query) and the main links. A statistician
+    sees the counts only; an auditor is sent to the access log."""
     units = scoped_org_units(request.user)
     rows = list(annotate_resident_counts(units.filter(level=OrgLevel.TOWNSHIP)).order_by("code"))
     if not rows and request.user.org_id:  # a village clerk: her own unit
@@ -63,7 +95,7 @@ def home(request: HttpRequest) -> HttpResponse:
     })
 
 
-@login_required
+@requires(Capability.VIEW_REGISTER)
 def person_search(request: HttpRequest) -> HttpResponse:
     """One box: name, pinyin initials or full pinyin, ID number, household number."""
     query = (request.GET.get("q") or "").strip()
@@ -74,6 +106,7 @@ def person_search(request: HttpRequest) -> HttpResponse:
         "query": query,
         "page": page,
         "household": find_household(request.user, query),
+        "export_form": ExportForm(user=request.user),
     }
     if request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request"):
         return render(request, "register/_search_results.html", context)
@@ -94,7 +127,7 @@ def _event_links(person) -> list[tuple[str, str]]:
     return links
 
 
-@login_required
+@requires(Capability.VIEW_REGISTER)
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     persons = scoped_persons(request.user)
     person = get_object_or_404(
@@ -112,6 +145,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         event.details = details.get(event.pk, [])
     as_of = _as_of(request)
     state = person_state_as_of(person, as_of, events=events) if as_of else None
+    audit.record(AuditAction.VIEW, "person", person.pk, details=_as_of_details(as_of))
     return render(request, "register/person.html", {
         "person": person,
         "children": children,
@@ -123,12 +157,13 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
-@login_required
+@requires(Capability.VIEW_REGISTER)
 def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     household = get_object_or_404(
         scoped_households(request.user).select_related("org", "head"), pk=pk
     )
     as_of = _as_of(request)
+    audit.record(AuditAction.VIEW, "household", household.pk, details=_as_of_details(as_of))
     if as_of:
         members = []
         for person, state in household_members_as_of(household, as_of):
@@ -145,7 +180,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
-@login_required
+@requires(Capability.EDIT_REGISTER)
 @require_http_methods(["GET", "POST"])
 def record_event(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     """One page per life event (and correction) of the person."""
@@ -166,7 +201,7 @@ def record_event(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     })
 
 
-@login_required
+@requires(Capability.EDIT_REGISTER)
 @require_http_methods(["GET", "POST"])
 def enrol(request: HttpRequest) -> HttpResponse:
     """建档: enter a new person into the register."""
@@ -178,3 +213,42 @@ def enrol(request: HttpRequest) -> HttpResponse:
             return redirect("register:person", pk=person.pk)
     return render(request, "register/event_form.html", {"form": form, "person": None,
                                                          "kind": "enrol"})
+
+
+class _RemovedOnClose(io.BufferedReader):
+    """A temporary file read once by the response and removed when it is closed
+    (also on Windows, where an open file cannot be removed)."""
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            Path(self.name).unlink(missing_ok=True)
+
+
+@requires(Capability.EXPORT_REGISTER)
+def export(request: HttpRequest) -> HttpResponse:
+    """导出: the persons of an org subtree (default: the user's own unit), as they stand
+    or as of a date, as a CSV or Excel download. The export logs itself with its filter
+    and row count; an org code outside the user's subtree is not found."""
+    form = ExportForm(request.GET, user=request.user)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("register:search")
+    org, as_of, fmt = (form.cleaned_data[k] for k in ("org", "as_of", "format"))
+    handle, name = tempfile.mkstemp(prefix="renkou-export-", suffix=f".{fmt}")
+    os.close(handle)
+    try:
+        export_persons(name, org=org or None, as_of=as_of, user=request.user)
+    except OrgUnit.DoesNotExist:
+        Path(name).unlink(missing_ok=True)
+        raise Http404 from None
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    scope = org or (request.user.org.code if request.user.org_id else "all")
+    download = f"persons-{scope}-{(as_of or timezone.localdate()).isoformat()}.{fmt}"
+    return FileResponse(_RemovedOnClose(io.FileIO(name, "rb")), as_attachment=True,
+                        filename=download)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 from django.http import QueryDict
 
+from renkou.accounts.permissions import has_capability
 from renkou.register.identity import mask_id_number
 
 register = template.Library()
@@ -14,6 +15,13 @@ register = template.Library()
 def masked(id_number: str | None) -> str:
     """An ID number with its middle hidden, for lists: ``110101********123X``."""
     return mask_id_number(id_number)
+
+
+@register.filter
+def can(user, capability: str) -> bool:
+    """Whether the user's role grants ``capability``, to show only the links it may use:
+    ``{% if user|can:"view_register" %}``."""
+    return has_capability(user, capability)
 
 
 @register.simple_tag(takes_context=True)

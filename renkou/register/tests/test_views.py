@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from renkou.accounts.models import Role, User
+from renkou.core.models import AuditAction, AuditEntry
 from renkou.register import services
 from renkou.register.identity import mask_id_number
 from renkou.register.models import (
@@ -69,6 +70,98 @@ def test_person_outside_the_users_subtree_is_not_found(client, small_register):
     assert client.get(reverse("register:person", args=[small_register.wang.pk])).status_code == 200
     assert list(_search(client, "zxm").context["page"].object_list) == []
     assert list(_search(client, "wf").context["page"].object_list) == [small_register.wang]
+
+
+def _user(small_register, role, org=None) -> User:
+    return User.objects.create_user(username=role, password=PASSWORD, role=role,
+                                    org=org or small_register.county)
+
+
+def test_a_statistician_sees_counts_but_no_person_or_household(client, small_register):
+    client.force_login(_user(small_register, Role.STATISTICIAN))
+    home = client.get(reverse("register:home"))
+    assert home.status_code == 200 and home.context["total"] == 4
+    html = home.content.decode()
+    assert reverse("register:search") not in html and reverse("register:enrol") not in html
+    detail = client.get(reverse("orgunits:detail", args=[small_register.town.code]))
+    assert detail.status_code == 200 and detail.context["residents"] == 2
+    assert detail.context["page"] is None and "0010001" not in detail.content.decode()
+    assert reverse("register:export") not in detail.content.decode()
+    for url in (reverse("register:search"), reverse("register:person", args=[small_register.zxm.pk]),
+                reverse("register:household", args=[small_register.household.pk]),
+                reverse("register:enrol"), _event_url(small_register.zxm, "death"),
+                reverse("register:export")):
+        assert client.get(url).status_code == 403, url
+    assert not AuditEntry.objects.filter(action=AuditAction.VIEW).exists()
+
+
+def test_an_auditor_reads_logs_only(client, small_register):
+    client.force_login(_user(small_register, Role.AUDITOR))
+    assert client.get(reverse("register:home"))["Location"] == reverse("core:audit")
+    for url in (reverse("orgunits:tree"), reverse("register:search"),
+                reverse("register:person", args=[small_register.zxm.pk])):
+        assert client.get(url).status_code == 403, url
+
+
+def test_a_user_without_a_role_may_open_nothing(client, small_register):
+    client.force_login(User.objects.create_user(username="nobody", password=PASSWORD,
+                                                org=small_register.county))
+    assert client.get(reverse("register:home")).status_code == 403
+    assert client.get(reverse("core:audit")).status_code == 403
+
+
+def test_the_nav_shows_only_what_the_role_may_use(client, officer_client, small_register):
+    links = {"search": reverse("register:search"), "enrol": reverse("register:enrol"),
+             "tree": reverse("orgunits:tree"), "audit": reverse("core:audit")}
+    html = officer_client.get(reverse("register:home")).content.decode()
+    nav = html.split("</nav>")[0]
+    assert {k for k, url in links.items() if f'href="{url}"' in nav} == {"search", "enrol", "tree"}
+    client.force_login(_user(small_register, Role.STATISTICIAN))
+    nav = client.get(reverse("register:home")).content.decode().split("</nav>")[0]
+    assert {k for k, url in links.items() if f'href="{url}"' in nav} == {"tree"}
+
+
+def test_viewing_a_person_or_household_is_logged(officer_client, officer, small_register):
+    zxm, household = small_register.zxm, small_register.household
+    officer_client.get(reverse("register:person", args=[zxm.pk]))
+    officer_client.get(reverse("register:person", args=[zxm.pk]), {"as_of": "2021-01-01"})
+    officer_client.get(reverse("register:household", args=[household.pk]), {"as_of": "2021-01-01"})
+    views = AuditEntry.objects.filter(action=AuditAction.VIEW).order_by("id")
+    assert [(e.object_type, e.object_id, e.details, e.user, e.client_address, e.channel)
+            for e in views] == [
+        ("person", str(zxm.pk), {}, officer, "127.0.0.1", "web"),
+        ("person", str(zxm.pk), {"as_of": "2021-01-01"}, officer, "127.0.0.1", "web"),
+        ("household", str(household.pk), {"as_of": "2021-01-01"}, officer, "127.0.0.1", "web"),
+    ]
+
+
+def test_a_record_out_of_scope_is_not_logged_as_viewed(client, small_register):
+    client.force_login(_user(small_register, Role.VILLAGE_CLERK, small_register.street))
+    assert client.get(reverse("register:person", args=[small_register.zxm.pk])).status_code == 404
+    assert not AuditEntry.objects.filter(action=AuditAction.VIEW).exists()
+
+
+def test_pages_send_security_headers(officer_client, small_register):
+    response = officer_client.get(reverse("register:home"))
+    assert response["Content-Security-Policy"].startswith("default-src 'self'")
+    assert "script-src" not in response["Content-Security-Policy"]  # falls back to 'self'
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_templates_have_no_inline_scripts():
+    """The Content-Security-Policy forbids inline script: behaviour lives in static files."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    offending = []
+    for template in root.glob("**/templates/**/*.html"):
+        text = template.read_text(encoding="utf-8")
+        if re.search(r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+=|javascript:", text):
+            offending.append(template.name)
+    assert offending == []
 
 
 def test_local_assets_are_found():

@@ -1,0 +1,62 @@
+"""The filters of the access log page."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import AuditAction
+
+__all__ = ["AuditFilterForm", "OBJECT_TYPES"]
+
+#: The object types the log records (``audit.record`` callers), for the filter's menu.
+OBJECT_TYPES = [
+    ("person", _("person")),
+    ("household", _("household")),
+    ("persons", _("persons (import or export)")),
+    ("events", _("life events (export)")),
+    ("user", _("user")),
+    ("audit", _("access log (export)")),
+]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%d")
+
+
+class AuditFilterForm(forms.Form):
+    """Every field optional; an invalid value is reported and ignored."""
+
+    username = forms.CharField(label=_("user name"), max_length=150, required=False)
+    action = forms.ChoiceField(label=_("action"), required=False,
+                               choices=[("", _("any")), *AuditAction.choices])
+    object_type = forms.CharField(
+        label=_("object type"), max_length=32, required=False,
+        widget=forms.TextInput(attrs={"list": "object-types"}),
+    )
+    object_id = forms.CharField(label=_("object id"), max_length=64, required=False,
+                                help_text=_("for a person, the person number"))
+    date_from = forms.DateField(label=_("from"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("to"), required=False, widget=DateInput())
+    client_address = forms.GenericIPAddressField(label=_("client address"), required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError(_("the start date is after the end date"))
+        return data
+
+    def filters(self) -> dict:
+        """The valid filters, for :func:`renkou.core.services.filter_audit_entries`."""
+        if not self.is_valid():
+            return {}
+        return {name: (value.strip() if isinstance(value, str) else value)
+                for name, value in self.cleaned_data.items()}
