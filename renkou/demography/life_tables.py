@@ -164,7 +164,7 @@ def life_table(mx, age_starts, sex="m", radix=100_000, ax=None) -> LifeTable:
 
     Source: Preston, S. H., Heuveline, P. and Guillot, M. (2001) *Demography:
     Measuring and Modeling Population Processes*, Blackwell, ch. 3 (
-    Box 3.1: Austria, males, 1992, e0 = 72.79; Table 3.3 for a0 and 4a1).
+    Box 3.1: Austria, males, 1992, e0 = T0/l0 = 72.89 from the printed nLx; Table 3.3 for a0 and 4a1).
 
     Example:
         >>> lt = life_table([0.01, 0.002, 0.001, 0.2], [0, 1, 5, 10], sex="f")
