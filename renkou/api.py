@@ -52,7 +52,7 @@ NO_NUL = r"^[^\x00]*$"
 
 
 class Detail(Schema):
-    """Why the request was refused (401, 403, 404)."""
+    """Why the request was refused (400, 401, 403, 404)."""
 
     detail: str
 
@@ -69,7 +69,8 @@ class Errors(Schema):
 
 
 READ_ERRORS: dict[int, Any] = {401: Detail, 403: Detail, 404: Detail, 422: Errors}
-WRITE_ERRORS: dict[int, Any] = READ_ERRORS
+#: Writing also answers 400 when the body is not JSON at all.
+WRITE_ERRORS: dict[int, Any] = {400: Detail, **READ_ERRORS}
 
 
 class TokenAuth(HttpBearer):

@@ -20,6 +20,7 @@ router = Router()
 
 #: A division code: 12 digits, 15 for a villagers' group.
 CODE_PATTERN = r"^[0-9]{1,15}$"
+CODE = Path(..., pattern=CODE_PATTERN, description="division code", examples=["110101001000"])
 
 
 class OrgUnitOut(Schema):
@@ -81,7 +82,7 @@ def list_orgunits(
             description="The unit, its resident count (its whole subtree) and its children. "
                         "404 when the unit is not in the caller's subtree.")
 def get_orgunit(request: HttpRequest,
-                code: str = Path(..., pattern=CODE_PATTERN, description="division code")) -> dict:
+                code: str = CODE) -> dict:
     units = _readable(request)
     unit = get_object_or_404(annotate_resident_counts(units), code=code)
     children = units.filter(parent=unit).order_by("code")

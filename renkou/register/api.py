@@ -194,7 +194,8 @@ def _visible_person(request: HttpRequest, person_id: int,
 
 PAGE = Query(1, ge=1, le=MAX_PAGE, description="page number, from 1")
 PAGE_SIZE = Query(50, ge=1, le=500, description="rows per page")
-PERSON_ID = Path(..., ge=1, le=MAX_ID, description="the person_id")
+PERSON_ID = Path(..., ge=1, le=MAX_ID, description="the person_id", examples=[1])
+HOUSEHOLD_ID = Path(..., ge=1, le=MAX_ID, description="the household_id", examples=[1])
 DATE_FROM = Query(None, alias="from", description="event date from (included)")
 DATE_TO = Query(None, alias="to", description="event date to (included)")
 EVENT_BODY = Body(...)
@@ -274,7 +275,7 @@ def list_households(
             description="The household and its members (ID numbers masked). Logged as a view "
                         "of the household.")
 def get_household(request: HttpRequest,
-                  household_id: int = Path(..., ge=1, le=MAX_ID)) -> dict:
+                  household_id: int = HOUSEHOLD_ID) -> dict:
     require(request, Capability.VIEW_REGISTER)
     household = get_object_or_404(
         Household.objects.visible_to(request.auth).select_related("org")
@@ -324,6 +325,9 @@ class _EventIn(Schema):
 
 
 class DeathIn(_EventIn):
+    model_config = {"json_schema_extra": {"examples": [
+        {"event_type": "death", "event_date": "2024-03-01", "cause": ""}]}}
+
     event_type: Literal["death"]
     cause: Note = ""
 
@@ -360,6 +364,10 @@ EventIn = Annotated[DeathIn | MarriageIn | DivorceIn | MoveOutIn | MoveWithinIn 
 
 
 class BirthIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"mother_id": 2, "father_id": 1, "name": "张小宝", "sex": "M",
+         "birth_date": "2024-05-01"}]}}
+
     mother_id: PersonRef
     father_id: PersonRef | None = None
     name: Name
