@@ -66,14 +66,30 @@ def officer_token(transactional_db) -> str:
     return issue_token(officer, "schemathesis")
 
 
+@pytest.fixture
+def auditor_token(officer_token) -> str:
+    """A county auditor's token, over the same register and its log."""
+    auditor = User.objects.create(username="auditor", role=Role.AUDITOR,
+                                  org=OrgUnit.objects.get(code="110101000000"))
+    return issue_token(auditor, "schemathesis")
+
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
+          response_schema_conformance]
+
+
 # reset_sequences: person 1 and household 1 exist, as in the schema's examples
 @pytest.mark.django_db(transaction=True, reset_sequences=True)
 @schema.parametrize()
 @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
           suppress_health_check=list(HealthCheck))
 def test_api_answers_without_server_errors(case, officer_token):
-    case.call_and_validate(
-        headers={"Authorization": f"Bearer {officer_token}"},
-        checks=[not_a_server_error, status_code_conformance, content_type_conformance,
-                response_schema_conformance],
-    )
+    case.call_and_validate(headers={"Authorization": f"Bearer {officer_token}"}, checks=CHECKS)
+
+
+@pytest.mark.django_db(transaction=True, reset_sequences=True)
+@schema.include(path="/api/audit").parametrize()
+@settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
+          suppress_health_check=list(HealthCheck))
+def test_audit_api_answers_without_server_errors(case, auditor_token):
+    case.call_and_validate(headers={"Authorization": f"Bearer {auditor_token}"}, checks=CHECKS)

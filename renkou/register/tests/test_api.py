@@ -333,3 +333,20 @@ def test_docs_page_loads_no_asset_from_the_internet(client):
     html = response.content.decode()
     assert "swagger" in html.lower()
     assert "cdn" not in html.lower() and "https://" not in html
+
+
+# ------------------------------------------------------------------ the access log
+
+def test_audit_log_for_auditors_only(api_get, token, small_register):
+    zxm = small_register.zxm
+    api_get(f"/api/persons/{zxm.pk}", token)
+    assert api_get("/api/audit", token).status_code == 403
+    key = issue_token(_user("auditor", Role.AUDITOR, small_register.county), "")
+    data = api_get(f"/api/audit?action=view&object_id={zxm.pk}", key).json()
+    assert data["count"] == 1
+    item = data["items"][0]
+    assert (item["user"], item["object_type"], item["object_id"], item["channel"]) == (
+        "township", "person", str(zxm.pk), "api")
+    # an auditor of another township does not read this township's users
+    other = issue_token(_user("auditor2", Role.AUDITOR, small_register.street), "")
+    assert api_get(f"/api/audit?action=view&object_id={zxm.pk}", other).json()["count"] == 0
