@@ -108,7 +108,8 @@ class RegisterForm(forms.Form):
         code = (self.cleaned_data.get(name) or "").strip()
         if not code:
             return None
-        unit = OrgUnit.objects.filter(code=code).first()
+        # only units in the user's subtree: nobody moves or enrols a person outside it
+        unit = OrgUnit.objects.visible_to(self.user).filter(code=code).first()
         if unit is None:
             raise ValidationError(_("there is no org unit with code %(code)s"),
                                   params={"code": code})
@@ -118,7 +119,7 @@ class RegisterForm(forms.Form):
         number = (self.cleaned_data.get(name) or "").strip()
         if not number:
             return None
-        household = Household.objects.filter(household_no=number).first()
+        household = Household.objects.visible_to(self.user).filter(household_no=number).first()
         if household is None:
             raise ValidationError(_("there is no household with number %(no)s"),
                                   params={"no": number})
@@ -426,10 +427,15 @@ class EnrolForm(RegisterForm):
     def record(self) -> Person:
         d = self.cleaned_data
         household = None
-        if d["household_no"].strip():
+        number = d["household_no"].strip()
+        if number:
+            if not Household.objects.visible_to(self.user).filter(household_no=number).exists() \
+                    and Household.objects.filter(household_no=number).exists():
+                raise ValidationError({"household_no": _(
+                    "household number %(no)s belongs to a household outside your area")
+                    % {"no": number}})
             household, _created = Household.objects.get_or_create(
-                household_no=d["household_no"].strip(),
-                defaults={"org": d["org_code"], "address": d["address"]},
+                household_no=number, defaults={"org": d["org_code"], "address": d["address"]},
             )
         self.created = services.enrol_person(
             event_date=d["event_date"], user=self.user, household=household,
