@@ -386,19 +386,20 @@ def _person_ref(request: HttpRequest, person_id: int | None, field: str) -> Pers
     return person
 
 
-def _org_ref(code: str) -> OrgUnit:
-    unit = OrgUnit.objects.filter(code=code).first()
+def _org_ref(request: HttpRequest, code: str) -> OrgUnit:
+    """A unit in the caller's subtree: nobody moves a person outside it."""
+    unit = OrgUnit.objects.visible_to(request.auth).filter(code=code).first()
     if unit is None:
         raise ValidationError({"org_code": _("there is no org unit with code %(code)s")
                                % {"code": code}})
     return unit
 
 
-def _household_ref(number: str | None) -> Household | None:
+def _household_ref(request: HttpRequest, number: str | None) -> Household | None:
     number = (number or "").strip()
     if not number:
         return None
-    household = Household.objects.filter(household_no=number).first()
+    household = Household.objects.visible_to(request.auth).filter(household_no=number).first()
     if household is None:
         raise ValidationError({"household_no": _("there is no household with number %(no)s")
                                % {"no": number}})
@@ -419,7 +420,8 @@ def _record(request: HttpRequest, person: Person, body: Any) -> LifeEvent:
         return services.record_divorce(person, spouse=spouse, **common)
     if kind == EventType.MOVE_OUT:
         return services.record_move_out(person, destination=body.destination, **common)
-    place = {"org": _org_ref(body.org_code), "household": _household_ref(body.household_no),
+    place = {"org": _org_ref(request, body.org_code),
+             "household": _household_ref(request, body.household_no),
              "relationship": body.relationship}
     if kind == EventType.MOVE_WITHIN:
         return services.record_move_within(person, **place, **common)

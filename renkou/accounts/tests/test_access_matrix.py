@@ -172,3 +172,68 @@ def test_enrolment_cannot_borrow_a_household_outside_the_users_subtree(client, w
     })
     assert response.status_code == 200
     assert Person.objects.count() == before
+
+
+# ---------------------------------------------------------------- the JSON API
+
+
+def _bearer(world, user_key: str) -> dict:
+    from renkou.accounts.services import issue_token
+
+    return {"HTTP_AUTHORIZATION": f"Bearer {issue_token(world.users[user_key], 'matrix')}"}
+
+
+@pytest.mark.parametrize(("user_key", "village"), CASES)
+def test_api_person_and_household(client, world, user_key, village):
+    auth = _bearer(world, user_key)
+    person = world.persons[village]
+    assert client.get(f"/api/persons/{person.pk}", **auth).status_code == \
+        expected_read(user_key, village)
+    assert client.get(f"/api/households/{person.household_id}", **auth).status_code == \
+        expected_read(user_key, village)
+    assert client.get(f"/api/persons/{person.pk}/events", **auth).status_code == \
+        expected_read(user_key, village)
+
+
+@pytest.mark.parametrize("user_key", list(USERS))
+def test_api_lists_only_the_users_subtree(client, world, user_key):
+    auth = _bearer(world, user_key)
+    role, _org, scope = USERS[user_key]
+    response = client.get("/api/persons", {"page_size": 100}, **auth)
+    if role not in READERS:
+        assert response.status_code == 403
+        return
+    ids = {item["person_id"] for item in response.json()["items"]}
+    assert ids == {world.persons[v].pk for v in scope}
+    events = client.get("/api/events", {"page_size": 100}, **auth).json()["items"]
+    assert {e["person_id"] for e in events} == ids
+
+
+@pytest.mark.parametrize(("user_key", "village"), CASES)
+def test_api_recording_a_death(client, world, user_key, village):
+    auth = _bearer(world, user_key)
+    person = world.persons[village]
+    before = LifeEvent.objects.count()
+    response = client.post(f"/api/persons/{person.pk}/events",
+                           {"event_type": "death", "event_date": "2024-05-01"},
+                           content_type="application/json", **auth)
+    expected = expected_read(user_key, village)
+    if expected == 200:
+        assert response.status_code in (200, 201)
+        assert Person.objects.get(pk=person.pk).status == "dead"
+    else:
+        assert response.status_code == expected
+        assert LifeEvent.objects.count() == before
+
+
+@pytest.mark.parametrize("target", VILLAGES)
+def test_api_move_cannot_leave_the_users_subtree(client, world, target):
+    auth = _bearer(world, "clerk_v1a")
+    person = world.persons["v1a"]
+    response = client.post(f"/api/persons/{person.pk}/events",
+                           {"event_type": "move_within", "event_date": "2024-05-01",
+                            "org_code": world.orgs[target].code},
+                           content_type="application/json", **auth)
+    assert response.status_code == 422
+    person.refresh_from_db()
+    assert person.registered_org == world.orgs["v1a"]

@@ -103,8 +103,7 @@ def test_the_temporary_file_is_removed(officer_client, small_register, monkeypat
 
     monkeypatch.setattr(tempfile, "mkstemp", spy)
     response = officer_client.get(URL)
-    _body(response)
-    response.close()
+    _body(response)  # the test client closes the response once its content is read
     assert made and not made[0].exists()
     officer_client.get(URL, {"org": "999999999999"})
     assert not made[1].exists()
