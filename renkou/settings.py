@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "renkou.orgunits",
     "renkou.register",
     "renkou.synthetic",
+    "renkou.analytics",
 ]
 
 MIDDLEWARE = [
@@ -175,6 +176,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# Where the analytics snapshot (Parquet) and the computed indicators (DuckDB) live.
+RENKOU_ANALYTICS_DIR = Path(os.environ.get("RENKOU_ANALYTICS_DIR", WORK_DIR / "renkou-analytics"))
 
 # The family-planning statistical year runs 1 October – 30 September.
 RENKOU_STAT_YEAR_START_MONTH = int(os.environ.get("RENKOU_STAT_YEAR_START_MONTH", "10"))

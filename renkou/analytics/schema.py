@@ -1,0 +1,39 @@
+"""The shape of the computed indicators: the contract between the engine and the reports.
+
+``renkou analytics refresh`` writes one DuckDB file, ``<RENKOU_ANALYTICS_DIR>/indicators.duckdb``,
+with the table ``indicator_values`` below (and ``org_units``, ``periods``). Pages, the CLI
+and exports read it; none of them recompute statistics.
+"""
+
+from __future__ import annotations
+
+#: One row per org unit × period × indicator × disaggregation.
+#: A total has '' in every disaggregation column. ``value`` is NULL when missing
+#: (never 0 for "no data"); ``flag`` is '' or a comma-separated list of
+#: ``small_number`` / ``missing``.
+INDICATOR_VALUES_DDL = """
+CREATE TABLE indicator_values (
+    org_code      VARCHAR NOT NULL,
+    org_name      VARCHAR NOT NULL,
+    level         INTEGER NOT NULL,     -- 1 county … 4 group
+    org_path      VARCHAR NOT NULL,     -- codes from the root, joined by '/'
+    period        VARCHAR NOT NULL,     -- '2024', '2024Q3', '2024H1', '2024-05', 'SY2024'
+    period_kind   VARCHAR NOT NULL,     -- 'year', 'quarter', 'half', 'month', 'stat_year'
+    period_start  DATE NOT NULL,
+    period_end    DATE NOT NULL,        -- inclusive
+    indicator     VARCHAR NOT NULL,     -- catalogue code, e.g. 'CBR'
+    sex           VARCHAR NOT NULL DEFAULT '',   -- '', 'M', 'F'
+    age_group     VARCHAR NOT NULL DEFAULT '',   -- '', '0-4', …, '85+'
+    birth_order   VARCHAR NOT NULL DEFAULT '',   -- '', '1', '2', '3+'
+    urban_rural   VARCHAR NOT NULL DEFAULT '',   -- '', 'urban', 'rural'
+    value         DOUBLE,
+    numerator     DOUBLE,
+    denominator   DOUBLE,
+    ci_low        DOUBLE,
+    ci_high       DOUBLE,
+    flag          VARCHAR NOT NULL DEFAULT ''
+)
+"""
+
+ROW_FIELDS = ("org_code", "org_name", "period", "indicator", "value", "numerator",
+              "denominator", "ci_low", "ci_high", "flag")
