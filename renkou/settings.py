@@ -139,7 +139,9 @@ STATIC_ROOT = os.environ.get("RENKOU_STATIC_ROOT") or None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-SESSION_COOKIE_AGE = 8 * 3600
+# A session ends after 30 idle minutes (each request renews it) or when the browser closes.
+SESSION_COOKIE_AGE = int(os.environ.get("RENKOU_SESSION_IDLE_MINUTES", "30")) * 60
+SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
