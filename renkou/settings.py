@@ -49,6 +49,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "renkou.core.middleware.SessionRenewalMiddleware",
     "renkou.core.middleware.InterfaceLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -139,9 +140,9 @@ STATIC_ROOT = os.environ.get("RENKOU_STATIC_ROOT") or None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-# A session ends after 30 idle minutes (each request renews it) or when the browser closes.
+# A session ends after 30 idle minutes or when the browser closes; activity renews it,
+# at most every five minutes (renkou.core.middleware.SessionRenewalMiddleware).
 SESSION_COOKIE_AGE = int(os.environ.get("RENKOU_SESSION_IDLE_MINUTES", "30")) * 60
-SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
@@ -12,6 +14,8 @@ from renkou.core.models import AuditAction
 @receiver(user_logged_in)
 def _logged_in(sender, request, user, **kwargs) -> None:
     audit.record(AuditAction.LOGIN, "user", user.pk, user=user)
+    if request is not None and hasattr(request, "session"):
+        request.session["_renewed_at"] = int(time.time())  # see SessionRenewalMiddleware
 
 
 @receiver(user_logged_out)

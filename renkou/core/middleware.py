@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
@@ -22,6 +24,25 @@ class InterfaceLanguageMiddleware(LocaleMiddleware):
         language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class SessionRenewalMiddleware:
+    """Idle timeout without a database write on every page: an active session is saved
+    again (which renews its expiry to ``SESSION_COOKIE_AGE`` from now) at most once every
+    ``RENEW_SECONDS``."""
+
+    RENEW_SECONDS = 300
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = getattr(request, "session", None)
+        if session is not None and session.session_key:
+            now = int(time.time())
+            if now - session.get("_renewed_at", 0) >= self.RENEW_SECONDS:
+                session["_renewed_at"] = now  # marks the session modified: saved, expiry renewed
+        return self.get_response(request)
 
 
 class AuditActorMiddleware:
