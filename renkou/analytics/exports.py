@@ -1,0 +1,337 @@
+"""Statistical tables as files: Excel, PDF (with an embedded Chinese font) and DHIS2
+``dataValueSets`` JSON.
+
+Every file is built from :func:`renkou.analytics.reports.org_report` (or, for DHIS2,
+straight from ``indicator_values``), so files and pages always agree. Every export is
+written to the access log with its org unit, period, format and row count; the files
+hold aggregates only, never person data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext as _
+
+from renkou.core.audit import AuditAction, record
+
+from . import reports
+from .reports import Cell, OrgReport
+
+__all__ = ["FORMATS", "CJK_FONT_PATHS", "CJKFontMissing", "dhis2_data_value_set",
+           "dhis2_period", "export_statistics", "find_cjk_font", "write_pdf", "write_xlsx"]
+
+FORMATS = ("xlsx", "pdf", "dhis2")
+CONTENT_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+    "dhis2": "application/json",
+}
+EXTENSIONS = {"xlsx": "xlsx", "pdf": "pdf", "dhis2": "json"}
+
+#: TrueType fonts with Chinese glyphs that ReportLab can embed (Noto CJK is OpenType/CFF,
+#: which ReportLab cannot embed). Debian: ``apt-get install fonts-wqy-microhei``.
+CJK_FONT_PATHS: tuple[str, ...] = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/wqy-zenhei/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
+)
+PDF_FONT_NAME = "WenQuanYiMicroHei"
+
+
+class CJKFontMissing(ImproperlyConfigured):
+    """No TrueType font with Chinese glyphs was found for PDF files."""
+
+
+def find_cjk_font() -> Path:
+    """The first CJK TrueType font found (``RENKOU_PDF_FONT`` first, if set)."""
+    configured = os.environ.get("RENKOU_PDF_FONT") or getattr(settings, "RENKOU_PDF_FONT", None)
+    candidates = ([configured] if configured else []) + list(CJK_FONT_PATHS)
+    for candidate in candidates:
+        if Path(candidate).is_file():
+            return Path(candidate)
+    raise CJKFontMissing(
+        _("No Chinese TrueType font for PDF files (looked for %(paths)s). Install one: "
+          "apt-get install fonts-wqy-microhei, or set RENKOU_PDF_FONT to a .ttf/.ttc file.")
+        % {"paths": ", ".join(candidates)})
+
+
+def _register_font() -> str:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if PDF_FONT_NAME not in pdfmetrics.getRegisteredFontNames():
+        path = find_cjk_font()
+        font = TTFont(PDF_FONT_NAME, str(path), subfontIndex=0) if path.suffix == ".ttc" \
+            else TTFont(PDF_FONT_NAME, str(path))
+        pdfmetrics.registerFont(font)
+    return PDF_FONT_NAME
+
+
+# --------------------------------------------------------------------------- Excel
+
+_DISAGGREGATION_HEADERS = ("sex", "age_group", "birth_order", "urban_rural")
+
+
+def _cell_value(cell: Cell) -> float | str:
+    return "—" if cell.value is None else round(float(cell.value), max(cell.decimals, 0) + 2)
+
+
+def write_xlsx(report: OrgReport, out: BinaryIO | str | Path,
+               rows: list[dict[str, Any]] | None = None) -> int:
+    """One sheet per table (Chinese headers, numbers as numbers, "—" where missing,
+    small numbers greyed with their interval as a comment) and a sheet of every
+    indicator row with its numerator and denominator. Returns the number of table rows."""
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    book = Workbook()
+    book.remove(book.active)
+    bold, grey = Font(bold=True), Font(color="808080", italic=True)
+    fill = PatternFill("solid", fgColor="EEF2F7")
+    count = 0
+    for table in report.tables:
+        sheet = book.create_sheet(_sheet_title(table.title))
+        sheet.append([f"{report.org_name}（{report.org_code}） {table.title}"])
+        sheet["A1"].font = Font(bold=True, size=13)
+        sheet.append([_("This period: %(period)s; previous period: %(previous)s")
+                      % {"period": report.period_display, "previous": report.previous_display}])
+        sheet.append(table.columns)
+        for c in sheet[3]:
+            c.font, c.fill = bold, fill
+        for row in table.rows:
+            sheet.append([row.label, *(_cell_value(c) for c in row.cells)])
+            count += 1
+            excel_row = sheet.max_row
+            for i, cell in enumerate(row.cells, start=2):
+                target = sheet.cell(row=excel_row, column=i)
+                target.alignment = Alignment(horizontal="right")
+                if cell.value is not None:
+                    target.number_format = "0" if cell.decimals == 0 else "0." + "0" * cell.decimals
+                    if cell.change and cell.unit_text:
+                        target.comment = Comment(cell.unit_text, "renkou")
+                if cell.small:
+                    target.font = grey
+                    target.comment = Comment(cell.small_note, "renkou")
+        if table.note:
+            sheet.append([])
+            sheet.append([table.note])
+        sheet.column_dimensions["A"].width = 34
+        for letter in "BCDEFGHIJ":
+            sheet.column_dimensions[letter].width = 14
+
+    if rows is not None:
+        sheet = book.create_sheet(_sheet_title(_("Numerators and denominators")))
+        sheet.append([_("Period"), _("Indicator code"), _("Indicator"), _("Sex"), _("Age group"),
+                      _("Birth order"), _("Urban/rural"), _("Value"), _("Numerator"),
+                      _("Denominator"), _("95% interval, low"), _("95% interval, high"),
+                      _("Flag")])
+        for c in sheet[1]:
+            c.font, c.fill = bold, fill
+        for r in rows:
+            sheet.append([r["period"], r["indicator"], reports.indicator_info(r["indicator"]).name,
+                          *(r[d] for d in _DISAGGREGATION_HEADERS),
+                          *("—" if r[k] is None else r[k]
+                            for k in ("value", "numerator", "denominator", "ci_low", "ci_high")),
+                          r["flag"]])
+        sheet.column_dimensions["C"].width = 28
+    book.save(out)
+    return count
+
+
+def _sheet_title(title: str) -> str:
+    for bad in '[]:*?/\\':
+        title = title.replace(bad, " ")
+    return title[:31]
+
+
+# --------------------------------------------------------------------------- PDF
+
+def write_pdf(report: OrgReport, out: BinaryIO | str | Path) -> int:
+    """The tables on A4 landscape pages, with the Chinese font embedded (subset).
+    Returns the number of table rows."""
+    from xml.sax.saxutils import escape
+
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, TableStyle
+    from reportlab.platypus import Table as PdfTable
+
+    font = _register_font()
+    title_style = ParagraphStyle("title", fontName=font, fontSize=15, leading=20, spaceAfter=4)
+    head_style = ParagraphStyle("head", fontName=font, fontSize=11, leading=15, spaceBefore=8,
+                                spaceAfter=4)
+    text_style = ParagraphStyle("text", fontName=font, fontSize=8, leading=10)
+    cell_style = ParagraphStyle("cell", fontName=font, fontSize=8, leading=10, alignment=2)
+    grey_style = ParagraphStyle("grey", parent=cell_style, textColor=colors.grey)
+
+    doc = SimpleDocTemplate(out, pagesize=landscape(A4), leftMargin=12 * mm, rightMargin=12 * mm,
+                            topMargin=12 * mm, bottomMargin=12 * mm,
+                            title=f"{report.org_name} {report.period_display}",
+                            author="renkou", subject=_("Population statistics"))
+    story: list[Any] = [
+        Paragraph(escape(_("Population statistics: %(org)s (%(code)s), %(period)s")
+                         % {"org": report.org_name, "code": report.org_code,
+                            "period": report.period_display}), title_style),
+        Paragraph(escape(_("Previous period: %(previous)s. Missing figures are shown as —; "
+                           "greyed figures come from small numbers and are shown with their "
+                           "95%% interval.") % {"previous": report.previous_display}), text_style),
+    ]
+    count = 0
+    for table in report.tables:
+        data: list[list[Any]] = [[Paragraph(escape(c), text_style) for c in table.columns]]
+        for row in table.rows:
+            cells: list[Any] = [Paragraph(("&#160;&#160;" * row.level) + escape(row.label),
+                                          text_style)]
+            for cell in row.cells:
+                text = escape(cell.display)
+                if cell.change and cell.value is not None and cell.unit_text:
+                    text += f' <font size="6">{escape(cell.unit_text)}</font>'
+                if cell.small:
+                    text += f'<br/><font size="6">{escape(cell.small_note)}</font>'
+                cells.append(Paragraph(text, grey_style if cell.small else cell_style))
+            data.append(cells)
+            count += 1
+        first = 150 if len(table.columns) <= 5 else 95
+        rest = (doc.width - first) / (len(table.columns) - 1)
+        pdf_table = PdfTable(data, colWidths=[first] + [rest] * (len(table.columns) - 1),
+                             repeatRows=1)
+        pdf_table.setStyle(TableStyle([
+            ("FONTNAME", (0, 0), (-1, -1), font),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEF2F7")),
+            ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#BCCCDC")),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ]))
+        story += [Paragraph(escape(table.title), head_style), pdf_table]
+        if table.note:
+            story += [Spacer(1, 2), Paragraph(escape(table.note), text_style)]
+    story += [Spacer(1, 8), Paragraph(escape(_("Made by renkou on %(date)s.")
+                                             % {"date": dt.date.today().isoformat()}), text_style)]
+    doc.build(story)
+    return count
+
+
+# --------------------------------------------------------------------------- DHIS2
+
+_FINANCIAL_MONTHS = {4: "April", 7: "July", 10: "Oct", 11: "Nov"}
+
+
+def dhis2_period(label: str, start: dt.date | None = None) -> str:
+    """The DHIS2 period id of a renkou period: 2024 → 2024, 2024Q3 → 2024Q3,
+    2024H1 → 2024S1, 2024-05 → 202405, SY2024 (1 Oct 2023 – 30 Sep 2024) → 2023Oct
+    (DHIS2's financial year starting in October; April, July and November years map
+    to 2023April, 2023July, 2023Nov)."""
+    kind, year, part = reports.parse_period(label)
+    if kind in ("year", "quarter"):
+        return label
+    if kind == "half":
+        return f"{year}S{part}"
+    if kind == "month":
+        return f"{year}{part:02d}"
+    month = start.month if start else int(getattr(settings, "RENKOU_STAT_YEAR_START_MONTH", 10))
+    if month not in _FINANCIAL_MONTHS:
+        raise ValueError(f"DHIS2 has no financial year starting in month {month}")
+    first_year = start.year if start else (year - 1 if month > 1 else year)
+    return f"{first_year}{_FINANCIAL_MONTHS[month]}"
+
+
+def category_option_combo(row: dict[str, Any]) -> str:
+    """``default`` for a total, else the disaggregation, e.g. ``sex=F;age_group=15-19``."""
+    parts = [f"{d}={row[d]}" for d in _DISAGGREGATION_HEADERS if row.get(d)]
+    return ";".join(parts) or "default"
+
+
+def _format_value(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.6g}" if abs(value) >= 1e6 \
+        else f"{round(value, 4)}"
+
+
+def dhis2_data_value_set(org_code: str, period: str, con=None) -> dict[str, Any]:
+    """Every indicator value of ``org_code`` and the units below it for ``period`` as a
+    DHIS2 ``dataValueSets`` document (import with ``dataElementIdScheme=CODE`` and
+    ``orgUnitIdScheme=CODE``). Missing values are left out (in DHIS2 an empty value
+    deletes one); a flag goes to the value's comment."""
+    own = con is None
+    con = con or reports.connect()
+    try:
+        found = con.execute("SELECT org_path FROM indicator_values WHERE org_code = ? LIMIT 1",
+                            [org_code]).fetchone()
+        if found is None:
+            rows = []
+        else:
+            rows = reports._rows(
+                con, "SELECT * FROM indicator_values WHERE period = ? AND value IS NOT NULL "
+                     "AND (org_code = ? OR starts_with(org_path, ?)) "
+                     "ORDER BY org_path, indicator, sex, age_group, birth_order, urban_rural",
+                [period, org_code, found[0] + "/"])
+    finally:
+        if own:
+            con.close()
+    values = []
+    for row in rows:
+        item = {
+            "dataElement": row["indicator"],
+            "period": dhis2_period(row["period"], row["period_start"]),
+            "orgUnit": row["org_code"],
+            "categoryOptionCombo": category_option_combo(row),
+            "value": _format_value(row["value"]),
+        }
+        if row["flag"]:
+            note = row["flag"]
+            if row["ci_low"] is not None and row["ci_high"] is not None:
+                note += f"; 95% CI {row['ci_low']:.4g}-{row['ci_high']:.4g}"
+            item["comment"] = note
+        values.append(item)
+    return {"dataValues": values}
+
+
+# --------------------------------------------------------------------------- one entry point
+
+def export_statistics(org_code: str, period: str, fmt: str, out: BinaryIO | str | Path) -> int:
+    """Write the tables of ``org_code`` for ``period`` as ``fmt`` (xlsx, pdf, dhis2) to
+    ``out`` and log the export (aggregates only). Returns the number of rows written.
+    The caller checks that the org unit is in the user's subtree."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    con = reports.connect()
+    try:
+        if fmt == "dhis2":
+            document = dhis2_data_value_set(org_code, period, con=con)
+            payload = json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
+            n = len(document["dataValues"])
+            if isinstance(out, (str, Path)):
+                Path(out).write_bytes(payload)
+            else:
+                out.write(payload)
+        else:
+            report = reports.org_report(org_code, period, con=con)
+            if fmt == "xlsx":
+                n = write_xlsx(report, out, rows=reports.report_rows(org_code, period, con=con))
+            else:
+                n = write_pdf(report, out)
+    finally:
+        con.close()
+    record(AuditAction.EXPORT, "statistics", org_code,
+           details={"what": "statistics", "org": org_code, "period": period, "format": fmt,
+                    "rows": n})
+    return n
+
+
+def export_bytes(org_code: str, period: str, fmt: str) -> bytes:
+    """:func:`export_statistics` into memory (for a download)."""
+    buffer = io.BytesIO()
+    export_statistics(org_code, period, fmt, buffer)
+    return buffer.getvalue()
