@@ -17,5 +17,6 @@ urlpatterns = [
     path("accounts/", include("renkou.accounts.urls")),
     path("audit/", include("renkou.core.urls")),
     path("org/", include("renkou.orgunits.urls")),
+    path("stats/", include("renkou.analytics.urls")),
     path("", include("renkou.register.urls")),
 ]

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "analytics"
+
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("export/<str:fmt>/", views.download, name="download"),
+]

@@ -1,0 +1,103 @@
+"""Statistics pages (统计): the standard tables of one org unit and period, drill-down
+to the units below, charts, and the table downloads.
+
+Thin views: they check the org unit is in the user's subtree (else 404), pick the
+period, and call :mod:`renkou.analytics.reports` / :mod:`renkou.analytics.exports`,
+which read the indicators computed by ``renkou analytics refresh``.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+
+from renkou.accounts.permissions import Capability, requires
+from renkou.orgunits.models import OrgLevel, OrgUnit
+
+from . import exports, reports
+
+#: Drill-down stops at villages (county → township → village).
+DEEPEST_DRILL_LEVEL = OrgLevel.VILLAGE
+
+
+def _unit_and_period(request: HttpRequest, periods: list[reports.Period]) -> tuple[OrgUnit, str]:
+    """The org unit asked for (default: the user's own, else the top of its tree), 404
+    outside the user's subtree; and the period asked for (default: the latest complete
+    year), 404 when no indicators exist for it."""
+    units = OrgUnit.objects.visible_to(request.user)
+    code = request.GET.get("org") or getattr(request.user, "org", None) and request.user.org.code
+    if code:
+        unit = get_object_or_404(units, code=code)
+    else:
+        unit = units.order_by("level", "code").first()
+        if unit is None:
+            raise Http404
+    period = request.GET.get("period") or reports.default_period(periods)
+    if period not in {p.label for p in periods}:
+        raise Http404(_("No statistics for this period."))
+    return unit, period
+
+
+@requires(Capability.VIEW_AGGREGATES)
+def overview(request: HttpRequest) -> HttpResponse:
+    """统计报表: the tables of one org unit and period with the previous period and the
+    change, the units below it, and the charts."""
+    try:
+        con = reports.connect()
+    except reports.NoIndicators:
+        return render(request, "analytics/no_data.html", {"path": reports.indicators_path()})
+    try:
+        periods = reports.list_periods(con)
+        if not periods:
+            return render(request, "analytics/no_data.html", {"path": reports.indicators_path()})
+        unit, period = _unit_and_period(request, periods)
+        report = reports.org_report(unit.code, period, con=con)
+        children = []
+        if unit.level < DEEPEST_DRILL_LEVEL:
+            below = OrgUnit.objects.visible_to(request.user).filter(parent=unit).order_by("code")
+            children = reports.child_headlines([(c.code, c.name) for c in below], period, con=con)
+        charts = reports.chart_data(unit.code, period, con=con)
+    finally:
+        con.close()
+    units = OrgUnit.objects.visible_to(request.user).filter(level__lte=DEEPEST_DRILL_LEVEL)
+    return render(request, "analytics/overview.html", {
+        "unit": unit,
+        "ancestors": [a for a in unit.ancestors()
+                      if OrgUnit.objects.visible_to(request.user).filter(pk=a.pk).exists()],
+        "period": period,
+        "periods": periods,
+        "kinds": _period_groups(periods),
+        "units": units.order_by("path").only("code", "name", "level", "path"),
+        "report": report,
+        "children": children,
+        "headline_columns": reports.headline_columns(),
+        "charts": charts,
+        "formats": [("xlsx", "Excel"), ("pdf", "PDF"), ("dhis2", "DHIS2 JSON")],
+    })
+
+
+def _period_groups(periods: list[reports.Period]) -> list[tuple[str, list[reports.Period]]]:
+    names = {"year": _("Calendar years"), "stat_year": _("Statistical years (October–September)"),
+             "half": _("Half-years"), "quarter": _("Quarters"), "month": _("Months")}
+    groups: dict[str, list[reports.Period]] = {}
+    for p in periods:
+        groups.setdefault(p.kind, []).append(p)
+    return [(names.get(kind, kind), items) for kind, items in groups.items()]
+
+
+@requires(Capability.VIEW_AGGREGATES)
+def download(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The tables of one org unit and period as Excel, PDF or DHIS2 JSON (logged)."""
+    if fmt not in exports.FORMATS:
+        raise Http404
+    try:
+        periods = reports.list_periods()
+    except reports.NoIndicators:
+        raise Http404(_("No statistics have been computed yet.")) from None
+    unit, period = _unit_and_period(request, periods)
+    payload = exports.export_bytes(unit.code, period, fmt)
+    response = HttpResponse(payload, content_type=exports.CONTENT_TYPES[fmt])
+    name = f"statistics-{unit.code}-{period}.{exports.EXTENSIONS[fmt]}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
