@@ -134,7 +134,7 @@ def write_xlsx(report: OrgReport, out: BinaryIO | str | Path,
         sheet = book.create_sheet(_sheet_title(_("Numerators and denominators")))
         sheet.append([_("Period"), _("Indicator code"), _("Indicator"), _("Sex"), _("Age group"),
                       _("Birth order"), _("Urban/rural"), _("Value"), _("Numerator"),
-                      _("Denominator"), _("95% interval, low"), _("95% interval, high"),
+                      _("Denominator"), _("95% CI, lower"), _("95% CI, upper"),
                       _("Flag")])
         for c in sheet[1]:
             c.font, c.fill = bold, fill

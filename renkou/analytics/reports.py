@@ -529,7 +529,7 @@ def _births_table(lookup: _Lookup, periods: tuple[str, str]) -> Table:
                            _("Sex ratio at birth"), _("Previous period"),
                            pgettext("between periods", "Change")],
                   note=_("Sex ratio at birth: male births per 100 female births, with its "
-                         "95% interval; greyed when computed from fewer than 1,000 births."))
+                         "95% CI; greyed when computed from fewer than 1,000 births."))
     share_codes = {"1": "ORD_1", "2": "ORD_2", "3+": "ORD_3", "": ""}
     labels = {"1": _("First births"), "2": _("Second births"), "3+": _("Third and higher births"),
               "": _("All births")}
@@ -723,7 +723,7 @@ def chart_data(org_code: str, period: str, con=None) -> dict[str, Any]:
             "male": _("Male"), "female": _("Female"), "population": _("Population"),
             "cbr": indicator_info("CBR").name, "cdr": indicator_info("CDR").name,
             "tfr": indicator_info("TFR").name, "srb": indicator_info("SRB").name,
-            "interval": _("95% interval"), "births": indicator_info("BIRTHS").name,
+            "interval": _("95% CI"), "births": indicator_info("BIRTHS").name,
             "normal_range": _("Normal range 103–107"), "small": _("n<1000"),
             "permille": "‰", "per_woman": _("per woman"),
         },
