@@ -40,7 +40,7 @@
           return lines.join("<br>");
         }
       },
-      legend: { data: [L.male, L.female] },
+      legend: { top: 0, data: [L.male, L.female] },
       grid: { left: 60, right: 30, top: 36, bottom: 30 },
       xAxis: { type: "value", axisLabel: { formatter: function (v) { return Math.abs(v); } } },
       yAxis: { type: "category", data: d.ages, axisTick: { show: false } },
@@ -55,8 +55,8 @@
     if (!d) { return null; }
     return {
       tooltip: { trigger: "axis" },
-      legend: { data: [L.cbr, L.cdr, L.tfr] },
-      grid: { left: 50, right: 50, top: 40, bottom: 30 },
+      legend: { top: 0, data: [L.cbr, L.cdr, L.tfr] },
+      grid: { left: 50, right: 50, top: 56, bottom: 30 },
       xAxis: { type: "category", data: d.periods },
       yAxis: [
         { type: "value", name: L.permille, scale: true },
@@ -89,8 +89,8 @@
           return lines.join("<br>");
         }
       },
-      legend: { data: [L.srb, L.interval] },
-      grid: { left: 50, right: 20, top: 40, bottom: 30 },
+      legend: { top: 0, data: [L.srb, L.interval] },
+      grid: { left: 50, right: 20, top: 56, bottom: 30 },
       xAxis: { type: "category", data: d.orders },
       yAxis: { type: "value", scale: true, name: L.srb },
       series: [
