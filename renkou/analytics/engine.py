@@ -1,0 +1,500 @@
+"""The statistics engine (统计引擎): every catalogue indicator for every unit and period.
+
+:func:`compute_indicators` reads the Parquet snapshot (:mod:`renkou.analytics.snapshot`)
+with DuckDB and writes ``indicators.duckdb`` (the contract in
+:mod:`renkou.analytics.schema`). It is set-based from end to end — no loop over org
+units or periods:
+
+1. **Org tree.** ``org_anc`` pairs each unit with itself and every unit above it (a
+   prefix match on the path), so joining a fact to it counts the fact in its village,
+   township and county at once.
+2. **Periods.** Every period (month, quarter, half-year, calendar year, statistical year
+   starting in ``RENKOU_STAT_YEAR_START_MONTH``) is a run of whole months, from the
+   ledger's first month to the current one. ``period_roles`` says, for each period, which
+   month ends give its start and end population and which months it spans.
+3. **Residence.** Window functions over each person's effective events give intervals of
+   residence in a unit [entry or move, exit or next move); cut at the birthdays where the
+   age band changes, they become *segments* of constant unit, sex and age band.
+4. **Population.** Each segment adds +1/−1 at the months it starts and ends (a running
+   sum gives the population at every month end, as ``renkou export persons --as-of``
+   would count it) and its days in each month (person-years). Rolled up through
+   ``org_anc`` before the running sums, then to periods.
+5. **Events** are counted by their unit (rolled up) and the period of their date, with
+   the subject's sex, age band and the birth order.
+6. **Measures.** One ``GROUP BY GROUPING SETS`` pass per family (events, population)
+   computes every numerator and denominator of the catalogue for every disaggregation.
+7. **Indicators.** Per catalogue entry, a skeleton of every unit × period × category is
+   joined to its measures, so a zero is a zero and a missing denominator gives NULL with
+   the flag ``missing``; intervals (Poisson exact limits from a lookup table computed by
+   :func:`renkou.demography.poisson_interval` for the distinct counts; Wilson and SRB in
+   SQL) and small-number flags are added in the same statement. Formulas (RNI, TFR) are
+   evaluated on those rows; e0 is the one Python step: abridged life tables of every
+   unit × period × sex at once, as NumPy arrays.
+
+The SQL lives in :mod:`renkou.analytics.sql` and keeps to what Spark SQL also runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+from django.conf import settings
+
+from renkou.demography import poisson_interval
+
+from . import schema
+from .catalogue import (
+    AGE_GROUPS,
+    BAND_STARTS,
+    EventMeasure,
+    Indicator,
+    PopulationMeasure,
+    evaluation_order,
+    load_catalogue,
+)
+from .snapshot import _configure
+from .sql import dialect, stages
+from .sql.measures import EVENT_DIMS, POPULATION_DIMS, family_sql, indicator_sql, skeleton_sql
+
+__all__ = ["Period", "PERIOD_KINDS", "build_periods", "compute_indicators", "life_expectancy",
+           "month_index"]
+
+PERIOD_KINDS = ("month", "quarter", "half", "year", "stat_year")
+LIFE_TABLE_AGES = np.array(BAND_STARTS, dtype=float)
+DIMENSION_COLUMNS = ("sex", "age_group", "birth_order", "urban_rural")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A reporting period: ``label`` as in ``indicator_values.period``; ``end`` inclusive."""
+
+    label: str
+    kind: str
+    start: dt.date
+    end: dt.date
+
+
+def month_index(day: dt.date) -> int:
+    """Months since year 0: year × 12 + month − 1."""
+    return day.year * 12 + day.month - 1
+
+
+def _month_start(k: int) -> dt.date:
+    return dt.date(k // 12, k % 12 + 1, 1)
+
+
+def _month_end(k: int) -> dt.date:
+    return _month_start(k + 1) - dt.timedelta(days=1)
+
+
+def stat_year_start_month() -> int:
+    """First month of the statistical year (settings, default 10: 1 October – 30 September)."""
+    return int(getattr(settings, "RENKOU_STAT_YEAR_START_MONTH", 10) or 10)
+
+
+def build_periods(first: dt.date, today: dt.date, sy_start: int | None = None) -> list[Period]:
+    """Every period that starts on or after the first day of ``first``'s month and no later
+    than ``today`` (the current, incomplete period included), in order of kind and start."""
+    sy_start = sy_start or stat_year_start_month()
+    k0, k1 = month_index(first), month_index(max(today, first))
+    out: list[Period] = []
+    for k in range(k0, k1 + 1):
+        y, m = divmod(k, 12)
+        m += 1
+        out.append(Period(f"{y}-{m:02d}", "month", _month_start(k), _month_end(k)))
+        if m in (1, 4, 7, 10):
+            out.append(Period(f"{y}Q{(m - 1) // 3 + 1}", "quarter", _month_start(k), _month_end(k + 2)))
+        if m in (1, 7):
+            out.append(Period(f"{y}H{1 if m == 1 else 2}", "half", _month_start(k), _month_end(k + 5)))
+        if m == 1:
+            out.append(Period(f"{y}", "year", _month_start(k), _month_end(k + 11)))
+        if m == sy_start:
+            # SY named by the year it ends in: SY2024 = 2023-10-01 … 2024-09-30
+            label_year = y + 1 if sy_start > 1 else y
+            out.append(Period(f"SY{label_year}", "stat_year", _month_start(k), _month_end(k + 11)))
+    out.sort(key=lambda p: (PERIOD_KINDS.index(p.kind), p.start))
+    return out
+
+
+def _bands() -> pa.Table:
+    lo = list(BAND_STARTS)
+    hi = [*lo[1:], None]
+    labels = ["0-4", "0-4", *[label for label, _a, _b in AGE_GROUPS[1:]]]
+    return pa.table({"band": list(range(len(lo))), "lo": lo, "hi": pa.array(hi, pa.int64()),
+                     "age_group": labels})
+
+
+# ----------------------------------------------------------------------------- life table
+
+
+def life_expectancy(deaths: np.ndarray, exposure: np.ndarray, sex: np.ndarray) -> np.ndarray:
+    """e0 of many abridged life tables at once (one per row), 平均预期寿命.
+
+    Same rules as :func:`renkou.demography.life_table` (Preston, Heuveline & Guillot 2001,
+    ch. 3): age groups 0, 1–4, 5–9, …, 85+; nqx = n·m / (1 + (n − a)·m); a0 and 4a1 by
+    Coale–Demeny West from 1m0 (Table 3.3) — for both sexes together the mean of the male
+    and female values —, n/2 elsewhere, L(open) = l/m.
+
+    Arguments: ``deaths`` and ``exposure`` (person-years) as arrays of shape (rows, 19);
+    ``sex`` an array of 'M', 'F' or '' per row. Returns e0 in years; NaN (missing) where
+    an age group has no exposure or the open group no deaths.
+    """
+    d = np.asarray(deaths, dtype=float)
+    e = np.asarray(exposure, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = np.where(e > 0, d / e, np.nan)
+    n = np.append(np.diff(LIFE_TABLE_AGES), np.inf)
+    a = np.broadcast_to(n / 2.0, m.shape).copy()
+    m0 = m[:, 0]
+    high = m0 >= 0.107
+    a0_m = np.where(high, 0.330, 0.045 + 2.684 * m0)
+    a1_m = np.where(high, 1.352, 1.651 - 2.816 * m0)
+    a0_f = np.where(high, 0.350, 0.053 + 2.800 * m0)
+    a1_f = np.where(high, 1.361, 1.522 - 1.518 * m0)
+    sex = np.asarray(sex)
+    a[:, 0] = np.where(sex == "M", a0_m, np.where(sex == "F", a0_f, (a0_m + a0_f) / 2))
+    a[:, 1] = np.where(sex == "M", a1_m, np.where(sex == "F", a1_f, (a1_m + a1_f) / 2))
+    closed_n, closed_a, closed_m = n[:-1], a[:, :-1], m[:, :-1]
+    q = closed_n * closed_m / (1.0 + (closed_n - closed_a) * closed_m)
+    q = np.where(np.isnan(q), np.nan, np.clip(q, 0.0, 1.0))
+    lx = np.concatenate([np.ones((m.shape[0], 1)), np.cumprod(1.0 - q, axis=1)], axis=1)
+    dx = lx[:, :-1] * q
+    big_l = closed_n * lx[:, 1:] + closed_a * dx
+    with np.errstate(divide="ignore", invalid="ignore"):
+        last = np.where(m[:, -1] > 0, lx[:, -1] / m[:, -1], np.nan)
+    return big_l.sum(axis=1) + last
+
+
+# ----------------------------------------------------------------------------- the engine
+
+
+def compute_indicators(snapshot: Path, out: Path, *, catalogue: tuple[Indicator, ...] | None = None,
+                       today: dt.date | None = None,
+                       step: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Compute every indicator of ``catalogue`` from the snapshot into the DuckDB file ``out``.
+
+    Written to ``out`` + ``.tmp`` and renamed at the end, so readers never see a
+    half-written file. ``step`` is called with the name of each stage (progress).
+    Returns timings (seconds) and counts.
+    """
+    from django.utils import timezone
+
+    catalogue = catalogue or load_catalogue()
+    today = today or timezone.localdate()
+    step = step or (lambda name: None)
+    tmp = out.with_name(out.name + ".tmp")
+    for f in (tmp, tmp.with_name(tmp.name + ".wal")):
+        f.unlink(missing_ok=True)
+    timings: dict[str, Any] = {}
+    con = duckdb.connect(str(tmp))
+    try:
+        _configure(con, out.parent)
+        con.execute(schema.INDICATOR_VALUES_DDL)
+        con.execute("CREATE TABLE org_units (code VARCHAR, name VARCHAR, level INTEGER, "
+                    "path VARCHAR, parent_code VARCHAR, urban_rural VARCHAR)")
+        con.execute('CREATE TABLE periods (period VARCHAR, kind VARCHAR, start DATE, "end" DATE)')
+        con.execute("CREATE TABLE refresh_info (key VARCHAR, value VARCHAR)")
+        _Run(con, snapshot, catalogue, today, step, timings).run()
+        con.execute("INSERT INTO refresh_info VALUES ('computed_at', ?), ('today', ?)",
+                    [dt.datetime.now().isoformat(timespec="seconds"), today.isoformat()])
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    os.replace(tmp, out)
+    return timings
+
+
+class _Run:
+    def __init__(self, con, snapshot: Path, catalogue, today, step, timings):
+        self.con, self.snapshot, self.catalogue = con, snapshot, catalogue
+        self.today, self.step, self.timings = today, step, timings
+        self.by_code = {i.code: i for i in catalogue}
+
+    def sql(self, statements: str | list[str]) -> None:
+        for statement in [statements] if isinstance(statements, str) else statements:
+            self.con.execute(statement)
+
+    def timed(self, name: str):
+        run = self
+
+        class _Timer:
+            def __enter__(self):
+                run.step(name)
+                self.started = time.perf_counter()
+
+            def __exit__(self, *exc):
+                run.timings[name] = round(time.perf_counter() - self.started, 3)
+
+        return _Timer()
+
+    # ------------------------------------------------------------------ stages
+    def run(self) -> None:
+        con = self.con
+        with self.timed("load"):
+            if not self._load():
+                return
+        with self.timed("residence"):
+            self.sql(stages.org_sql())
+            self.sql(stages.residence_sql(f"DATE '{self.horizon}'"))
+        with self.timed("population"):
+            self.sql(stages.population_sql(self.k_min, self.k_max, f"DATE '{self.cap}'"))
+        with self.timed("events"):
+            types = {t for i in self.catalogue for m in (i.numerator, i.denominator)
+                     if isinstance(m, EventMeasure) for t in m.types} | {"death"}
+            self.sql(stages.events_sql(self.k_min, self.k_max, tuple(sorted(types))))
+        with self.timed("measures"):
+            self._measures()
+        with self.timed("indicators"):
+            self._indicators()
+        with self.timed("life_tables"):
+            self._life_tables()
+        with self.timed("formulas"):
+            self._formulas()
+        with self.timed("write"):
+            con.execute("""
+                INSERT INTO indicator_values
+                SELECT o.code, o.name, o.level, o.path, pe.period, pe.kind, pe.start_date,
+                       pe.end_date, iv.indicator, iv.sex, iv.age_group, iv.birth_order,
+                       iv.urban_rural, iv.value, iv.numerator, iv.denominator, iv.ci_low,
+                       iv.ci_high, iv.flag
+                FROM iv JOIN org o ON o.org_id = iv.org_id
+                JOIN period_list pe ON pe.period = iv.period""")
+            self.timings["rows"] = con.execute("SELECT count(*) FROM indicator_values").fetchone()[0]
+
+    def _load(self) -> bool:
+        con, snap = self.con, self.snapshot
+        for name in ("persons", "events", "org_units"):
+            if not list((snap / name).glob("*/*.parquet")):
+                return False
+            view = "snap_org_units" if name == "org_units" else name
+            con.execute(f"CREATE TEMP VIEW {view} AS SELECT * FROM {dialect.parquet(str(snap / name))}")
+        con.execute("INSERT INTO main.org_units SELECT code, name, level, path, parent_code, "
+                    "urban_rural FROM snap_org_units")
+        first = con.execute("SELECT min(event_date) FROM events").fetchone()[0]
+        if first is None:
+            return False
+        self.first = first
+        periods = build_periods(first, max(self.today, first))
+        self.periods = periods
+        self.k_min = month_index(first)
+        self.k_max = max(month_index(p.end) for p in periods)
+        self.horizon = _month_start(self.k_max + 1)
+        self.cap = min(self.horizon, self.today + dt.timedelta(days=1))
+        con.executemany('INSERT INTO main.periods VALUES (?, ?, ?, ?)',
+                        [(p.label, p.kind, p.start, p.end) for p in periods])
+        known = [p.start > first for p in periods]
+        con.register("periods_arrow", pa.table({
+            "period": [p.label for p in periods], "kind": [p.kind for p in periods],
+            "start_date": [p.start for p in periods], "end_date": [p.end for p in periods],
+            "k_start": [month_index(p.start) for p in periods],
+            "k_end": [month_index(p.end) for p in periods], "known": known}))
+        con.execute("CREATE TEMP TABLE period_list AS SELECT * FROM periods_arrow")
+        roles: dict[tuple[str, int], list[bool]] = {}
+        for p, is_known in zip(periods, known, strict=True):
+            ks, ke = month_index(p.start), month_index(p.end)
+            for k in range(ks, ke + 1):
+                roles.setdefault((p.label, k), [False, False, False])[2] = True
+            roles[(p.label, ke)][1] = True
+            if is_known:
+                roles.setdefault((p.label, ks - 1), [False, False, False])[0] = True
+        con.register("roles_arrow", pa.table({
+            "period": [key[0] for key in roles], "k": [key[1] for key in roles],
+            "is_start": [v[0] for v in roles.values()], "is_end": [v[1] for v in roles.values()],
+            "is_in": [v[2] for v in roles.values()]}))
+        con.execute("CREATE TEMP TABLE period_roles AS SELECT * FROM roles_arrow")
+        ks = list(range(self.k_min, self.k_max + 1))
+        con.register("months_arrow", pa.table({
+            "k": ks, "days": [(_month_end(k) - _month_start(k)).days + 1 for k in ks]}))
+        con.execute("CREATE TEMP TABLE months AS SELECT * FROM months_arrow")
+        con.register("bands_arrow", _bands())
+        con.execute("CREATE TEMP TABLE bands AS SELECT * FROM bands_arrow")
+        for name, values in (("sex", ["M", "F"]), ("birth_order", ["1", "2", "3+"])):
+            con.execute(f"CREATE TEMP TABLE dim_{name} (value VARCHAR)")
+            con.executemany(f"INSERT INTO dim_{name} VALUES (?)", [[v] for v in values])
+        self.timings["periods"] = len(periods)
+        return True
+
+    def _measures(self) -> None:
+        ev_cols: dict[Any, str] = {}
+        pop_cols: dict[Any, str] = {}
+        ev_sets: list[tuple[str, ...]] = [()]
+        pop_sets: list[tuple[str, ...]] = [()]
+        for ind in self.catalogue:
+            if ind.method != "ratio":
+                continue
+            measures = [m for m in (ind.numerator, ind.denominator) if m is not None]
+            for m in measures:
+                if isinstance(m, EventMeasure):
+                    ev_cols.setdefault(m, f"e{len(ev_cols)}")
+                else:
+                    pop_cols.setdefault(m, f"p{len(pop_cols)}")
+            for dims in ind.disaggregations:
+                if any(isinstance(m, EventMeasure) for m in measures) and dims not in ev_sets:
+                    ev_sets.append(dims)
+                if any(isinstance(m, PopulationMeasure) for m in measures) and dims not in pop_sets:
+                    pop_sets.append(dims)
+        from .sql.measures import event_filter, population_filter
+
+        self.columns = {**ev_cols, **pop_cols}
+        if ev_cols:
+            columns = {name: f"SUM(CASE WHEN {event_filter(m)} THEN "
+                             f"{'n' if m.value == 'count' else 'mother_age'} ELSE 0 END)"
+                       for m, name in ev_cols.items()}
+            source = ("(SELECT e.*, COALESCE(b.age_group, '') AS age_group FROM ev_period e "
+                      "LEFT JOIN bands b ON b.band = e.band) s")
+            self.sql(family_sql("em", EVENT_DIMS, ev_sets, columns, source))
+        if pop_cols:
+            value = {"end": "p_end", "start": "p_start", "mid_period": "(p_start + p_end) / 2.0",
+                     "person_years": "pdays / 365.25"}
+            columns = {name: f"SUM(CASE WHEN {population_filter(m)} THEN {value[m.kind]} ELSE 0 END)"
+                       for m, name in pop_cols.items()}
+            source = ("(SELECT p.*, b.age_group FROM pop_period p JOIN bands b ON b.band = p.band) s")
+            self.sql(family_sql("pm", POPULATION_DIMS, pop_sets, columns, source))
+        # exact Poisson limits for every count a Poisson interval rests on
+        poisson_cols = sorted({ev_cols[i.numerator] for i in self.catalogue
+                               if i.method == "ratio" and i.interval == "poisson"
+                               and isinstance(i.numerator, EventMeasure)})
+        counts = np.array([0])
+        if poisson_cols and ev_cols:
+            union = " UNION ".join(f"SELECT DISTINCT CAST({c} AS BIGINT) AS k FROM em"
+                                   for c in poisson_cols)
+            counts = np.union1d(counts, self.con.execute(union).fetchnumpy()["k"])
+        lo, hi = poisson_interval(counts.astype(float))
+        self.con.register("pl_arrow", pa.table({"k": counts.astype(np.int64),
+                                                "lo": np.atleast_1d(lo), "hi": np.atleast_1d(hi)}))
+        self.sql("CREATE TEMP TABLE poisson_limits AS SELECT * FROM pl_arrow")
+        self.timings["poisson_counts"] = int(len(counts))
+
+    def _indicators(self) -> None:
+        self.sql("""CREATE TEMP TABLE iv (org_id BIGINT, period VARCHAR, indicator VARCHAR,
+            sex VARCHAR, age_group VARCHAR, birth_order VARCHAR, urban_rural VARCHAR,
+            value DOUBLE, numerator DOUBLE, denominator DOUBLE, ci_low DOUBLE, ci_high DOUBLE,
+            flag VARCHAR)""")
+        for ind in self.catalogue:
+            if ind.method != "ratio":
+                continue
+            for dims in ((), *ind.disaggregations):
+                if "age_group" in dims:
+                    self._create_dim_age_group(ind)
+                self.sql("INSERT INTO iv " + indicator_sql(ind, dims, self.columns, True))
+
+    def _create_dim_age_group(self, ind: Indicator) -> None:
+        self.sql("CREATE OR REPLACE TEMP TABLE dim_age_group (value VARCHAR)")
+        self.con.executemany("INSERT INTO dim_age_group VALUES (?)", [[g] for g in ind.age_groups()])
+
+    def _life_tables(self) -> None:
+        tables = [i for i in self.catalogue if i.method == "life_table"]
+        if not tables:
+            return
+        sets = sorted({dims for i in tables for dims in ((), *i.disaggregations)})
+        sexes = ["''"] + (["'M'", "'F'"] if ("sex",) in sets else [])
+        sex_values = " UNION ALL ".join(f"SELECT {s} AS sex" for s in sexes)
+        query = f"""
+            WITH d AS (
+                SELECT org_id, period, COALESCE(sex, '') AS sex, band, SUM(n) AS deaths
+                FROM ev_period WHERE event_type = 'death' AND band IS NOT NULL
+                GROUP BY GROUPING SETS ((org_id, period, sex, band), (org_id, period, band))
+            ), y AS (
+                SELECT org_id, period, COALESCE(sex, '') AS sex, band, SUM(pdays) / 365.25 AS py
+                FROM pop_period
+                GROUP BY GROUPING SETS ((org_id, period, sex, band), (org_id, period, band))
+            )
+            SELECT o.org_id, pe.period, sx.sex, b.band, COALESCE(d.deaths, 0) AS deaths,
+                   CASE WHEN pe.known THEN COALESCE(y.py, 0) END AS py
+            FROM org o CROSS JOIN period_list pe CROSS JOIN ({sex_values}) sx CROSS JOIN bands b
+            LEFT JOIN d ON d.org_id = o.org_id AND d.period = pe.period AND d.sex = sx.sex
+                       AND d.band = b.band
+            LEFT JOIN y ON y.org_id = o.org_id AND y.period = pe.period AND y.sex = sx.sex
+                       AND y.band = b.band
+            ORDER BY o.org_id, pe.period, sx.sex, b.band"""
+        # the rows are reshaped by position: keep the ORDER BY in the result
+        self.sql("SET preserve_insertion_order = true")
+        data = self.con.sql(query).to_arrow_table()
+        self.sql("SET preserve_insertion_order = false")
+        nb = len(BAND_STARTS)
+        if not np.array_equal(data["band"].to_numpy(), np.tile(np.arange(nb), len(data) // nb)):
+            raise RuntimeError("life-table rows out of order")
+        deaths = data["deaths"].to_numpy().astype(float).reshape(-1, nb)
+        py = data["py"].to_numpy(zero_copy_only=False).astype(float).reshape(-1, nb)
+        keys = data.select(["org_id", "period", "sex"]).take(pa.array(np.arange(0, len(data), nb)))
+        sex = np.asarray(keys["sex"].to_pylist(), dtype=object)
+        e0 = life_expectancy(deaths, py, sex)
+        total_deaths = deaths.sum(axis=1)
+        total_py = py.sum(axis=1)
+        for ind in tables:
+            wanted = {""} | ({"M", "F"} if ("sex",) in ind.disaggregations else set())
+            keep = np.isin(sex, list(wanted))
+            value = np.where(np.isfinite(e0), e0, np.nan)[keep]
+            small = (total_deaths[keep] < ind.small_number) if ind.small_number else \
+                np.zeros(keep.sum(), bool)
+            missing = np.isnan(value)
+            flag = np.where(small & missing, "small_number,missing",
+                            np.where(small, "small_number", np.where(missing, "missing", "")))
+            rows = pa.table({
+                "org_id": keys["org_id"].filter(pa.array(keep)),
+                "period": keys["period"].filter(pa.array(keep)),
+                "indicator": pa.array([ind.code] * int(keep.sum())),
+                "sex": pa.array(sex[keep].tolist(), pa.string()),
+                "value": pa.array(value, pa.float64(), from_pandas=True),
+                "numerator": total_deaths[keep],
+                "denominator": pa.array(total_py[keep], pa.float64(), from_pandas=True),
+                "flag": pa.array(flag.tolist(), pa.string()),
+            })
+            self.con.register("e0_arrow", rows)
+            self.sql("""INSERT INTO iv SELECT org_id, period, indicator, sex, '', '', '', value,
+                        numerator, denominator, NULL, NULL, flag FROM e0_arrow""")
+            self.con.unregister("e0_arrow")
+
+    def _formulas(self) -> None:
+        for ind in evaluation_order(self.catalogue):
+            if ind.method != "formula":
+                continue
+            for dims in ((), *ind.disaggregations):
+                self.sql("INSERT INTO iv " + self._formula_sql(ind, dims))
+
+    def _formula_sql(self, ind: Indicator, dims: tuple[str, ...]) -> str:
+        frm, values = skeleton_sql(dims)
+        joins, expr = [], []
+        for i, (kind, token) in enumerate(ind.formula_tokens):
+            if kind in ("num", "op"):
+                expr.append(token)
+                continue
+            alias = f"f{i}"
+            if kind == "ref":
+                cond = "".join(f" AND {alias}.{d} = {values[d]}" for d in DIMENSION_COLUMNS)
+                joins.append(f" LEFT JOIN iv {alias} ON {alias}.org_id = o.org_id AND "
+                             f"{alias}.period = pe.period AND {alias}.indicator = '{token}'{cond}")
+                expr.append(f"{alias}.value")
+            else:  # sum over the age groups of another indicator
+                others = [d for d in DIMENSION_COLUMNS if d != "age_group"]
+                cond = "".join(f" AND {alias}.{d} = {values[d]}" for d in others)
+                groups = len(self.by_code[token].age_groups())
+                joins.append(
+                    f" LEFT JOIN (SELECT org_id, period, {', '.join(others)}, SUM(value) AS v, "
+                    f"COUNT(value) AS c FROM iv WHERE indicator = '{token}' AND age_group <> '' "
+                    f"GROUP BY org_id, period, {', '.join(others)}) {alias} ON {alias}.org_id = "
+                    f"o.org_id AND {alias}.period = pe.period{cond}")
+                expr.append(f"(CASE WHEN {alias}.c = {groups} THEN {alias}.v END)")
+        value = " ".join(expr)
+        return f"""SELECT org_id, period, '{ind.code}', sex, age_group, birth_order, urban_rural,
+                   value, NULL, NULL, NULL, NULL, CASE WHEN value IS NULL THEN 'missing' ELSE '' END
+            FROM (SELECT o.org_id, pe.period, {values['sex']} AS sex, {values['age_group']} AS age_group,
+                         {values['birth_order']} AS birth_order, {values['urban_rural']} AS urban_rural,
+                         CAST({value} AS DOUBLE) AS value
+                  FROM {frm}{''.join(joins)}) x"""
+
+
+def analytics_paths(base: Path | None = None) -> tuple[Path, Path]:
+    """The snapshot folder and the indicators file under ``RENKOU_ANALYTICS_DIR``."""
+    base = Path(base or settings.RENKOU_ANALYTICS_DIR)
+    return base / "snapshot", base / "indicators.duckdb"
+

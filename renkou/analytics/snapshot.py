@@ -1,0 +1,248 @@
+"""The analytics snapshot (分析快照): the register and the ledger as Parquet, by county.
+
+:func:`write_snapshot` streams the org tree, the persons and the life events out of the
+Django database (any backend) in chunks — ``values_list(...).iterator()`` into PyArrow
+record batches, so memory stays bounded whatever the size of the register — and writes::
+
+    <RENKOU_ANALYTICS_DIR>/snapshot/
+        org_units/county=340621/*.parquet   org_id, code, name, level, path, parent_code,
+                                            urban_rural, kind
+        persons/county=340621/*.parquet     person_id, sex, birth_date, registered_org_id,
+                                            household_id, mother_id, father_id, birth_order,
+                                            marital_status, hukou_type, status
+        events/county=340621/*.parquet      the *effective* ledger: event_id, person_id,
+                                            event_type, event_date, org_id, household_id,
+                                            mother_id, father_id, birth_order,
+                                            marital_status, spouse_id, from_org_id,
+                                            relationship, corrected
+
+partitioned (hive style) by the six-digit county code of the unit: a person's registered
+unit, an event's unit. Corrections are already resolved the way
+:func:`renkou.register.ledger.effective_events` resolves them: an event superseded by a
+chain of corrections takes the last correction's date, unit and details, or is dropped
+when that correction voids it; the corrections that supersede events are not in the
+snapshot (corrections of identity fields are, with type ``correction``). The payload
+fields the statistics need are flattened into columns.
+
+The new snapshot is written next to the old one and swapped in at the end, so a reader
+never sees half of one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.db.models.functions import Cast
+from django.utils.translation import gettext as _
+from tqdm import tqdm
+
+from renkou.orgunits.models import OrgUnit
+from renkou.register.models import LifeEvent, Person
+
+__all__ = ["BATCH_ROWS", "snapshot_dir", "write_snapshot"]
+
+#: Rows per Arrow record batch (and per database fetch).
+BATCH_ROWS = 100_000
+
+PERSON_SCHEMA = pa.schema([
+    ("person_id", pa.int64()), ("sex", pa.string()), ("birth_date", pa.string()),
+    ("registered_org_id", pa.int64()), ("household_id", pa.int64()), ("mother_id", pa.int64()),
+    ("father_id", pa.int64()), ("birth_order", pa.int64()), ("marital_status", pa.string()),
+    ("hukou_type", pa.string()), ("status", pa.string()),
+])
+RAW_EVENT_SCHEMA = pa.schema([
+    ("id", pa.int64()), ("person_id", pa.int64()), ("event_type", pa.string()),
+    ("event_date", pa.string()), ("org_id", pa.int64()), ("payload", pa.string()),
+    ("supersedes_id", pa.int64()),
+])
+ORG_SCHEMA = pa.schema([
+    ("org_id", pa.int64()), ("code", pa.string()), ("name", pa.string()), ("level", pa.int64()),
+    ("path", pa.string()), ("parent_code", pa.string()), ("urban_rural", pa.string()),
+    ("kind", pa.string()),
+])
+
+
+def snapshot_dir(base: Path | None = None) -> Path:
+    """Where the snapshot lives: ``<RENKOU_ANALYTICS_DIR>/snapshot``."""
+    return Path(base or settings.RENKOU_ANALYTICS_DIR) / "snapshot"
+
+
+def write_snapshot(base: Path | None = None, progress: bool = False) -> dict[str, Any]:
+    """Write the snapshot of the register and the effective ledger; return counts and timings.
+
+    ``base`` defaults to ``settings.RENKOU_ANALYTICS_DIR``. ``progress`` draws progress
+    bars on stderr.
+    """
+    base = Path(base or settings.RENKOU_ANALYTICS_DIR)
+    base.mkdir(parents=True, exist_ok=True)
+    final = snapshot_dir(base)
+    work = base / "snapshot.new"
+    raw = base / "snapshot.raw"
+    for stale in (work, raw):
+        shutil.rmtree(stale, ignore_errors=True)
+    raw.mkdir()
+    report: dict[str, Any] = {}
+    started = time.perf_counter()
+    # One read transaction on PostgreSQL: the three streams see one state of the database
+    # and run through server-side cursors. On SQLite a transaction would take the write lock.
+    with transaction.atomic() if connection.vendor == "postgresql" else nullcontext():
+        report["org_units"] = _write_raw(
+            raw / "org_units.parquet", ORG_SCHEMA,
+            OrgUnit.objects.order_by("pk").values_list(
+                "pk", "code", "name", "level", "path", "parent__code", "urban_rural", "kind"),
+            None, None)
+        report["persons"] = _write_raw(
+            raw / "persons.parquet", PERSON_SCHEMA,
+            Person.objects.order_by().annotate(bd=Cast("birth_date", models.CharField()))
+            .values_list("pk", "sex", "bd", "registered_org_id", "household_id", "mother_id",
+                         "father_id", "birth_order", "marital_status", "hukou_type", "status"),
+            _("snapshot: persons") if progress else None, Person.objects.count)
+        report["ledger_events"] = _write_raw(
+            raw / "events.parquet", RAW_EVENT_SCHEMA,
+            LifeEvent.objects.order_by().annotate(
+                d=Cast("event_date", models.CharField()), p=Cast("payload", models.TextField()))
+            .values_list("pk", "person_id", "event_type", "d", "org_id", "p", "supersedes_id"),
+            _("snapshot: ledger") if progress else None, LifeEvent.objects.count)
+    report["read_seconds"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    report["effective_events"] = _partition(raw, work)
+    report["partition_seconds"] = time.perf_counter() - started
+
+    old = base / "snapshot.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    work.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(raw, ignore_errors=True)
+    return report
+
+
+def _batches(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def _write_raw(path: Path, schema: pa.Schema, query: models.QuerySet, desc: str | None,
+               count: Callable[[], int] | None) -> int:
+    """Stream ``query`` (a values_list) into one Parquet file, batch by batch."""
+    n = 0
+    total = count() if (desc and count) else None
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer, \
+            tqdm(total=total, desc=desc, unit=" rows", unit_scale=True, disable=desc is None,
+                 mininterval=0.5) as bar:
+        for chunk in _batches(query.iterator(chunk_size=20_000), BATCH_ROWS):
+            columns = list(zip(*chunk, strict=True))
+            arrays = [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)]
+            writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=schema))
+            n += len(chunk)
+            bar.update(len(chunk))
+    return n
+
+
+# The resolution of corrections and the partitioning run in DuckDB over the raw files.
+# (DuckDB-specific: read_parquet, json_extract_string and COPY … PARTITION_BY; Spark SQL
+# has spark.read.parquet, get_json_object and DataFrameWriter.partitionBy.)
+_RESOLVE_SQL = """
+CREATE TEMP TABLE org AS
+SELECT o.*, substr(split_part(o.path, '/', 1), 1, 6) AS county
+FROM read_parquet('{raw}/org_units.parquet') o;
+
+-- corrections that supersede an event, and the last one of each chain
+CREATE TEMP TABLE corr AS
+SELECT id, supersedes_id, payload FROM read_parquet('{raw}/events.parquet')
+WHERE supersedes_id IS NOT NULL;
+
+CREATE TEMP TABLE last_corr AS
+WITH RECURSIVE chain(root_id, corr_id, depth) AS (
+    SELECT c.supersedes_id, c.id, 1 FROM corr c
+    WHERE c.supersedes_id NOT IN (SELECT id FROM corr)
+    UNION ALL
+    SELECT ch.root_id, c.id, ch.depth + 1 FROM chain ch JOIN corr c ON c.supersedes_id = ch.corr_id
+)
+SELECT ch.root_id, c.payload
+FROM chain ch JOIN corr c ON c.id = ch.corr_id
+WHERE ch.depth = (SELECT max(depth) FROM chain x WHERE x.root_id = ch.root_id);
+"""
+
+_EVENTS_SQL = """
+COPY (
+    WITH eff AS (
+        SELECT b.id AS event_id, b.person_id, b.event_type,
+               CASE WHEN lc.payload IS NOT NULL
+                         AND json_extract_string(lc.payload, '$.event_date') IS NOT NULL
+                    THEN CAST(json_extract_string(lc.payload, '$.event_date') AS DATE)
+                    ELSE CAST(b.event_date AS DATE) END AS event_date,
+               COALESCE(TRY_CAST(json_extract_string(lc.payload, '$.org_id') AS BIGINT), b.org_id)
+                   AS org_id,
+               CASE WHEN lc.payload IS NOT NULL AND json_extract(lc.payload, '$.payload') IS NOT NULL
+                    THEN CAST(json_extract(lc.payload, '$.payload') AS VARCHAR)
+                    ELSE b.payload END AS payload,
+               lc.payload IS NOT NULL AS corrected
+        FROM read_parquet('{raw}/events.parquet') b
+        LEFT JOIN last_corr lc ON lc.root_id = b.id
+        WHERE b.supersedes_id IS NULL
+          AND COALESCE(lower(json_extract_string(lc.payload, '$.void')) NOT IN ('true', '1'), TRUE)
+    )
+    SELECT e.event_id, e.person_id, e.event_type, e.event_date, e.org_id,
+           TRY_CAST(json_extract_string(e.payload, '$.household_id') AS BIGINT) AS household_id,
+           TRY_CAST(json_extract_string(e.payload, '$.mother_id') AS BIGINT) AS mother_id,
+           TRY_CAST(json_extract_string(e.payload, '$.father_id') AS BIGINT) AS father_id,
+           TRY_CAST(json_extract_string(e.payload, '$.birth_order') AS BIGINT) AS birth_order,
+           json_extract_string(e.payload, '$.marital_status') AS marital_status,
+           TRY_CAST(json_extract_string(e.payload, '$.spouse_id') AS BIGINT) AS spouse_id,
+           TRY_CAST(json_extract_string(e.payload, '$.from_org_id') AS BIGINT) AS from_org_id,
+           json_extract_string(e.payload, '$.relationship') AS relationship,
+           e.corrected,
+           COALESCE(o.county, '000000') AS county
+    FROM eff e LEFT JOIN org o ON o.org_id = e.org_id
+) TO '{out}/events' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (county));
+
+COPY (
+    SELECT p.person_id, p.sex, CAST(p.birth_date AS DATE) AS birth_date, p.registered_org_id,
+           p.household_id, p.mother_id, p.father_id, p.birth_order, p.marital_status,
+           p.hukou_type, p.status, COALESCE(o.county, '000000') AS county
+    FROM read_parquet('{raw}/persons.parquet') p LEFT JOIN org o ON o.org_id = p.registered_org_id
+) TO '{out}/persons' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (county));
+
+COPY (SELECT * FROM org) TO '{out}/org_units' (FORMAT parquet, PARTITION_BY (county));
+"""
+
+
+def _partition(raw: Path, out: Path) -> int:
+    out.mkdir()
+    con = duckdb.connect()
+    try:
+        _configure(con, raw)
+        con.execute(_RESOLVE_SQL.format(raw=_sql_path(raw)))
+        con.execute(_EVENTS_SQL.format(raw=_sql_path(raw), out=_sql_path(out)))
+        return con.execute(
+            f"SELECT count(*) FROM read_parquet('{_sql_path(out)}/events/*/*.parquet')"
+        ).fetchone()[0]
+    finally:
+        con.close()
+
+
+def _configure(con: duckdb.DuckDBPyConnection, spill: Path) -> None:
+    """Memory limit and spill folder for a DuckDB connection of the analytics jobs."""
+    limit = getattr(settings, "RENKOU_ANALYTICS_MEMORY_LIMIT", None) or "4GB"
+    con.execute(f"SET memory_limit = '{limit}'")
+    con.execute(f"SET temp_directory = '{_sql_path(spill)}/duckdb_tmp'")
+    con.execute("SET preserve_insertion_order = false")
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")

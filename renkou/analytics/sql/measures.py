@@ -1,0 +1,179 @@
+"""SQL generated from the catalogue: measure columns, one grouping pass per family, and
+the value, interval and flag of each indicator.
+
+A *measure* is one numerator or denominator definition of the catalogue. All the event
+measures are computed in one pass over ``ev_period`` and all the population measures in
+one pass over ``pop_period``, each a ``GROUP BY GROUPING SETS`` over the union of the
+disaggregations the catalogue asks for; ``grouping_id`` tells the sets apart.
+"""
+
+from __future__ import annotations
+
+from ..catalogue import BAND_STARTS, DIMENSIONS, EventMeasure, Indicator, PopulationMeasure
+
+__all__ = ["EVENT_DIMS", "POPULATION_DIMS", "Z95", "band_range", "event_filter",
+           "family_sql", "gid", "indicator_sql", "population_filter"]
+
+#: Disaggregation columns of each family, in grouping_id order (first = highest bit).
+EVENT_DIMS = ("sex", "age_group", "birth_order", "urban_rural")
+POPULATION_DIMS = ("sex", "age_group", "urban_rural")
+#: Φ⁻¹(0.975), as renkou.demography.normal_quantile(0.975) gives it.
+Z95 = 1.959963984540054
+
+_COLUMN = {"sex": "sex", "age_group": "age_group", "birth_order": "birth_order",
+           "urban_rural": "ur"}
+
+
+def gid(family_dims: tuple[str, ...], dims: tuple[str, ...]) -> int:
+    """The ``grouping_id`` of the grouping set holding ``dims`` (bits of rolled-up columns)."""
+    n = len(family_dims)
+    return sum(1 << (n - 1 - i) for i, d in enumerate(family_dims) if d not in dims)
+
+
+def band_range(lo: int, hi: int | None) -> tuple[int, int]:
+    """First and last age band of the ages lo..hi (bands start at 0, 1, 5, 10, … 85)."""
+    first = BAND_STARTS.index(lo)
+    last = len(BAND_STARTS) - 1 if hi is None else BAND_STARTS.index(hi + 1) - 1
+    return first, last
+
+
+def _age_filter(ages) -> str:
+    if not ages:
+        return "TRUE"
+    parts = []
+    for lo, hi in ages:
+        first, last = band_range(lo, hi)
+        parts.append(f"band BETWEEN {first} AND {last}")
+    return "(" + " OR ".join(parts) + ")"
+
+
+def event_filter(m: EventMeasure) -> str:
+    types = ", ".join(f"'{t}'" for t in m.types)
+    cond = [f"event_type IN ({types})", _age_filter(m.ages)]
+    if m.sex:
+        cond.append(f"sex = '{m.sex}'")
+    if m.birth_order:
+        cond.append(f"birth_order = '{m.birth_order}'")
+    return " AND ".join(cond)
+
+
+def population_filter(m: PopulationMeasure) -> str:
+    cond = [_age_filter(m.ages)]
+    if m.sex:
+        cond.append(f"sex = '{m.sex}'")
+    return " AND ".join(cond)
+
+
+def _grouping_sets(dims_sets: list[tuple[str, ...]]) -> str:
+    sets = []
+    for dims in dims_sets:
+        cols = ["org_id", "period", *(_COLUMN[d] for d in dims)]
+        sets.append("(" + ", ".join(cols) + ")")
+    return ", ".join(sets)
+
+
+def family_sql(table: str, family_dims: tuple[str, ...], dims_sets: list[tuple[str, ...]],
+               columns: dict[str, str], source: str) -> str:
+    """``CREATE TEMP TABLE table`` with one row per unit × period × grouping set × values
+    and one column per measure (``columns``: name → aggregate expression)."""
+    grouping = ", ".join(_COLUMN[d] for d in family_dims)
+    dim_cols = ", ".join(f"COALESCE({_COLUMN[d]}, '') AS {_COLUMN[d]}" for d in family_dims)
+    measures = ",\n       ".join(f"{expr} AS {name}" for name, expr in columns.items())
+    return f"""CREATE TEMP TABLE {table} AS
+SELECT org_id, period, grouping_id({grouping}) AS gid, {dim_cols},
+       {measures}
+FROM {source}
+GROUP BY GROUPING SETS ({_grouping_sets(dims_sets)})"""
+
+
+def _measure_expr(m, column: str | None) -> str:
+    if column is None:
+        return "NULL"
+    if isinstance(m, EventMeasure):
+        return f"COALESCE(em.{column}, 0)"
+    if m.kind == "end":
+        return f"COALESCE(pm.{column}, 0)"
+    # start, mid-period and person-years need the population before the period:
+    # missing when the period starts before the ledger does
+    return f"CASE WHEN pe.known THEN COALESCE(pm.{column}, 0) END"
+
+
+def skeleton_sql(dims: tuple[str, ...]) -> tuple[str, dict[str, str]]:
+    """FROM clause of every unit × period × value of ``dims``, and the dimension values."""
+    sql = "org o CROSS JOIN period_list pe"
+    values = {d: "''" for d in DIMENSIONS}
+    for d in dims:
+        if d == "urban_rural":
+            sql += " JOIN org_ur u ON u.org_id = o.org_id"
+            values[d] = "u.ur"
+        else:
+            sql += f" CROSS JOIN dim_{d} {d}_"
+            values[d] = f"{d}_.value"
+    return sql, values
+
+
+def indicator_sql(ind: Indicator, dims: tuple[str, ...], columns: dict, limits: bool) -> str:
+    """SELECT of one indicator × one disaggregation: keys, value, numerator, denominator,
+    interval and flag. ``columns`` maps each measure to its column in ``em``/``pm``."""
+    frm, values = skeleton_sql(dims)
+    joins = ""
+    used = [m for m in (ind.numerator, ind.denominator) if m is not None]
+    if any(isinstance(m, EventMeasure) for m in used):
+        joins += (f" LEFT JOIN em ON em.org_id = o.org_id AND em.period = pe.period"
+                  f" AND em.gid = {gid(EVENT_DIMS, dims)}"
+                  + "".join(f" AND em.{_COLUMN[d]} = {values[d]}" for d in EVENT_DIMS))
+    if any(isinstance(m, PopulationMeasure) for m in used):
+        joins += (f" LEFT JOIN pm ON pm.org_id = o.org_id AND pm.period = pe.period"
+                  f" AND pm.gid = {gid(POPULATION_DIMS, dims)}"
+                  + "".join(f" AND pm.{_COLUMN[d]} = {values[d]}" for d in POPULATION_DIMS))
+    num = _measure_expr(ind.numerator, columns.get(ind.numerator))
+    den = _measure_expr(ind.denominator, columns.get(ind.denominator)) if ind.denominator else "NULL"
+    inner = (f"SELECT o.org_id, pe.period, {values['sex']} AS sex, {values['age_group']} AS age_group, "
+             f"{values['birth_order']} AS birth_order, {values['urban_rural']} AS urban_rural, "
+             f"CAST({num} AS DOUBLE) AS num, CAST({den} AS DOUBLE) AS den FROM {frm}{joins}")
+    mult = repr(float(ind.multiplier))
+    has_den = ind.denominator is not None
+    value = f"CASE WHEN x.den > 0 THEN x.num / x.den * {mult} END" if has_den else f"x.num * {mult}"
+    lo = hi = "CAST(NULL AS DOUBLE)"
+    basis = "x.num"
+    pl_join = ""
+    if ind.interval == "poisson" and limits:
+        pl_join = " LEFT JOIN poisson_limits pl ON pl.k = CAST(x.num AS BIGINT)"
+        if has_den:
+            lo = f"CASE WHEN x.den > 0 THEN pl.lo / x.den * {mult} END"
+            hi = f"CASE WHEN x.den > 0 THEN pl.hi / x.den * {mult} END"
+        else:
+            lo, hi = f"pl.lo * {mult}", f"pl.hi * {mult}"
+    elif ind.interval in ("wilson", "srb"):
+        x, n = ("x.num", "x.den") if ind.interval == "wilson" else ("x.num", "(x.num + x.den)")
+        basis = n
+        p_lo, p_hi = _wilson(x, n)
+        if ind.interval == "wilson":
+            lo, hi = f"({p_lo}) * {mult}", f"({p_hi}) * {mult}"
+        else:
+            lo = f"{mult} * ({p_lo}) / (1 - ({p_lo}))"
+            hi = f"CASE WHEN ({p_hi}) < 1 THEN {mult} * ({p_hi}) / (1 - ({p_hi})) END"
+    if ind.small_number:
+        small = f"({basis} IS NOT NULL AND {basis} < {ind.small_number})"
+    else:
+        small = "FALSE"
+    return f"""SELECT v.org_id, v.period, '{ind.code}' AS indicator, v.sex, v.age_group,
+       v.birth_order, v.urban_rural, v.value, v.num AS numerator, v.den AS denominator,
+       v.ci_low, v.ci_high,
+       CASE WHEN v.small AND v.value IS NULL THEN 'small_number,missing'
+            WHEN v.small THEN 'small_number' WHEN v.value IS NULL THEN 'missing' ELSE '' END AS flag
+FROM (SELECT x.*, {value} AS value, {lo} AS ci_low, {hi} AS ci_high, {small} AS small
+      FROM ({inner}) x{pl_join}) v"""
+
+
+def _wilson(x: str, n: str) -> tuple[str, str]:
+    """Wilson score limits of the proportion x/n (NULL when n is 0)."""
+    z = repr(Z95)
+    p = f"(CAST({x} AS DOUBLE) / NULLIF({n}, 0))"
+    z2n = f"({z} * {z} / NULLIF({n}, 0))"
+    centre = f"(({p} + {z2n} / 2) / (1 + {z2n}))"
+    half = (f"({z} / (1 + {z2n}) * sqrt(GREATEST({p} * (1 - {p}), 0) / NULLIF({n}, 0) "
+            f"+ {z2n} / (4 * NULLIF({n}, 0))))")
+    lo = f"CASE WHEN {x} = 0 AND {n} > 0 THEN 0 ELSE GREATEST({centre} - {half}, 0) END"
+    hi = f"CASE WHEN {x} = {n} AND {n} > 0 THEN 1 ELSE LEAST({centre} + {half}, 1) END"
+    return lo, hi
