@@ -176,6 +176,7 @@ def write_pdf(report: OrgReport, out: BinaryIO | str | Path) -> int:
     text_style = ParagraphStyle("text", fontName=font, fontSize=8, leading=10)
     cell_style = ParagraphStyle("cell", fontName=font, fontSize=8, leading=10, alignment=2)
     grey_style = ParagraphStyle("grey", parent=cell_style, textColor=colors.grey)
+    head_cell = ParagraphStyle("headcell", parent=cell_style)
 
     doc = SimpleDocTemplate(out, pagesize=landscape(A4), leftMargin=12 * mm, rightMargin=12 * mm,
                             topMargin=12 * mm, bottomMargin=12 * mm,
@@ -191,7 +192,8 @@ def write_pdf(report: OrgReport, out: BinaryIO | str | Path) -> int:
     ]
     count = 0
     for table in report.tables:
-        data: list[list[Any]] = [[Paragraph(escape(c), text_style) for c in table.columns]]
+        data: list[list[Any]] = [[Paragraph(escape(c), text_style if i == 0 else head_cell)
+                                  for i, c in enumerate(table.columns)]]
         for row in table.rows:
             cells: list[Any] = [Paragraph(("&#160;&#160;" * row.level) + escape(row.label),
                                           text_style)]
