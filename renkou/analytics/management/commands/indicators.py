@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
-import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -66,15 +66,16 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(text)
         elif fmt == "csv":
-            f = open(out, "w", encoding="utf-8-sig", newline="") if out else sys.stdout
+            f = open(out, "w", encoding="utf-8-sig", newline="") if out else io.StringIO()
             try:
                 writer = csv.writer(f)
                 writer.writerow(fields)
                 for r in rows:
                     writer.writerow(["" if r[k] is None else r[k] for k in fields])
+                if not out:
+                    self.stdout.write(f.getvalue(), ending="")
             finally:
-                if out:
-                    f.close()
+                f.close()
         else:
             from openpyxl import Workbook
 
