@@ -9,6 +9,12 @@ subprocesses, exactly as a user would. It prints rows per second for checking +
 writing (measured inside the import) and for the whole import process.
 
 ``bench generate`` runs the synthetic county generator's benchmark.
+
+``bench analytics`` generates a county of N persons into a fresh database (or reuses
+one given by ``--database-url``), runs ``renkou analytics refresh`` on it as a
+subprocess and prints the snapshot time, the indicator computation time, the time of a
+bare hand-written DuckDB GROUP BY over the same Parquet (births by unit and month: the
+floor) and the ratio of the computation to the floor, with the refresh's peak memory.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,10 +43,18 @@ class Command(BaseCommand):
     help = "Benchmarks: `bench import --persons N` and `bench generate --persons N`."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="what", required=True, metavar="{import,generate}")
+        sub = parser.add_subparsers(dest="what", required=True,
+                                    metavar="{import,generate,analytics}")
         imp = sub.add_parser("import", help="import N synthetic persons into a fresh database")
         gen = sub.add_parser("generate", help="generate a synthetic county of N persons")
-        for p in (imp, gen):
+        ana = sub.add_parser("analytics", help="time `renkou analytics refresh` on a county of "
+                                               "N persons against a bare DuckDB GROUP BY")
+        ana.add_argument("--database-url", metavar="URL",
+                         help="reuse this database (a county generated earlier) instead of "
+                              "generating one")
+        ana.add_argument("--keep", action="store_true",
+                         help="keep the temporary folder (database and analytics files)")
+        for p in (imp, gen, ana):
             p.add_argument("--persons", type=int, default=200_000, metavar="N")
             p.add_argument("--seed", type=int, default=1, metavar="S")
             add_language_argument(p)
@@ -53,6 +68,10 @@ class Command(BaseCommand):
 
             bench_generate(persons=options["persons"], seed=options["seed"],
                            stdout=self.stdout)
+            return
+        if options["what"] == "analytics":
+            self._bench_analytics(options["persons"], options["seed"], options["keep"],
+                                  options.get("database_url"))
             return
         self._bench_import(options["persons"], options["seed"], options["keep"])
 
@@ -133,6 +152,72 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(_("kept %(dir)s") % {"dir": tmp})
 
+    # ------------------------------------------------------------------ analytics
+
+    def _bench_analytics(self, persons: int, seed: int, keep: bool, database_url: str | None) -> None:
+        from contextlib import nullcontext
+
+        from renkou.core.benchdb import fresh_database, redact
+
+        work = Path(tempfile.mkdtemp(prefix="renkou-bench-analytics-"))
+        analytics = work / "analytics"
+        try:
+            with (nullcontext((database_url, work)) if database_url
+                  else fresh_database(keep=keep)) as (url, tmp):
+                self.stdout.write(_("database: %(url)s") % {"url": redact(url)})
+                env = {**os.environ, "DATABASE_URL": url, "RENKOU_ANALYTICS_DIR": str(analytics)}
+                if not database_url:
+                    started = time.perf_counter()
+                    out = self._child(env, "generate", "--persons", str(persons), "--seed",
+                                      str(seed), "--truth", str(work / "truth.csv"))[0]
+                    self.stdout.write(out.strip())
+                    self.stdout.write(_("generated the county in %(s).1f s")
+                                      % {"s": time.perf_counter() - started})
+                timings_file = work / "refresh.json"
+                started = time.perf_counter()
+                out, peak = self._child(env, "analytics", "refresh", "--quiet", "--timings-json",
+                                        str(timings_file))
+                wall = time.perf_counter() - started
+                self.stdout.write(out.strip())
+                t = json.loads(timings_file.read_text())
+                floor, groups = _floor(analytics / "snapshot" / "events")
+                self.stdout.write(_(
+                    "bench analytics, %(n)s persons, %(events)s effective events, %(rows)s "
+                    "indicator values over %(periods)s periods: snapshot %(snap).1f s, indicator "
+                    "computation %(compute).1f s, whole refresh %(total).1f s (process %(wall).1f s,"
+                    " peak memory %(peak).2f GB); floor (bare DuckDB GROUP BY of births by unit "
+                    "and month over the same Parquet, %(groups)s groups) %(floor).3f s; "
+                    "computation / floor = %(ratio).0f×"
+                ) % {"n": f"{t['persons']:,}", "events": f"{t['effective_events']:,}",
+                     "rows": f"{t['rows']:,}", "periods": t["periods"], "snap": t["snapshot"],
+                     "compute": t["compute"], "total": t["total"], "wall": wall,
+                     "peak": peak / 1e9, "groups": f"{groups:,}", "floor": floor,
+                     "ratio": t["compute"] / floor if floor else float("nan")})
+                stages = ", ".join(f"{k} {t[k]:.1f} s" for k in (
+                    "read_seconds", "partition_seconds", "load", "residence", "population",
+                    "events", "measures", "indicators", "life_tables", "formulas", "write")
+                    if k in t)
+                self.stdout.write(_("stages: %(stages)s; machine load average %(load).1f")
+                                  % {"stages": stages, "load": os.getloadavg()[0]})
+        finally:
+            if keep:
+                self.stdout.write(_("kept %(dir)s") % {"dir": work})
+            else:
+                shutil.rmtree(work, ignore_errors=True)
+
+    def _child(self, env: dict[str, str], *argv: str) -> tuple[str, int]:
+        """Run ``renkou ARGV`` with ``env``; return its stdout and peak memory in bytes."""
+        proc = subprocess.Popen([sys.executable, "-m", "renkou", *argv], env=env,
+                                stdout=subprocess.PIPE, text=True)
+        out = proc.stdout.read() if proc.stdout else ""
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            self.stdout.write(out)
+            raise CommandError(_("`renkou %(cmd)s` failed with status %(rc)s")
+                               % {"cmd": " ".join(argv), "rc": proc.returncode})
+        return out, usage.ru_maxrss * 1024
+
     def _fresh_postgres(self, db: dict[str, Any]):
         """Create ``<name>_bench`` next to the configured database; return its URL and a
         function that drops it."""
@@ -154,6 +239,27 @@ class Command(BaseCommand):
         parts = urlsplit(base)
         url = urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
         return url, lambda: admin(f"DROP DATABASE IF EXISTS {quoted}")
+
+
+def _floor(events: Path, repeat: int = 3) -> tuple[float, int]:
+    """Seconds (best of ``repeat``) of a bare DuckDB GROUP BY counting births by unit and
+    month over the snapshot's events, and the number of groups."""
+    import duckdb
+
+    path = str(events).replace("'", "''")
+    query = (f"SELECT org_id, EXTRACT(YEAR FROM event_date) * 12 + EXTRACT(MONTH FROM event_date) "
+             f"AS month, count(*) AS births FROM read_parquet('{path}/*/*.parquet', "
+             f"hive_partitioning = true) WHERE event_type = 'birth' GROUP BY 1, 2")
+    best, groups = float("inf"), 0
+    con = duckdb.connect()
+    try:
+        for _i in range(repeat):
+            started = time.perf_counter()
+            groups = len(con.execute(query).fetchall())
+            best = min(best, time.perf_counter() - started)
+    finally:
+        con.close()
+    return best, groups
 
 
 def _redact(url: str) -> str:
