@@ -63,7 +63,15 @@ from .catalogue import (
 )
 from .snapshot import _configure
 from .sql import dialect, stages
-from .sql.measures import EVENT_DIMS, POPULATION_DIMS, family_sql, indicator_sql, skeleton_sql
+from .sql.measures import (
+    EVENT_DIMS,
+    POPULATION_DIMS,
+    family_sql,
+    indicator_sql,
+    insert_sql,
+    joined_sql,
+    skeleton_sql,
+)
 
 __all__ = ["Period", "PERIOD_KINDS", "build_periods", "compute_indicators", "life_expectancy",
            "month_index"]
@@ -203,10 +211,14 @@ def compute_indicators(snapshot: Path, out: Path, *, catalogue: tuple[Indicator,
                     "path VARCHAR, parent_code VARCHAR, urban_rural VARCHAR)")
         con.execute('CREATE TABLE periods (period VARCHAR, kind VARCHAR, start DATE, "end" DATE)')
         con.execute("CREATE TABLE refresh_info (key VARCHAR, value VARCHAR)")
+        con.execute("BEGIN TRANSACTION")
         _Run(con, snapshot, catalogue, today, step, timings).run()
+        con.execute("COMMIT")
         con.execute("INSERT INTO refresh_info VALUES ('computed_at', ?), ('today', ?)",
                     [dt.datetime.now().isoformat(timespec="seconds"), today.isoformat()])
+        started = time.perf_counter()
         con.execute("CHECKPOINT")
+        timings["write"] = round(time.perf_counter() - started, 3)
     finally:
         con.close()
     os.replace(tmp, out)
@@ -259,16 +271,8 @@ class _Run:
             self._life_tables()
         with self.timed("formulas"):
             self._formulas()
-        with self.timed("write"):
-            con.execute("""
-                INSERT INTO indicator_values
-                SELECT o.code, o.name, o.level, o.path, pe.period, pe.kind, pe.start_date,
-                       pe.end_date, iv.indicator, iv.sex, iv.age_group, iv.birth_order,
-                       iv.urban_rural, iv.value, iv.numerator, iv.denominator, iv.ci_low,
-                       iv.ci_high, iv.flag
-                FROM iv JOIN org o ON o.org_id = iv.org_id
-                JOIN period_list pe ON pe.period = iv.period""")
-            self.timings["rows"] = con.execute("SELECT count(*) FROM indicator_values").fetchone()[0]
+        self.step("write")  # the CHECKPOINT in compute_indicators writes the file
+        self.timings["rows"] = con.execute("SELECT count(*) FROM indicator_values").fetchone()[0]
 
     def _load(self) -> bool:
         con, snap = self.con, self.snapshot
@@ -293,21 +297,22 @@ class _Run:
                         [(p.label, p.kind, p.start, p.end) for p in periods])
         known = [p.start > first for p in periods]
         con.register("periods_arrow", pa.table({
-            "period": [p.label for p in periods], "kind": [p.kind for p in periods],
+            "pid": list(range(len(periods))), "period": [p.label for p in periods],
+            "kind": [p.kind for p in periods],
             "start_date": [p.start for p in periods], "end_date": [p.end for p in periods],
             "k_start": [month_index(p.start) for p in periods],
             "k_end": [month_index(p.end) for p in periods], "known": known}))
         con.execute("CREATE TEMP TABLE period_list AS SELECT * FROM periods_arrow")
-        roles: dict[tuple[str, int], list[bool]] = {}
-        for p, is_known in zip(periods, known, strict=True):
+        roles: dict[tuple[int, int], list[bool]] = {}
+        for pid, (p, is_known) in enumerate(zip(periods, known, strict=True)):
             ks, ke = month_index(p.start), month_index(p.end)
             for k in range(ks, ke + 1):
-                roles.setdefault((p.label, k), [False, False, False])[2] = True
-            roles[(p.label, ke)][1] = True
+                roles.setdefault((pid, k), [False, False, False])[2] = True
+            roles[(pid, ke)][1] = True
             if is_known:
-                roles.setdefault((p.label, ks - 1), [False, False, False])[0] = True
+                roles.setdefault((pid, ks - 1), [False, False, False])[0] = True
         con.register("roles_arrow", pa.table({
-            "period": [key[0] for key in roles], "k": [key[1] for key in roles],
+            "pid": [key[0] for key in roles], "k": [key[1] for key in roles],
             "is_start": [v[0] for v in roles.values()], "is_end": [v[1] for v in roles.values()],
             "is_in": [v[2] for v in roles.values()]}))
         con.execute("CREATE TEMP TABLE period_roles AS SELECT * FROM roles_arrow")
@@ -317,7 +322,8 @@ class _Run:
         con.execute("CREATE TEMP TABLE months AS SELECT * FROM months_arrow")
         con.register("bands_arrow", _bands())
         con.execute("CREATE TEMP TABLE bands AS SELECT * FROM bands_arrow")
-        for name, values in (("sex", ["M", "F"]), ("birth_order", ["1", "2", "3+"])):
+        for name, values in (("sex", ["M", "F"]), ("birth_order", ["1", "2", "3+"]),
+                             ("age_group", [label for label, _lo, _hi in AGE_GROUPS])):
             con.execute(f"CREATE TEMP TABLE dim_{name} (value VARCHAR)")
             con.executemany(f"INSERT INTO dim_{name} VALUES (?)", [[v] for v in values])
         self.timings["periods"] = len(periods)
@@ -345,6 +351,7 @@ class _Run:
         from .sql.measures import event_filter, population_filter
 
         self.columns = {**ev_cols, **pop_cols}
+        self.ev_cols, self.pop_cols = ev_cols, pop_cols
         if ev_cols:
             columns = {name: f"SUM(CASE WHEN {event_filter(m)} THEN "
                              f"{'n' if m.value == 'count' else 'mother_age'} ELSE 0 END)"
@@ -375,93 +382,92 @@ class _Run:
         self.timings["poisson_counts"] = int(len(counts))
 
     def _indicators(self) -> None:
-        self.sql("""CREATE TEMP TABLE iv (org_id BIGINT, period VARCHAR, indicator VARCHAR,
-            sex VARCHAR, age_group VARCHAR, birth_order VARCHAR, urban_rural VARCHAR,
-            value DOUBLE, numerator DOUBLE, denominator DOUBLE, ci_low DOUBLE, ci_high DOUBLE,
-            flag VARCHAR)""")
+        """One joined table per disaggregation, then one INSERT per indicator reading it."""
+        by_dims: dict[tuple[str, ...], list[Indicator]] = {}
         for ind in self.catalogue:
-            if ind.method != "ratio":
-                continue
-            for dims in ((), *ind.disaggregations):
-                if "age_group" in dims:
-                    self._create_dim_age_group(ind)
-                self.sql("INSERT INTO iv " + indicator_sql(ind, dims, self.columns, True))
-
-    def _create_dim_age_group(self, ind: Indicator) -> None:
-        self.sql("CREATE OR REPLACE TEMP TABLE dim_age_group (value VARCHAR)")
-        self.con.executemany("INSERT INTO dim_age_group VALUES (?)", [[g] for g in ind.age_groups()])
+            if ind.method == "ratio":
+                for dims in ((), *ind.disaggregations):
+                    by_dims.setdefault(dims, []).append(ind)
+        for dims, inds in by_dims.items():
+            measures = {m for ind in inds for m in (ind.numerator, ind.denominator) if m is not None}
+            ev = sorted(self.ev_cols[m] for m in measures if m in self.ev_cols)
+            pop = sorted(self.pop_cols[m] for m in measures if m in self.pop_cols)
+            self.sql(joined_sql(dims, ev, pop))
+            self.sql(insert_sql([indicator_sql(ind, dims, self.columns) for ind in inds]))
+        self.sql("DROP TABLE IF EXISTS j")
 
     def _life_tables(self) -> None:
+        """e0 of every unit × period × sex: deaths and person-years by age band gathered
+        into NumPy arrays, then :func:`life_expectancy` on all of them at once."""
         tables = [i for i in self.catalogue if i.method == "life_table"]
         if not tables:
             return
-        sets = sorted({dims for i in tables for dims in ((), *i.disaggregations)})
-        sexes = ["''"] + (["'M'", "'F'"] if ("sex",) in sets else [])
-        sex_values = " UNION ALL ".join(f"SELECT {s} AS sex" for s in sexes)
-        query = f"""
-            WITH d AS (
-                SELECT org_id, period, COALESCE(sex, '') AS sex, band, SUM(n) AS deaths
-                FROM ev_period WHERE event_type = 'death' AND band IS NOT NULL
-                GROUP BY GROUPING SETS ((org_id, period, sex, band), (org_id, period, band))
-            ), y AS (
-                SELECT org_id, period, COALESCE(sex, '') AS sex, band, SUM(pdays) / 365.25 AS py
-                FROM pop_period
-                GROUP BY GROUPING SETS ((org_id, period, sex, band), (org_id, period, band))
-            )
-            SELECT o.org_id, pe.period, sx.sex, b.band, COALESCE(d.deaths, 0) AS deaths,
-                   CASE WHEN pe.known THEN COALESCE(y.py, 0) END AS py
-            FROM org o CROSS JOIN period_list pe CROSS JOIN ({sex_values}) sx CROSS JOIN bands b
-            LEFT JOIN d ON d.org_id = o.org_id AND d.period = pe.period AND d.sex = sx.sex
-                       AND d.band = b.band
-            LEFT JOIN y ON y.org_id = o.org_id AND y.period = pe.period AND y.sex = sx.sex
-                       AND y.band = b.band
-            ORDER BY o.org_id, pe.period, sx.sex, b.band"""
-        # the rows are reshaped by position: keep the ORDER BY in the result
-        self.sql("SET preserve_insertion_order = true")
-        data = self.con.sql(query).to_arrow_table()
-        self.sql("SET preserve_insertion_order = false")
-        nb = len(BAND_STARTS)
-        if not np.array_equal(data["band"].to_numpy(), np.tile(np.arange(nb), len(data) // nb)):
-            raise RuntimeError("life-table rows out of order")
-        deaths = data["deaths"].to_numpy().astype(float).reshape(-1, nb)
-        py = data["py"].to_numpy(zero_copy_only=False).astype(float).reshape(-1, nb)
-        keys = data.select(["org_id", "period", "sex"]).take(pa.array(np.arange(0, len(data), nb)))
-        sex = np.asarray(keys["sex"].to_pylist(), dtype=object)
-        e0 = life_expectancy(deaths, py, sex)
-        total_deaths = deaths.sum(axis=1)
-        total_py = py.sum(axis=1)
+        con, nb = self.con, len(BAND_STARTS)
+        orgs = con.execute("SELECT org_id, code, name, level, path FROM org ORDER BY org_id").fetchnumpy()
+        per = con.execute("SELECT pid, period, kind, start_date, end_date, known FROM period_list "
+                          "ORDER BY pid").fetchnumpy()
+        shape = (len(orgs["org_id"]), len(per["pid"]), 3, nb)  # sex: '', 'M', 'F'
+        arrays = {}
+        for name, query in (
+            ("deaths", "SELECT org_id, pid, COALESCE(sex, '') AS sex, band, SUM(n) AS v FROM ev_period "
+                       "WHERE event_type = 'death' AND band IS NOT NULL "
+                       "GROUP BY GROUPING SETS ((org_id, pid, sex, band), (org_id, pid, band))"),
+            ("py", "SELECT org_id, pid, COALESCE(sex, '') AS sex, band, SUM(pdays) / 365.25 AS v "
+                   "FROM pop_period GROUP BY GROUPING SETS ((org_id, pid, sex, band), (org_id, pid, band))"),
+        ):
+            r = con.execute(query).fetchnumpy()
+            a = np.zeros(shape)
+            sex_index = np.where(r["sex"] == "M", 1, np.where(r["sex"] == "F", 2, 0))
+            a[np.searchsorted(orgs["org_id"], r["org_id"]), r["pid"], sex_index, r["band"]] = r["v"]
+            arrays[name] = a
+        deaths, py = arrays["deaths"], arrays["py"]
+        py[:, ~per["known"].astype(bool)] = np.nan  # exposure before the ledger is unknown
+        e0 = life_expectancy(deaths.reshape(-1, nb), py.reshape(-1, nb),
+                             np.tile(np.array(["", "M", "F"]), shape[0] * shape[1]))
+        e0 = np.where(np.isfinite(e0), e0, np.nan)
+        total_deaths = deaths.sum(axis=3).reshape(-1)
+        total_py = py.sum(axis=3).reshape(-1)
+        o_idx, p_idx, s_idx = (x.reshape(-1) for x in np.indices(shape[:3]))
         for ind in tables:
-            wanted = {""} | ({"M", "F"} if ("sex",) in ind.disaggregations else set())
-            keep = np.isin(sex, list(wanted))
-            value = np.where(np.isfinite(e0), e0, np.nan)[keep]
+            keep = s_idx == 0
+            if ("sex",) in ind.disaggregations:
+                keep = np.ones_like(keep)
+            o, p = o_idx[keep], p_idx[keep]
+            value = e0[keep]
             small = (total_deaths[keep] < ind.small_number) if ind.small_number else \
-                np.zeros(keep.sum(), bool)
+                np.zeros(len(value), bool)
             missing = np.isnan(value)
             flag = np.where(small & missing, "small_number,missing",
                             np.where(small, "small_number", np.where(missing, "missing", "")))
+            blank = pa.array(np.full(len(value), ""), pa.string())
             rows = pa.table({
-                "org_id": keys["org_id"].filter(pa.array(keep)),
-                "period": keys["period"].filter(pa.array(keep)),
-                "indicator": pa.array([ind.code] * int(keep.sum())),
-                "sex": pa.array(sex[keep].tolist(), pa.string()),
+                "org_code": orgs["code"][o], "org_name": orgs["name"][o],
+                "level": orgs["level"][o], "org_path": orgs["path"][o],
+                "period": per["period"][p], "period_kind": per["kind"][p],
+                "period_start": per["start_date"][p], "period_end": per["end_date"][p],
+                "indicator": pa.array(np.full(len(value), ind.code), pa.string()),
+                "sex": pa.array(np.array(["", "M", "F"])[s_idx[keep]], pa.string()),
+                "age_group": blank, "birth_order": blank, "urban_rural": blank,
                 "value": pa.array(value, pa.float64(), from_pandas=True),
                 "numerator": total_deaths[keep],
                 "denominator": pa.array(total_py[keep], pa.float64(), from_pandas=True),
-                "flag": pa.array(flag.tolist(), pa.string()),
+                "ci_low": pa.nulls(len(value), pa.float64()),
+                "ci_high": pa.nulls(len(value), pa.float64()),
+                "flag": pa.array(flag, pa.string()),
             })
-            self.con.register("e0_arrow", rows)
-            self.sql("""INSERT INTO iv SELECT org_id, period, indicator, sex, '', '', '', value,
-                        numerator, denominator, NULL, NULL, flag FROM e0_arrow""")
-            self.con.unregister("e0_arrow")
+            con.register("e0_arrow", rows)
+            self.sql("INSERT INTO indicator_values SELECT * FROM e0_arrow")
+            con.unregister("e0_arrow")
 
     def _formulas(self) -> None:
         for ind in evaluation_order(self.catalogue):
             if ind.method != "formula":
                 continue
             for dims in ((), *ind.disaggregations):
-                self.sql("INSERT INTO iv " + self._formula_sql(ind, dims))
+                self.sql("INSERT INTO indicator_values " + self._formula_sql(ind, dims))
 
     def _formula_sql(self, ind: Indicator, dims: tuple[str, ...]) -> str:
+        """A formula on other indicators' rows of the same unit, period and categories."""
         frm, values = skeleton_sql(dims)
         joins, expr = [], []
         for i, (kind, token) in enumerate(ind.formula_tokens):
@@ -471,7 +477,7 @@ class _Run:
             alias = f"f{i}"
             if kind == "ref":
                 cond = "".join(f" AND {alias}.{d} = {values[d]}" for d in DIMENSION_COLUMNS)
-                joins.append(f" LEFT JOIN iv {alias} ON {alias}.org_id = o.org_id AND "
+                joins.append(f" LEFT JOIN indicator_values {alias} ON {alias}.org_code = o.code AND "
                              f"{alias}.period = pe.period AND {alias}.indicator = '{token}'{cond}")
                 expr.append(f"{alias}.value")
             else:  # sum over the age groups of another indicator
@@ -479,17 +485,20 @@ class _Run:
                 cond = "".join(f" AND {alias}.{d} = {values[d]}" for d in others)
                 groups = len(self.by_code[token].age_groups())
                 joins.append(
-                    f" LEFT JOIN (SELECT org_id, period, {', '.join(others)}, SUM(value) AS v, "
-                    f"COUNT(value) AS c FROM iv WHERE indicator = '{token}' AND age_group <> '' "
-                    f"GROUP BY org_id, period, {', '.join(others)}) {alias} ON {alias}.org_id = "
-                    f"o.org_id AND {alias}.period = pe.period{cond}")
+                    f" LEFT JOIN (SELECT org_code, period, {', '.join(others)}, SUM(value) AS v, "
+                    f"COUNT(value) AS c FROM indicator_values WHERE indicator = '{token}' AND "
+                    f"age_group <> '' GROUP BY org_code, period, {', '.join(others)}) {alias} ON "
+                    f"{alias}.org_code = o.code AND {alias}.period = pe.period{cond}")
                 expr.append(f"(CASE WHEN {alias}.c = {groups} THEN {alias}.v END)")
         value = " ".join(expr)
-        return f"""SELECT org_id, period, '{ind.code}', sex, age_group, birth_order, urban_rural,
-                   value, NULL, NULL, NULL, NULL, CASE WHEN value IS NULL THEN 'missing' ELSE '' END
-            FROM (SELECT o.org_id, pe.period, {values['sex']} AS sex, {values['age_group']} AS age_group,
-                         {values['birth_order']} AS birth_order, {values['urban_rural']} AS urban_rural,
-                         CAST({value} AS DOUBLE) AS value
+        return f"""SELECT org_code, org_name, level, org_path, period, period_kind, period_start,
+                   period_end, '{ind.code}', sex, age_group, birth_order, urban_rural, value,
+                   NULL, NULL, NULL, NULL, CASE WHEN value IS NULL THEN 'missing' ELSE '' END
+            FROM (SELECT o.code AS org_code, o.name AS org_name, o.level, o.path AS org_path,
+                         pe.period, pe.kind AS period_kind, pe.start_date AS period_start,
+                         pe.end_date AS period_end, {values['sex']} AS sex,
+                         {values['age_group']} AS age_group, {values['birth_order']} AS birth_order,
+                         {values['urban_rural']} AS urban_rural, CAST({value} AS DOUBLE) AS value
                   FROM {frm}{''.join(joins)}) x"""
 
 

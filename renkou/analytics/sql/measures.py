@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from ..catalogue import BAND_STARTS, DIMENSIONS, EventMeasure, Indicator, PopulationMeasure
 
-__all__ = ["EVENT_DIMS", "POPULATION_DIMS", "Z95", "band_range", "event_filter",
-           "family_sql", "gid", "indicator_sql", "population_filter"]
+__all__ = ["EVENT_DIMS", "OUTPUT_COLUMNS", "POPULATION_DIMS", "Z95", "band_range", "event_filter",
+           "family_sql", "gid", "indicator_sql", "insert_sql", "joined_sql", "population_filter",
+           "skeleton_sql"]
 
 #: Disaggregation columns of each family, in grouping_id order (first = highest bit).
 EVENT_DIMS = ("sex", "age_group", "birth_order", "urban_rural")
@@ -67,7 +68,7 @@ def population_filter(m: PopulationMeasure) -> str:
 def _grouping_sets(dims_sets: list[tuple[str, ...]]) -> str:
     sets = []
     for dims in dims_sets:
-        cols = ["org_id", "period", *(_COLUMN[d] for d in dims)]
+        cols = ["org_id", "pid", *(_COLUMN[d] for d in dims)]
         sets.append("(" + ", ".join(cols) + ")")
     return ", ".join(sets)
 
@@ -80,22 +81,10 @@ def family_sql(table: str, family_dims: tuple[str, ...], dims_sets: list[tuple[s
     dim_cols = ", ".join(f"COALESCE({_COLUMN[d]}, '') AS {_COLUMN[d]}" for d in family_dims)
     measures = ",\n       ".join(f"{expr} AS {name}" for name, expr in columns.items())
     return f"""CREATE TEMP TABLE {table} AS
-SELECT org_id, period, grouping_id({grouping}) AS gid, {dim_cols},
+SELECT org_id, pid, grouping_id({grouping}) AS gid, {dim_cols},
        {measures}
 FROM {source}
 GROUP BY GROUPING SETS ({_grouping_sets(dims_sets)})"""
-
-
-def _measure_expr(m, column: str | None) -> str:
-    if column is None:
-        return "NULL"
-    if isinstance(m, EventMeasure):
-        return f"COALESCE(em.{column}, 0)"
-    if m.kind == "end":
-        return f"COALESCE(pm.{column}, 0)"
-    # start, mid-period and person-years need the population before the period:
-    # missing when the period starts before the ledger does
-    return f"CASE WHEN pe.known THEN COALESCE(pm.{column}, 0) END"
 
 
 def skeleton_sql(dims: tuple[str, ...]) -> tuple[str, dict[str, str]]:
@@ -112,32 +101,73 @@ def skeleton_sql(dims: tuple[str, ...]) -> tuple[str, dict[str, str]]:
     return sql, values
 
 
-def indicator_sql(ind: Indicator, dims: tuple[str, ...], columns: dict, limits: bool) -> str:
-    """SELECT of one indicator × one disaggregation: keys, value, numerator, denominator,
-    interval and flag. ``columns`` maps each measure to its column in ``em``/``pm``."""
+#: Columns of ``indicator_values`` (the contract) in order.
+OUTPUT_COLUMNS = ("org_code", "org_name", "level", "org_path", "period", "period_kind",
+                  "period_start", "period_end", "indicator", "sex", "age_group", "birth_order",
+                  "urban_rural", "value", "numerator", "denominator", "ci_low", "ci_high", "flag")
+
+
+def joined_sql(dims: tuple[str, ...], ev_cols: list[str], pop_cols: list[str]) -> str:
+    """``CREATE TEMP TABLE j``: every unit × period × value of ``dims`` with the unit's and
+    period's columns and the measure columns it needs (NULL where nothing was counted)."""
     frm, values = skeleton_sql(dims)
-    joins = ""
-    used = [m for m in (ind.numerator, ind.denominator) if m is not None]
-    if any(isinstance(m, EventMeasure) for m in used):
-        joins += (f" LEFT JOIN em ON em.org_id = o.org_id AND em.period = pe.period"
+    joins, cols = "", []
+    if ev_cols:
+        joins += (f" LEFT JOIN em ON em.org_id = o.org_id AND em.pid = pe.pid"
                   f" AND em.gid = {gid(EVENT_DIMS, dims)}"
                   + "".join(f" AND em.{_COLUMN[d]} = {values[d]}" for d in EVENT_DIMS))
-    if any(isinstance(m, PopulationMeasure) for m in used):
-        joins += (f" LEFT JOIN pm ON pm.org_id = o.org_id AND pm.period = pe.period"
+        cols += [f"em.{c}" for c in ev_cols]
+    if pop_cols:
+        joins += (f" LEFT JOIN pm ON pm.org_id = o.org_id AND pm.pid = pe.pid"
                   f" AND pm.gid = {gid(POPULATION_DIMS, dims)}"
                   + "".join(f" AND pm.{_COLUMN[d]} = {values[d]}" for d in POPULATION_DIMS))
+        cols += [f"pm.{c}" for c in pop_cols]
+    dims_sql = ", ".join(f"{values[d]} AS {d}" for d in DIMENSIONS)
+    extra = "".join(f", {c}" for c in cols)
+    return f"""CREATE OR REPLACE TEMP TABLE j AS
+SELECT o.org_id, pe.pid, pe.known, {dims_sql}{extra}
+FROM {frm}{joins}"""
+
+
+def insert_sql(selects: list[str]) -> str:
+    """One INSERT of the rows of several indicators (``indicator_sql``) into
+    ``indicator_values``, with the unit's and the period's columns joined in."""
+    union = "\nUNION ALL\n".join(selects)
+    return f"""INSERT INTO indicator_values
+SELECT o.code, o.name, o.level, o.path, pe.period, pe.kind, pe.start_date, pe.end_date,
+       r.indicator, r.sex, r.age_group, r.birth_order, r.urban_rural, r.value, r.num, r.den,
+       r.ci_low, r.ci_high, r.flag
+FROM ({union}) r
+JOIN org o ON o.org_id = r.org_id
+JOIN period_list pe ON pe.pid = r.pid"""
+
+
+def _measure_expr(m, column: str | None) -> str:
+    if column is None:
+        return "NULL"
+    if isinstance(m, EventMeasure) or m.kind == "end":
+        return f"COALESCE(j.{column}, 0)"
+    # start, mid-period and person-years need the population before the period:
+    # missing when the period starts before the ledger does
+    return f"CASE WHEN j.known THEN COALESCE(j.{column}, 0) END"
+
+
+def indicator_sql(ind: Indicator, dims: tuple[str, ...], columns: dict) -> str:
+    """SELECT of one indicator × one disaggregation from ``j``, in the columns of
+    ``indicator_values``: value, numerator, denominator, interval and flag."""
     num = _measure_expr(ind.numerator, columns.get(ind.numerator))
     den = _measure_expr(ind.denominator, columns.get(ind.denominator)) if ind.denominator else "NULL"
-    inner = (f"SELECT o.org_id, pe.period, {values['sex']} AS sex, {values['age_group']} AS age_group, "
-             f"{values['birth_order']} AS birth_order, {values['urban_rural']} AS urban_rural, "
-             f"CAST({num} AS DOUBLE) AS num, CAST({den} AS DOUBLE) AS den FROM {frm}{joins}")
+    where = ""
+    if "age_group" in dims:
+        where = " WHERE j.age_group IN (" + ", ".join(f"'{g}'" for g in ind.age_groups()) + ")"
+    inner = f"SELECT j.*, CAST({num} AS DOUBLE) AS num, CAST({den} AS DOUBLE) AS den FROM j{where}"
     mult = repr(float(ind.multiplier))
     has_den = ind.denominator is not None
     value = f"CASE WHEN x.den > 0 THEN x.num / x.den * {mult} END" if has_den else f"x.num * {mult}"
     lo = hi = "CAST(NULL AS DOUBLE)"
     basis = "x.num"
     pl_join = ""
-    if ind.interval == "poisson" and limits:
+    if ind.interval == "poisson":
         pl_join = " LEFT JOIN poisson_limits pl ON pl.k = CAST(x.num AS BIGINT)"
         if has_den:
             lo = f"CASE WHEN x.den > 0 THEN pl.lo / x.den * {mult} END"
@@ -153,13 +183,9 @@ def indicator_sql(ind: Indicator, dims: tuple[str, ...], columns: dict, limits: 
         else:
             lo = f"{mult} * ({p_lo}) / (1 - ({p_lo}))"
             hi = f"CASE WHEN ({p_hi}) < 1 THEN {mult} * ({p_hi}) / (1 - ({p_hi})) END"
-    if ind.small_number:
-        small = f"({basis} IS NOT NULL AND {basis} < {ind.small_number})"
-    else:
-        small = "FALSE"
-    return f"""SELECT v.org_id, v.period, '{ind.code}' AS indicator, v.sex, v.age_group,
-       v.birth_order, v.urban_rural, v.value, v.num AS numerator, v.den AS denominator,
-       v.ci_low, v.ci_high,
+    small = f"({basis} IS NOT NULL AND {basis} < {ind.small_number})" if ind.small_number else "FALSE"
+    return f"""SELECT v.org_id, v.pid, '{ind.code}' AS indicator, v.sex, v.age_group,
+       v.birth_order, v.urban_rural, v.value, v.num, v.den, v.ci_low, v.ci_high,
        CASE WHEN v.small AND v.value IS NULL THEN 'small_number,missing'
             WHEN v.small THEN 'small_number' WHEN v.value IS NULL THEN 'missing' ELSE '' END AS flag
 FROM (SELECT x.*, {value} AS value, {lo} AS ci_low, {hi} AS ci_high, {small} AS small

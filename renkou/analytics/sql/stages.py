@@ -1,7 +1,7 @@
 """The fixed stages of the engine: org tree, residence intervals, population and event cells.
 
 Inputs (created by the engine): ``persons``, ``events``, ``snap_org_units`` over the snapshot;
-``months(k, days)``, ``period_roles(period, k, is_start, is_end, is_in)``,
+``months(k, days)``, ``period_roles(pid, k, is_start, is_end, is_in)`` (pid: a period's number),
 ``bands(band, lo, hi, age_group)`` — small tables made from the period and age-group
 definitions. ``k`` is a month index, year × 12 + month − 1.
 
@@ -165,12 +165,12 @@ def population_sql(k_min: int, k_max: int, cap: str) -> list[str]:
         # periods: the population at the end of the month before the start, at the end of
         # the last month, and the person-days of the months in between
         """CREATE TEMP TABLE pop_period AS
-           SELECT pm.org_id, pm.ur, pm.sex, pm.band, r.period,
+           SELECT pm.org_id, pm.ur, pm.sex, pm.band, r.pid,
                   SUM(CASE WHEN r.is_start THEN pm.stock ELSE 0 END) AS p_start,
                   SUM(CASE WHEN r.is_end THEN pm.stock ELSE 0 END) AS p_end,
                   SUM(CASE WHEN r.is_in THEN pm.pdays ELSE 0 END) AS pdays
            FROM pop_month pm JOIN period_roles r ON r.k = pm.k
-           GROUP BY pm.org_id, pm.ur, pm.sex, pm.band, r.period""",
+           GROUP BY pm.org_id, pm.ur, pm.sex, pm.band, r.pid""",
     ]
 
 
@@ -205,12 +205,12 @@ def events_sql(k_min: int, k_max: int, types: tuple[str, ...]) -> list[str]:
             WHERE k BETWEEN {k_min} AND {k_max}
             GROUP BY org_id, event_type, k, sex, band, birth_order""",
         """CREATE TEMP TABLE ev_period AS
-           SELECT x.ancestor_id AS org_id, o.urban_rural AS ur, r.period, c.event_type, c.sex,
+           SELECT x.ancestor_id AS org_id, o.urban_rural AS ur, r.pid, c.event_type, c.sex,
                   c.band, c.birth_order, SUM(c.n) AS n, SUM(c.mother_age) AS mother_age
            FROM ev_cell c
            JOIN org_anc x ON x.org_id = c.org_id
            JOIN org o ON o.org_id = c.org_id
            JOIN period_roles r ON r.k = c.k AND r.is_in
-           GROUP BY x.ancestor_id, o.urban_rural, r.period, c.event_type, c.sex, c.band,
+           GROUP BY x.ancestor_id, o.urban_rural, r.pid, c.event_type, c.sex, c.band,
                     c.birth_order""",
     ]
