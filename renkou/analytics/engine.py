@@ -57,7 +57,6 @@ from .catalogue import (
     BAND_STARTS,
     EventMeasure,
     Indicator,
-    PopulationMeasure,
     evaluation_order,
     load_catalogue,
 )
@@ -66,10 +65,12 @@ from .sql import dialect, stages
 from .sql.measures import (
     EVENT_DIMS,
     POPULATION_DIMS,
+    event_filter,
     family_sql,
     indicator_sql,
     insert_sql,
     joined_sql,
+    population_filter,
     skeleton_sql,
 )
 
@@ -263,8 +264,7 @@ class _Run:
             types = {t for i in self.catalogue for m in (i.numerator, i.denominator)
                      if isinstance(m, EventMeasure) for t in m.types} | {"death"}
             self.sql(stages.events_sql(self.k_min, self.k_max, tuple(sorted(types))))
-        with self.timed("measures"):
-            self._measures()
+        self._measures()
         with self.timed("indicators"):
             self._indicators()
         with self.timed("life_tables"):
@@ -332,8 +332,6 @@ class _Run:
     def _measures(self) -> None:
         ev_cols: dict[Any, str] = {}
         pop_cols: dict[Any, str] = {}
-        ev_sets: list[tuple[str, ...]] = [()]
-        pop_sets: list[tuple[str, ...]] = [()]
         for ind in self.catalogue:
             if ind.method != "ratio":
                 continue
@@ -343,46 +341,40 @@ class _Run:
                     ev_cols.setdefault(m, f"e{len(ev_cols)}")
                 else:
                     pop_cols.setdefault(m, f"p{len(pop_cols)}")
-            for dims in ind.disaggregations:
-                if any(isinstance(m, EventMeasure) for m in measures) and dims not in ev_sets:
-                    ev_sets.append(dims)
-                if any(isinstance(m, PopulationMeasure) for m in measures) and dims not in pop_sets:
-                    pop_sets.append(dims)
-        from .sql.measures import event_filter, population_filter
-
         self.columns = {**ev_cols, **pop_cols}
         self.ev_cols, self.pop_cols = ev_cols, pop_cols
-        if ev_cols:
-            columns = {name: f"SUM(CASE WHEN {event_filter(m)} THEN "
-                             f"{'n' if m.value == 'count' else 'mother_age'} ELSE 0 END)"
-                       for m, name in ev_cols.items()}
-            source = ("(SELECT e.*, COALESCE(b.age_group, '') AS age_group FROM ev_period e "
-                      "LEFT JOIN bands b ON b.band = e.band) s")
-            self.sql(family_sql("em", EVENT_DIMS, ev_sets, columns, source))
-        if pop_cols:
-            value = {"end": "p_end", "start": "p_start", "mid_period": "(p_start + p_end) / 2.0",
-                     "person_years": "pdays / 365.25"}
-            columns = {name: f"SUM(CASE WHEN {population_filter(m)} THEN {value[m.kind]} ELSE 0 END)"
-                       for m, name in pop_cols.items()}
-            source = ("(SELECT p.*, b.age_group FROM pop_period p JOIN bands b ON b.band = p.band) s")
-            self.sql(family_sql("pm", POPULATION_DIMS, pop_sets, columns, source))
-        # exact Poisson limits for every count a Poisson interval rests on
-        poisson_cols = sorted({ev_cols[i.numerator] for i in self.catalogue
-                               if i.method == "ratio" and i.interval == "poisson"
-                               and isinstance(i.numerator, EventMeasure)})
-        counts = np.array([0])
-        if poisson_cols and ev_cols:
-            union = " UNION ".join(f"SELECT DISTINCT CAST({c} AS BIGINT) AS k FROM em"
-                                   for c in poisson_cols)
-            counts = np.union1d(counts, self.con.execute(union).fetchnumpy()["k"])
-        lo, hi = poisson_interval(counts.astype(float))
-        self.con.register("pl_arrow", pa.table({"k": counts.astype(np.int64),
+        # the cells with their five-year age group
+        self.sql("CREATE TEMP VIEW ev_src AS SELECT e.*, COALESCE(b.age_group, '') AS age_group "
+                 "FROM ev_period e LEFT JOIN bands b ON b.band = e.band")
+        self.sql("CREATE TEMP VIEW pop_src AS SELECT p.*, b.age_group FROM pop_period p "
+                 "JOIN bands b ON b.band = p.band")
+        self.sql("CREATE TEMP TABLE poisson_limits (k BIGINT, lo DOUBLE, hi DOUBLE)")
+        self.poisson_known: set[int] = set()
+        self.timings["poisson_counts"] = 0
+
+    def _poisson_limits(self, columns: list[str]) -> None:
+        """Exact Poisson limits (renkou.demography) for the counts in ``j.columns`` not
+        looked up yet: only the distinct counts, so a few thousand at most."""
+        if not columns:
+            return
+        union = " UNION ".join(f"SELECT DISTINCT CAST({c} AS BIGINT) AS k FROM j" for c in columns)
+        found = {int(k) for k in self.con.execute(union).fetchnumpy()["k"] if k == k} | {0}
+        new = np.array(sorted(found - self.poisson_known), dtype=float)
+        if not len(new):
+            return
+        lo, hi = poisson_interval(new)
+        self.con.register("pl_arrow", pa.table({"k": new.astype(np.int64),
                                                 "lo": np.atleast_1d(lo), "hi": np.atleast_1d(hi)}))
-        self.sql("CREATE TEMP TABLE poisson_limits AS SELECT * FROM pl_arrow")
-        self.timings["poisson_counts"] = int(len(counts))
+        self.sql("INSERT INTO poisson_limits SELECT * FROM pl_arrow")
+        self.con.unregister("pl_arrow")
+        self.poisson_known |= {int(k) for k in new}
+        self.timings["poisson_counts"] = len(self.poisson_known)
 
     def _indicators(self) -> None:
-        """One joined table per disaggregation, then one INSERT per indicator reading it."""
+        """Per disaggregation: one grouped pass per family into the joined table ``j``,
+        then one INSERT of every indicator of that disaggregation."""
+        value = {"end": "p_end", "start": "p_start", "mid_period": "(p_start + p_end) / 2.0",
+                 "person_years": "pdays / 365.25"}
         by_dims: dict[tuple[str, ...], list[Indicator]] = {}
         for ind in self.catalogue:
             if ind.method == "ratio":
@@ -390,38 +382,46 @@ class _Run:
                     by_dims.setdefault(dims, []).append(ind)
         for dims, inds in by_dims.items():
             measures = {m for ind in inds for m in (ind.numerator, ind.denominator) if m is not None}
-            ev = sorted(self.ev_cols[m] for m in measures if m in self.ev_cols)
-            pop = sorted(self.pop_cols[m] for m in measures if m in self.pop_cols)
-            self.sql(joined_sql(dims, ev, pop))
+            ev = {self.ev_cols[m]: f"SUM(CASE WHEN {event_filter(m)} THEN "
+                                   f"{'n' if m.value == 'count' else 'mother_age'} ELSE 0 END)"
+                  for m in measures if m in self.ev_cols}
+            pop = {self.pop_cols[m]: f"SUM(CASE WHEN {population_filter(m)} THEN {value[m.kind]} "
+                                     f"ELSE 0 END)"
+                   for m in measures if m in self.pop_cols}
+            self.sql(joined_sql(
+                dims, family_sql(EVENT_DIMS, dims, ev, "ev_src") if ev else None,
+                family_sql(POPULATION_DIMS, dims, pop, "pop_src") if pop else None,
+                sorted(ev) + sorted(pop)))
+            self._poisson_limits(sorted({self.ev_cols[i.numerator] for i in inds
+                                         if i.interval == "poisson"}))
             self.sql(insert_sql([indicator_sql(ind, dims, self.columns) for ind in inds]))
         self.sql("DROP TABLE IF EXISTS j")
 
     def _life_tables(self) -> None:
-        """e0 of every unit × period × sex: deaths and person-years by age band gathered
-        into NumPy arrays, then :func:`life_expectancy` on all of them at once."""
+        """e0 of every unit × period × sex: deaths and person-years by sex and age band
+        gathered into NumPy arrays, then :func:`life_expectancy` on all of them at once."""
         tables = [i for i in self.catalogue if i.method == "life_table"]
         if not tables:
             return
         con, nb = self.con, len(BAND_STARTS)
-        orgs = con.execute("SELECT org_id, code, name, level, path FROM org ORDER BY org_id").fetchnumpy()
-        per = con.execute("SELECT pid, period, kind, start_date, end_date, known FROM period_list "
-                          "ORDER BY pid").fetchnumpy()
-        shape = (len(orgs["org_id"]), len(per["pid"]), 3, nb)  # sex: '', 'M', 'F'
+        org_ids = con.execute("SELECT org_id FROM org ORDER BY org_id").fetchnumpy()["org_id"]
+        known = con.execute("SELECT known FROM period_list ORDER BY pid").fetchnumpy()["known"]
+        shape = (len(org_ids), len(known), 3, nb)  # sex: both, M, F
         arrays = {}
         for name, query in (
-            ("deaths", "SELECT org_id, pid, COALESCE(sex, '') AS sex, band, SUM(n) AS v FROM ev_period "
-                       "WHERE event_type = 'death' AND band IS NOT NULL "
-                       "GROUP BY GROUPING SETS ((org_id, pid, sex, band), (org_id, pid, band))"),
-            ("py", "SELECT org_id, pid, COALESCE(sex, '') AS sex, band, SUM(pdays) / 365.25 AS v "
-                   "FROM pop_period GROUP BY GROUPING SETS ((org_id, pid, sex, band), (org_id, pid, band))"),
+            ("deaths", "SELECT org_id, pid, sex, band, SUM(n) AS v FROM ev_period "
+                       "WHERE event_type = 'death' AND band IS NOT NULL GROUP BY org_id, pid, sex, band"),
+            ("py", "SELECT org_id, pid, sex, band, SUM(pdays) / 365.25 AS v FROM pop_period "
+                   "GROUP BY org_id, pid, sex, band"),
         ):
             r = con.execute(query).fetchnumpy()
             a = np.zeros(shape)
-            sex_index = np.where(r["sex"] == "M", 1, np.where(r["sex"] == "F", 2, 0))
-            a[np.searchsorted(orgs["org_id"], r["org_id"]), r["pid"], sex_index, r["band"]] = r["v"]
+            a[np.searchsorted(org_ids, r["org_id"]), r["pid"], np.where(r["sex"] == "M", 1, 2),
+              r["band"]] = r["v"]
+            a[:, :, 0] = a[:, :, 1] + a[:, :, 2]
             arrays[name] = a
         deaths, py = arrays["deaths"], arrays["py"]
-        py[:, ~per["known"].astype(bool)] = np.nan  # exposure before the ledger is unknown
+        py[:, ~np.asarray(known, bool)] = np.nan  # exposure before the ledger is unknown
         e0 = life_expectancy(deaths.reshape(-1, nb), py.reshape(-1, nb),
                              np.tile(np.array(["", "M", "F"]), shape[0] * shape[1]))
         e0 = np.where(np.isfinite(e0), e0, np.nan)
@@ -429,34 +429,25 @@ class _Run:
         total_py = py.sum(axis=3).reshape(-1)
         o_idx, p_idx, s_idx = (x.reshape(-1) for x in np.indices(shape[:3]))
         for ind in tables:
-            keep = s_idx == 0
-            if ("sex",) in ind.disaggregations:
-                keep = np.ones_like(keep)
-            o, p = o_idx[keep], p_idx[keep]
-            value = e0[keep]
+            keep = np.ones(len(e0), bool) if ("sex",) in ind.disaggregations else s_idx == 0
             small = (total_deaths[keep] < ind.small_number) if ind.small_number else \
-                np.zeros(len(value), bool)
-            missing = np.isnan(value)
-            flag = np.where(small & missing, "small_number,missing",
-                            np.where(small, "small_number", np.where(missing, "missing", "")))
-            blank = pa.array(np.full(len(value), ""), pa.string())
-            rows = pa.table({
-                "org_code": orgs["code"][o], "org_name": orgs["name"][o],
-                "level": orgs["level"][o], "org_path": orgs["path"][o],
-                "period": per["period"][p], "period_kind": per["kind"][p],
-                "period_start": per["start_date"][p], "period_end": per["end_date"][p],
-                "indicator": pa.array(np.full(len(value), ind.code), pa.string()),
+                np.zeros(int(keep.sum()), bool)
+            con.register("e0_arrow", pa.table({
+                "org_id": org_ids[o_idx[keep]], "pid": p_idx[keep],
                 "sex": pa.array(np.array(["", "M", "F"])[s_idx[keep]], pa.string()),
-                "age_group": blank, "birth_order": blank, "urban_rural": blank,
-                "value": pa.array(value, pa.float64(), from_pandas=True),
-                "numerator": total_deaths[keep],
-                "denominator": pa.array(total_py[keep], pa.float64(), from_pandas=True),
-                "ci_low": pa.nulls(len(value), pa.float64()),
-                "ci_high": pa.nulls(len(value), pa.float64()),
-                "flag": pa.array(flag, pa.string()),
-            })
-            con.register("e0_arrow", rows)
-            self.sql("INSERT INTO indicator_values SELECT * FROM e0_arrow")
+                "value": pa.array(e0[keep], pa.float64(), from_pandas=True),
+                "num": total_deaths[keep],
+                "den": pa.array(total_py[keep], pa.float64(), from_pandas=True),
+                "small": small,
+            }))
+            self.sql(insert_sql([f"""
+                SELECT org_id, pid, '{ind.code}' AS indicator, sex, '' AS age_group,
+                       '' AS birth_order, '' AS urban_rural, value, num, den,
+                       CAST(NULL AS DOUBLE) AS ci_low, CAST(NULL AS DOUBLE) AS ci_high,
+                       CASE WHEN small AND value IS NULL THEN 'small_number,missing'
+                            WHEN small THEN 'small_number' WHEN value IS NULL THEN 'missing'
+                            ELSE '' END AS flag
+                FROM e0_arrow"""]))
             con.unregister("e0_arrow")
 
     def _formulas(self) -> None:

@@ -242,6 +242,7 @@ def _configure(con: duckdb.DuckDBPyConnection, spill: Path) -> None:
     con.execute(f"SET memory_limit = '{limit}'")
     con.execute(f"SET temp_directory = '{_sql_path(spill)}/duckdb_tmp'")
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")
 
 
 def _sql_path(path: Path) -> str:

@@ -1,10 +1,12 @@
-"""SQL generated from the catalogue: measure columns, one grouping pass per family, and
-the value, interval and flag of each indicator.
+"""SQL generated from the catalogue: measure columns, one grouped pass per family and
+disaggregation, and the value, interval and flag of each indicator.
 
-A *measure* is one numerator or denominator definition of the catalogue. All the event
-measures are computed in one pass over ``ev_period`` and all the population measures in
-one pass over ``pop_period``, each a ``GROUP BY GROUPING SETS`` over the union of the
-disaggregations the catalogue asks for; ``grouping_id`` tells the sets apart.
+A *measure* is one numerator or denominator definition of the catalogue. For each
+disaggregation the catalogue asks for (the total, sex, sex × age group, …), the measures
+it needs are computed in one grouped pass over the event cells (``ev_period``) and one
+over the population cells (``pop_period``), joined onto the skeleton of every unit ×
+period × category (table ``j``), and every indicator of that disaggregation is written
+from ``j`` in one INSERT.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ from __future__ import annotations
 from ..catalogue import BAND_STARTS, DIMENSIONS, EventMeasure, Indicator, PopulationMeasure
 
 __all__ = ["EVENT_DIMS", "OUTPUT_COLUMNS", "POPULATION_DIMS", "Z95", "band_range", "event_filter",
-           "family_sql", "gid", "indicator_sql", "insert_sql", "joined_sql", "population_filter",
+           "family_sql", "indicator_sql", "insert_sql", "joined_sql", "population_filter",
            "skeleton_sql"]
 
-#: Disaggregation columns of each family, in grouping_id order (first = highest bit).
+#: Disaggregation columns of each family.
 EVENT_DIMS = ("sex", "age_group", "birth_order", "urban_rural")
 POPULATION_DIMS = ("sex", "age_group", "urban_rural")
 #: Φ⁻¹(0.975), as renkou.demography.normal_quantile(0.975) gives it.
@@ -23,12 +25,6 @@ Z95 = 1.959963984540054
 
 _COLUMN = {"sex": "sex", "age_group": "age_group", "birth_order": "birth_order",
            "urban_rural": "ur"}
-
-
-def gid(family_dims: tuple[str, ...], dims: tuple[str, ...]) -> int:
-    """The ``grouping_id`` of the grouping set holding ``dims`` (bits of rolled-up columns)."""
-    n = len(family_dims)
-    return sum(1 << (n - 1 - i) for i, d in enumerate(family_dims) if d not in dims)
 
 
 def band_range(lo: int, hi: int | None) -> tuple[int, int]:
@@ -65,26 +61,14 @@ def population_filter(m: PopulationMeasure) -> str:
     return " AND ".join(cond)
 
 
-def _grouping_sets(dims_sets: list[tuple[str, ...]]) -> str:
-    sets = []
-    for dims in dims_sets:
-        cols = ["org_id", "pid", *(_COLUMN[d] for d in dims)]
-        sets.append("(" + ", ".join(cols) + ")")
-    return ", ".join(sets)
-
-
-def family_sql(table: str, family_dims: tuple[str, ...], dims_sets: list[tuple[str, ...]],
-               columns: dict[str, str], source: str) -> str:
-    """``CREATE TEMP TABLE table`` with one row per unit × period × grouping set × values
-    and one column per measure (``columns``: name → aggregate expression)."""
-    grouping = ", ".join(_COLUMN[d] for d in family_dims)
-    dim_cols = ", ".join(f"COALESCE({_COLUMN[d]}, '') AS {_COLUMN[d]}" for d in family_dims)
-    measures = ",\n       ".join(f"{expr} AS {name}" for name, expr in columns.items())
-    return f"""CREATE TEMP TABLE {table} AS
-SELECT org_id, pid, grouping_id({grouping}) AS gid, {dim_cols},
-       {measures}
-FROM {source}
-GROUP BY GROUPING SETS ({_grouping_sets(dims_sets)})"""
+def family_sql(family_dims: tuple[str, ...], dims: tuple[str, ...], columns: dict[str, str],
+               source: str) -> str:
+    """One grouped pass over a family's cells (``source``): every measure in ``columns``
+    (name → aggregate expression) for every unit × period × value of ``dims``."""
+    keys = ["org_id", "pid", *(_COLUMN[d] for d in family_dims if d in dims)]
+    measures = ", ".join(f"{expr} AS {name}" for name, expr in columns.items())
+    return (f"(SELECT {', '.join(keys)}, {measures} FROM {source} "
+            f"GROUP BY {', '.join(keys)})")
 
 
 def skeleton_sql(dims: tuple[str, ...]) -> tuple[str, dict[str, str]]:
@@ -107,23 +91,20 @@ OUTPUT_COLUMNS = ("org_code", "org_name", "level", "org_path", "period", "period
                   "urban_rural", "value", "numerator", "denominator", "ci_low", "ci_high", "flag")
 
 
-def joined_sql(dims: tuple[str, ...], ev_cols: list[str], pop_cols: list[str]) -> str:
-    """``CREATE TEMP TABLE j``: every unit × period × value of ``dims`` with the unit's and
-    period's columns and the measure columns it needs (NULL where nothing was counted)."""
+def joined_sql(dims: tuple[str, ...], ev: str | None, pop: str | None,
+               columns: list[str]) -> str:
+    """``CREATE TEMP TABLE j``: every unit × period × value of ``dims`` (the skeleton) with
+    the measure columns of the event pass ``ev`` and the population pass ``pop`` (NULL
+    where nothing was counted)."""
     frm, values = skeleton_sql(dims)
-    joins, cols = "", []
-    if ev_cols:
-        joins += (f" LEFT JOIN em ON em.org_id = o.org_id AND em.pid = pe.pid"
-                  f" AND em.gid = {gid(EVENT_DIMS, dims)}"
-                  + "".join(f" AND em.{_COLUMN[d]} = {values[d]}" for d in EVENT_DIMS))
-        cols += [f"em.{c}" for c in ev_cols]
-    if pop_cols:
-        joins += (f" LEFT JOIN pm ON pm.org_id = o.org_id AND pm.pid = pe.pid"
-                  f" AND pm.gid = {gid(POPULATION_DIMS, dims)}"
-                  + "".join(f" AND pm.{_COLUMN[d]} = {values[d]}" for d in POPULATION_DIMS))
-        cols += [f"pm.{c}" for c in pop_cols]
+    joins = ""
+    for alias, sub, family_dims in (("em", ev, EVENT_DIMS), ("pm", pop, POPULATION_DIMS)):
+        if sub:
+            joins += (f" LEFT JOIN {sub} {alias} ON {alias}.org_id = o.org_id AND {alias}.pid = pe.pid"
+                      + "".join(f" AND {alias}.{_COLUMN[d]} = {values[d]}"
+                                for d in family_dims if d in dims))
     dims_sql = ", ".join(f"{values[d]} AS {d}" for d in DIMENSIONS)
-    extra = "".join(f", {c}" for c in cols)
+    extra = "".join(f", {c}" for c in columns)
     return f"""CREATE OR REPLACE TEMP TABLE j AS
 SELECT o.org_id, pe.pid, pe.known, {dims_sql}{extra}
 FROM {frm}{joins}"""

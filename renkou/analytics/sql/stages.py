@@ -1,7 +1,8 @@
 """The fixed stages of the engine: org tree, residence intervals, population and event cells.
 
 Inputs (created by the engine): ``persons``, ``events``, ``snap_org_units`` over the snapshot;
-``months(k, days)``, ``period_roles(pid, k, is_start, is_end, is_in)`` (pid: a period's number),
+``months(k, days)``, ``period_list(pid, period, …, k_start, k_end, known)`` and
+``period_roles(pid, k, is_start, is_end, is_in)`` (pid: a period's number),
 ``bands(band, lo, hi, age_group)`` — small tables made from the period and age-group
 definitions. ``k`` is a month index, year × 12 + month − 1.
 
@@ -149,28 +150,35 @@ def population_sql(k_min: int, k_max: int, cap: str) -> list[str]:
            FROM pop_delta d JOIN org_anc x ON x.org_id = d.org_id JOIN org o ON o.org_id = d.org_id
            GROUP BY x.ancestor_id, o.urban_rural, d.sex, d.band, d.k""",
         # every month of every cell, running sums (a cell that appears later in the ledger
-        # simply has zeros before)
+        # simply has zeros before): the population at the month end and the person-days
+        # of the month, then the person-days from the ledger's start to the month end
         f"""CREATE TEMP TABLE pop_month AS
-            SELECT c.org_id, c.ur, c.sex, c.band, m.k,
-                   SUM(COALESCE(d.d_stock, 0)) OVER w AS stock,
-                   SUM(COALESCE(d.d_full, 0)) OVER w * m.days + COALESCE(d.pdays, 0) AS pdays
-            FROM (SELECT DISTINCT org_id, ur, sex, band FROM pop_delta_all) c
-            CROSS JOIN months m
-            LEFT JOIN pop_delta_all d
-              ON d.org_id = c.org_id AND d.ur = c.ur AND d.sex = c.sex AND d.band = c.band
-             AND d.k = m.k
-            WHERE m.k BETWEEN {k_min} AND {k_max}
-            WINDOW w AS (PARTITION BY c.org_id, c.ur, c.sex, c.band ORDER BY m.k
-                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)""",
-        # periods: the population at the end of the month before the start, at the end of
-        # the last month, and the person-days of the months in between
+            SELECT org_id, ur, sex, band, k, stock,
+                   SUM(pdays) OVER (PARTITION BY org_id, ur, sex, band ORDER BY k
+                                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum_pdays
+            FROM (
+                SELECT c.org_id, c.ur, c.sex, c.band, m.k,
+                       SUM(COALESCE(d.d_stock, 0)) OVER w AS stock,
+                       SUM(COALESCE(d.d_full, 0)) OVER w * m.days + COALESCE(d.pdays, 0) AS pdays
+                FROM (SELECT DISTINCT org_id, ur, sex, band FROM pop_delta_all) c
+                CROSS JOIN months m
+                LEFT JOIN pop_delta_all d
+                  ON d.org_id = c.org_id AND d.ur = c.ur AND d.sex = c.sex AND d.band = c.band
+                 AND d.k = m.k
+                WHERE m.k BETWEEN {k_min} AND {k_max}
+                WINDOW w AS (PARTITION BY c.org_id, c.ur, c.sex, c.band ORDER BY m.k
+                             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+            ) x""",
+        # periods: the population at the end of the last month and at the end of the month
+        # before the start (none before the ledger: NULL), person-days as the difference
+        # of the running sums — point lookups, no scan of the months in between
         """CREATE TEMP TABLE pop_period AS
-           SELECT pm.org_id, pm.ur, pm.sex, pm.band, r.pid,
-                  SUM(CASE WHEN r.is_start THEN pm.stock ELSE 0 END) AS p_start,
-                  SUM(CASE WHEN r.is_end THEN pm.stock ELSE 0 END) AS p_end,
-                  SUM(CASE WHEN r.is_in THEN pm.pdays ELSE 0 END) AS pdays
-           FROM pop_month pm JOIN period_roles r ON r.k = pm.k
-           GROUP BY pm.org_id, pm.ur, pm.sex, pm.band, r.pid""",
+           SELECT e.org_id, e.ur, e.sex, e.band, pe.pid, s.stock AS p_start, e.stock AS p_end,
+                  e.cum_pdays - COALESCE(s.cum_pdays, 0) AS pdays
+           FROM period_list pe
+           JOIN pop_month e ON e.k = pe.k_end
+           LEFT JOIN pop_month s ON s.k = pe.k_start - 1 AND s.org_id = e.org_id
+                                AND s.ur = e.ur AND s.sex = e.sex AND s.band = e.band""",
     ]
 
 
