@@ -317,8 +317,9 @@ class _Run:
             "is_in": [v[2] for v in roles.values()]}))
         con.execute("CREATE TEMP TABLE period_roles AS SELECT * FROM roles_arrow")
         ks = list(range(self.k_min, self.k_max + 1))
+        epoch = dt.date(1970, 1, 1)
         con.register("months_arrow", pa.table({
-            "k": ks, "days": [(_month_end(k) - _month_start(k)).days + 1 for k in ks]}))
+            "k": ks, "next_day": [(_month_start(k + 1) - epoch).days for k in ks]}))
         con.execute("CREATE TEMP TABLE months AS SELECT * FROM months_arrow")
         con.register("bands_arrow", _bands())
         con.execute("CREATE TEMP TABLE bands AS SELECT * FROM bands_arrow")

@@ -1,7 +1,8 @@
 """The fixed stages of the engine: org tree, residence intervals, population and event cells.
 
 Inputs (created by the engine): ``persons``, ``events``, ``snap_org_units`` over the snapshot;
-``months(k, days)``, ``period_list(pid, period, …, k_start, k_end, known)`` and
+``months(k, next_day)`` (next_day: the day after the month, counted from 1970-01-01),
+``period_list(pid, period, …, k_start, k_end, known)`` and
 ``period_roles(pid, k, is_start, is_end, is_in)`` (pid: a period's number),
 ``bands(band, lo, hi, age_group)`` — small tables made from the period and age-group
 definitions. ``k`` is a month index, year × 12 + month − 1.
@@ -14,11 +15,12 @@ counts by unit at every level × class × period × type × sex × age band × b
 
 from __future__ import annotations
 
-from .dialect import days_between, month_index, month_start
+from .dialect import days_between, month_index
 
 __all__ = ["org_sql", "residence_sql", "population_sql", "events_sql"]
 
 ENTRY = "('enrol', 'birth', 'move_in')"
+EPOCH = "DATE '1970-01-01'"
 EXIT = "('move_out', 'death')"
 RESIDENCE = "('enrol', 'birth', 'move_in', 'move_out', 'death', 'move_within')"
 
@@ -120,46 +122,48 @@ def population_sql(k_min: int, k_max: int, cap: str) -> list[str]:
             )
             SELECT org_id, sex, band, a, b, CASE WHEN b < {cap} THEN b ELSE {cap} END AS c
             FROM cut WHERE a < b""",
-        # month deltas: d_stock (+1 when the segment starts, −1 when it ends) gives the
-        # population at each month end by a running sum; d_full counts the months a
-        # segment covers whole, and pdays the days of the months it covers in part
-        # (exposure up to c = min(b, cap)).
+        # month deltas. d_stock (+1 in the month the segment starts, −1 in the month it
+        # ends) gives the population at each month end by a running sum. For exposure, up
+        # to c = min(b, cap): a segment open at the end of month k (started, not ended by
+        # exposure) has lived D(k) − a days by then, where D(k) is the day after month k;
+        # a closed one c − a days. So the person-days up to the end of month k are
+        # D(k) · n_open − a_open + closed, three more running sums (days counted from
+        # 1970-01-01).
         f"""CREATE TEMP TABLE pop_delta AS
-            SELECT org_id, sex, band, k, SUM(d_stock) AS d_stock, SUM(d_full) AS d_full,
-                   SUM(pdays) AS pdays
+            SELECT org_id, sex, band, k, SUM(d_stock) AS d_stock, SUM(n_open) AS n_open,
+                   SUM(a_open) AS a_open, SUM(closed) AS closed
             FROM (
-                SELECT org_id, sex, band, {ka} AS k, 1 AS d_stock, 0 AS d_full,
-                       CASE WHEN a >= c THEN 0
-                            WHEN {ka} = {kc} THEN {days_between('a', 'c')}
-                            ELSE {days_between('a', month_start(f'{ka} + 1'))} END AS pdays
+                SELECT org_id, sex, band, {ka} AS k, 1 AS d_stock,
+                       CASE WHEN a < c THEN 1 ELSE 0 END AS n_open,
+                       CASE WHEN a < c THEN {days_between(EPOCH, 'a')} ELSE 0 END AS a_open,
+                       0 AS closed
                 FROM seg
                 UNION ALL
-                SELECT org_id, sex, band, {kb}, -1, 0, 0 FROM seg
+                SELECT org_id, sex, band, {kb}, -1, 0, 0, 0 FROM seg
                 UNION ALL
-                SELECT org_id, sex, band, {ka} + 1, 0, 1, 0 FROM seg WHERE a < c AND {kc} > {ka}
-                UNION ALL
-                SELECT org_id, sex, band, {kc}, 0, -1, {days_between(month_start(kc), 'c')}
-                FROM seg WHERE a < c AND {kc} > {ka}
+                SELECT org_id, sex, band, {kc}, 0, -1, -{days_between(EPOCH, 'a')},
+                       {days_between('a', 'c')}
+                FROM seg WHERE a < c
             ) x
             WHERE k <= {k_max}
             GROUP BY org_id, sex, band, k""",
         # roll up to every unit above (the home unit's urban/rural class kept)
         """CREATE TEMP TABLE pop_delta_all AS
            SELECT x.ancestor_id AS org_id, o.urban_rural AS ur, d.sex, d.band, d.k,
-                  SUM(d.d_stock) AS d_stock, SUM(d.d_full) AS d_full, SUM(d.pdays) AS pdays
+                  SUM(d.d_stock) AS d_stock, SUM(d.n_open) AS n_open, SUM(d.a_open) AS a_open,
+                  SUM(d.closed) AS closed
            FROM pop_delta d JOIN org_anc x ON x.org_id = d.org_id JOIN org o ON o.org_id = d.org_id
            GROUP BY x.ancestor_id, o.urban_rural, d.sex, d.band, d.k""",
-        # every month of every cell, running sums (a cell that appears later in the ledger
-        # simply has zeros before): the population at the month end and the person-days
-        # of the month, then the person-days from the ledger's start to the month end
+        # every month of every cell (a cell that appears later in the ledger simply has
+        # zeros before): population at the month end and person-days up to it
         f"""CREATE TEMP TABLE pop_month AS
-            SELECT org_id, ur, sex, band, k, stock,
-                   SUM(pdays) OVER (PARTITION BY org_id, ur, sex, band ORDER BY k
-                                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum_pdays
+            SELECT org_id, ur, sex, band, k, stock, next_day * n_open - a_open + closed AS cum_pdays
             FROM (
-                SELECT c.org_id, c.ur, c.sex, c.band, m.k,
+                SELECT c.org_id, c.ur, c.sex, c.band, m.k, m.next_day,
                        SUM(COALESCE(d.d_stock, 0)) OVER w AS stock,
-                       SUM(COALESCE(d.d_full, 0)) OVER w * m.days + COALESCE(d.pdays, 0) AS pdays
+                       SUM(COALESCE(d.n_open, 0)) OVER w AS n_open,
+                       SUM(COALESCE(d.a_open, 0)) OVER w AS a_open,
+                       SUM(COALESCE(d.closed, 0)) OVER w AS closed
                 FROM (SELECT DISTINCT org_id, ur, sex, band FROM pop_delta_all) c
                 CROSS JOIN months m
                 LEFT JOIN pop_delta_all d
