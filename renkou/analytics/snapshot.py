@@ -1,8 +1,9 @@
 """The analytics snapshot (分析快照): the register and the ledger as Parquet, by county.
 
 :func:`write_snapshot` streams the org tree, the persons and the life events out of the
-Django database (any backend) in chunks — ``values_list(...).iterator()`` into PyArrow
-record batches, so memory stays bounded whatever the size of the register — and writes::
+Django database (any backend) in chunks — the SQL of a ``values_list(...)`` queryset read
+through a chunked cursor (server-side on PostgreSQL), ``BATCH_ROWS`` rows at a time, into
+PyArrow record batches, so memory stays bounded whatever the size of the register — and writes::
 
     <RENKOU_ANALYTICS_DIR>/snapshot/
         org_units/county=340621/*.parquet   org_id, code, name, level, path, parent_code,
@@ -30,10 +31,9 @@ never sees half of one.
 
 from __future__ import annotations
 
-import itertools
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -130,10 +130,15 @@ def write_snapshot(base: Path | None = None, progress: bool = False) -> dict[str
     return report
 
 
-def _batches(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
-    iterator = iter(rows)
-    while chunk := list(itertools.islice(iterator, size)):
-        yield chunk
+def _batches(query: models.QuerySet, size: int) -> Iterator[list[tuple]]:
+    """The rows of a values_list queryset, ``size`` at a time, through a chunked
+    (server-side on PostgreSQL) cursor. Every column is cast to text or an integer in
+    SQL, so no Django converter is needed and the rows are used as they come."""
+    sql, params = query.query.sql_with_params()
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(size):
+            yield chunk
 
 
 def _write_raw(path: Path, schema: pa.Schema, query: models.QuerySet, desc: str | None,
@@ -144,8 +149,8 @@ def _write_raw(path: Path, schema: pa.Schema, query: models.QuerySet, desc: str 
     with pq.ParquetWriter(path, schema, compression="zstd") as writer, \
             tqdm(total=total, desc=desc, unit=" rows", unit_scale=True, disable=desc is None,
                  mininterval=0.5) as bar:
-        for chunk in _batches(query.iterator(chunk_size=20_000), BATCH_ROWS):
-            columns = list(zip(*chunk, strict=True))
+        for chunk in _batches(query, BATCH_ROWS):
+            columns = list(zip(*chunk))  # noqa: B905 (the rows come from one query)
             arrays = [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)]
             writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=schema))
             n += len(chunk)
