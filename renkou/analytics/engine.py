@@ -323,8 +323,7 @@ class _Run:
         con.execute("CREATE TEMP TABLE months AS SELECT * FROM months_arrow")
         con.register("bands_arrow", _bands())
         con.execute("CREATE TEMP TABLE bands AS SELECT * FROM bands_arrow")
-        for name, values in (("sex", ["M", "F"]), ("birth_order", ["1", "2", "3+"]),
-                             ("age_group", [label for label, _lo, _hi in AGE_GROUPS])):
+        for name, values in (("sex", ["M", "F"]), ("birth_order", ["1", "2", "3+"])):
             con.execute(f"CREATE TEMP TABLE dim_{name} (value VARCHAR)")
             con.executemany(f"INSERT INTO dim_{name} VALUES (?)", [[v] for v in values])
         self.timings["periods"] = len(periods)
@@ -389,6 +388,11 @@ class _Run:
             pop = {self.pop_cols[m]: f"SUM(CASE WHEN {population_filter(m)} THEN {value[m.kind]} "
                                      f"ELSE 0 END)"
                    for m in measures if m in self.pop_cols}
+            if "age_group" in dims:  # only the age groups these indicators cover
+                groups = {g for ind in inds for g in ind.age_groups()}
+                self.sql("CREATE OR REPLACE TEMP TABLE dim_age_group AS SELECT age_group AS value "
+                         "FROM bands WHERE age_group IN ("
+                         + ", ".join(f"'{g}'" for g in sorted(groups)) + ") GROUP BY age_group")
             self.sql(joined_sql(
                 dims, family_sql(EVENT_DIMS, dims, ev, "ev_src") if ev else None,
                 family_sql(POPULATION_DIMS, dims, pop, "pop_src") if pop else None,
@@ -452,6 +456,8 @@ class _Run:
             con.unregister("e0_arrow")
 
     def _formulas(self) -> None:
+        self.sql("CREATE OR REPLACE TEMP TABLE dim_age_group AS SELECT DISTINCT age_group AS value "
+                 "FROM bands")
         for ind in evaluation_order(self.catalogue):
             if ind.method != "formula":
                 continue

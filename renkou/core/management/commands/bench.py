@@ -165,7 +165,8 @@ class Command(BaseCommand):
             with (nullcontext((database_url, work)) if database_url
                   else fresh_database(keep=keep)) as (url, tmp):
                 self.stdout.write(_("database: %(url)s") % {"url": redact(url)})
-                env = {**os.environ, "DATABASE_URL": url, "RENKOU_ANALYTICS_DIR": str(analytics)}
+                env = {**os.environ, "DATABASE_URL": url, "RENKOU_ANALYTICS_DIR": str(analytics),
+                       "LANGUAGE": "en" if get_language() == "en" else "zh_CN"}
                 if not database_url:
                     started = time.perf_counter()
                     out = self._child(env, "generate", "--persons", str(persons), "--seed",
