@@ -10,26 +10,29 @@ units or periods:
    township and county at once.
 2. **Periods.** Every period (month, quarter, half-year, calendar year, statistical year
    starting in ``RENKOU_STAT_YEAR_START_MONTH``) is a run of whole months, from the
-   ledger's first month to the current one. ``period_roles`` says, for each period, which
-   month ends give its start and end population and which months it spans.
+   ledger's first month to the current one. ``period_roles`` gives the months a period
+   spans (for events); its populations are read at the end of its last month and of the
+   month before its first (missing before the ledger's first event).
 3. **Residence.** Window functions over each person's effective events give intervals of
    residence in a unit [entry or move, exit or next move); cut at the birthdays where the
    age band changes, they become *segments* of constant unit, sex and age band.
 4. **Population.** Each segment adds +1/−1 at the months it starts and ends (a running
    sum gives the population at every month end, as ``renkou export persons --as-of``
-   would count it) and its days in each month (person-years). Rolled up through
-   ``org_anc`` before the running sums, then to periods.
+   would count it), and three more running sums give the person-days lived up to each
+   month end (a period's person-years are a difference of two of them). Rolled up
+   through ``org_anc`` before the running sums.
 5. **Events** are counted by their unit (rolled up) and the period of their date, with
    the subject's sex, age band and the birth order.
-6. **Measures.** One ``GROUP BY GROUPING SETS`` pass per family (events, population)
-   computes every numerator and denominator of the catalogue for every disaggregation.
-7. **Indicators.** Per catalogue entry, a skeleton of every unit × period × category is
-   joined to its measures, so a zero is a zero and a missing denominator gives NULL with
-   the flag ``missing``; intervals (Poisson exact limits from a lookup table computed by
-   :func:`renkou.demography.poisson_interval` for the distinct counts; Wilson and SRB in
-   SQL) and small-number flags are added in the same statement. Formulas (RNI, TFR) are
-   evaluated on those rows; e0 is the one Python step: abridged life tables of every
-   unit × period × sex at once, as NumPy arrays.
+6. **Measures and indicators.** For each disaggregation the catalogue asks for (the
+   total, sex, sex × age group, birth order, …) one grouped pass over the event cells
+   and one over the population cells compute every numerator and denominator it needs;
+   they are joined onto a skeleton of every unit × period × category, so a zero is a
+   zero and a missing denominator gives NULL with the flag ``missing``; one INSERT then
+   writes every indicator of that disaggregation with its interval (Poisson exact limits
+   from a lookup table computed by :func:`renkou.demography.poisson_interval` for the
+   distinct counts met; Wilson and SRB in SQL) and small-number flag. Formulas (RNI,
+   TFR) are evaluated on those rows; e0 is the one Python step: abridged life tables of
+   every unit × period × sex at once, as NumPy arrays.
 
 The SQL lives in :mod:`renkou.analytics.sql` and keeps to what Spark SQL also runs.
 """
