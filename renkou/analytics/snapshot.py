@@ -234,6 +234,8 @@ def _partition(raw: Path, out: Path) -> int:
         _configure(con, raw)
         con.execute(_RESOLVE_SQL.format(raw=_sql_path(raw)))
         con.execute(_EVENTS_SQL.format(raw=_sql_path(raw), out=_sql_path(out)))
+        if not list((out / "events").glob("*/*.parquet")):
+            return 0  # an empty ledger writes no files
         return con.execute(
             f"SELECT count(*) FROM read_parquet('{_sql_path(out)}/events/*/*.parquet')"
         ).fetchone()[0]

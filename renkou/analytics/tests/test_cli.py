@@ -134,3 +134,11 @@ def test_parse_period():
     assert services.parse_period("2024-02").end == dt.date(2024, 2, 29)
     assert services.parse_period(" sy2024 ").start == dt.date(2023, 10, 1)
     assert services.parse_period("2024").kind == "year"
+
+
+def test_refresh_of_an_empty_register(tmp_path, settings):
+    settings.RENKOU_ANALYTICS_DIR = tmp_path / "analytics"
+    call_command("analytics", "refresh", "--quiet", stdout=io.StringIO(), stderr=io.StringIO())
+    assert services.indicators_path().exists()
+    with pytest.raises(CommandError, match="no indicators for the period 2024"):
+        indicators("--period", "2024")
