@@ -152,12 +152,20 @@ class RenkouAPI(NinjaAPI):
         if self._mounted:
             return
         self._mounted = True
+        from renkou.benefits.api import router as benefits_router
+        from renkou.dedupe.api import router as dedupe_router
         from renkou.orgunits.api import router as orgunits_router
+        from renkou.quality.api import router as quality_router
+        from renkou.reconciliation.api import router as reconciliation_router
         from renkou.register.api import router as register_router
 
         self.add_router("/", register_router, tags=["register"])
         self.add_router("/orgunits", orgunits_router, tags=["org units"])
         self.add_router("/audit", audit_router, tags=["audit"])
+        self.add_router("/quality", quality_router, tags=["data quality"])
+        self.add_router("/dedupe", dedupe_router, tags=["duplicates"])
+        self.add_router("/reconciliation", reconciliation_router, tags=["reconciliation"])
+        self.add_router("/benefits", benefits_router, tags=["benefits"])
 
     @property
     def urls(self) -> tuple:

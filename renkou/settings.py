@@ -43,6 +43,10 @@ INSTALLED_APPS = [
     "renkou.register",
     "renkou.synthetic",
     "renkou.analytics",
+    "renkou.quality",
+    "renkou.dedupe",
+    "renkou.reconciliation",
+    "renkou.benefits",
 ]
 
 MIDDLEWARE = [

@@ -18,5 +18,9 @@ urlpatterns = [
     path("audit/", include("renkou.core.urls")),
     path("org/", include("renkou.orgunits.urls")),
     path("stats/", include("renkou.analytics.urls")),
+    path("quality/", include("renkou.quality.urls")),
+    path("dedupe/", include("renkou.dedupe.urls")),
+    path("reconciliation/", include("renkou.reconciliation.urls")),
+    path("benefits/", include("renkou.benefits.urls")),
     path("", include("renkou.register.urls")),
 ]

@@ -29,6 +29,9 @@ class Capability(models.TextChoices):
     VIEW_AGGREGATES = "view_aggregates", _("read aggregate statistics")
     VIEW_AUDIT = "view_audit", _("read the access and change logs")
     MANAGE_USERS = "manage_users", _("manage users")
+    MERGE_DUPLICATES = "merge_duplicates", _("review duplicate candidates and merge records")
+    MANAGE_BENEFITS = "manage_benefits", _("screen, apply for and review family benefits")
+    APPROVE_BENEFITS = "approve_benefits", _("approve family benefits and payment rosters")
 
 
 _REGISTER_WORK = {Capability.VIEW_REGISTER, Capability.EDIT_REGISTER,
@@ -37,9 +40,13 @@ _REGISTER_WORK = {Capability.VIEW_REGISTER, Capability.EDIT_REGISTER,
 #: DESIGN.md §1. A statistician reads aggregates only, never a person record; an
 #: auditor reads logs only.
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
-    Role.VILLAGE_CLERK: frozenset(_REGISTER_WORK),
-    Role.TOWNSHIP_OFFICER: frozenset(_REGISTER_WORK),
-    Role.COUNTY_OFFICER: frozenset(_REGISTER_WORK | {Capability.MANAGE_USERS}),
+    Role.VILLAGE_CLERK: frozenset(_REGISTER_WORK | {Capability.MANAGE_BENEFITS}),
+    Role.TOWNSHIP_OFFICER: frozenset(_REGISTER_WORK | {Capability.MERGE_DUPLICATES,
+                                                       Capability.MANAGE_BENEFITS}),
+    Role.COUNTY_OFFICER: frozenset(_REGISTER_WORK | {Capability.MANAGE_USERS,
+                                                     Capability.MERGE_DUPLICATES,
+                                                     Capability.MANAGE_BENEFITS,
+                                                     Capability.APPROVE_BENEFITS}),
     Role.STATISTICIAN: frozenset({Capability.VIEW_AGGREGATES}),
     Role.AUDITOR: frozenset({Capability.VIEW_AUDIT}),
 }

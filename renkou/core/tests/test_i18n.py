@@ -6,11 +6,14 @@ from pathlib import Path
 
 from django.utils import translation
 
-PO = Path(__file__).resolve().parents[2] / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
+PACKAGE = Path(__file__).resolve().parents[2]
+#: The project's catalogue; apps may keep their own beside their code (``<app>/locale``).
+PO = PACKAGE / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
+ALL_PO = sorted(PACKAGE.glob("**/locale/zh_Hans/LC_MESSAGES/django.po"))
 
 
-def _entries() -> list[str]:
-    return [e for e in PO.read_text(encoding="utf-8").split("\n\n") if "msgid" in e][1:]
+def _entries(po: Path = PO) -> list[str]:
+    return [e for e in po.read_text(encoding="utf-8").split("\n\n") if "msgid" in e][1:]
 
 
 def _joined(entry: str, key: str) -> str:
@@ -19,10 +22,15 @@ def _joined(entry: str, key: str) -> str:
 
 
 def test_every_message_translated_and_none_fuzzy():
-    missing = [_joined(e, "msgid") for e in _entries()
+    entries = [e for po in ALL_PO for e in _entries(po)]
+    missing = [_joined(e, "msgid") for e in entries
                if "msgid_plural" not in e and not _joined(e, "msgstr")]
-    fuzzy = [_joined(e, "msgid") for e in _entries() if "#, fuzzy" in e]
+    fuzzy = [_joined(e, "msgid") for e in entries if "#, fuzzy" in e]
     assert missing == [] and fuzzy == []
+
+
+def test_every_catalogue_compiled():
+    assert [po for po in ALL_PO if not po.with_suffix(".mo").exists()] == []
 
 
 def test_compiled_catalogue_matches_source():

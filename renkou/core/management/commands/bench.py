@@ -44,7 +44,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="what", required=True,
-                                    metavar="{import,generate,analytics}")
+                                    metavar="{import,generate,analytics,dedupe}")
         imp = sub.add_parser("import", help="import N synthetic persons into a fresh database")
         gen = sub.add_parser("generate", help="generate a synthetic county of N persons")
         ana = sub.add_parser("analytics", help="time `renkou analytics refresh` on a county of "
@@ -54,7 +54,15 @@ class Command(BaseCommand):
                               "generating one")
         ana.add_argument("--keep", action="store_true",
                          help="keep the temporary folder (database and analytics files)")
-        for p in (imp, gen, ana):
+        ded = sub.add_parser("dedupe", help="generate a county with known duplicates, run duplicate "
+                                            "detection and score it against the ground truth")
+        ded.add_argument("--defects", type=float, default=0.02, metavar="RATE",
+                         help="share of persons given a defect (default 0.02)")
+        ded.add_argument("--threshold", type=float, default=None, metavar="P",
+                         help="match probability at or above which a pair counts as a duplicate "
+                              "(default: the detector's default threshold)")
+        ded.add_argument("--keep", action="store_true", help="keep the temporary folder")
+        for p in (imp, gen, ana, ded):
             p.add_argument("--persons", type=int, default=200_000, metavar="N")
             p.add_argument("--seed", type=int, default=1, metavar="S")
             add_language_argument(p)
@@ -68,6 +76,13 @@ class Command(BaseCommand):
 
             bench_generate(persons=options["persons"], seed=options["seed"],
                            stdout=self.stdout)
+            return
+        if options["what"] == "dedupe":
+            from renkou.dedupe.bench import bench_dedupe
+
+            bench_dedupe(persons=options["persons"], seed=options["seed"],
+                         defects=options["defects"], threshold=options["threshold"],
+                         keep=options["keep"], stdout=self.stdout)
             return
         if options["what"] == "analytics":
             self._bench_analytics(options["persons"], options["seed"], options["keep"],

@@ -1,0 +1,1 @@
+"""Duplicate detection (查重) with splink, and the review queue that merges or separates candidate pairs."""

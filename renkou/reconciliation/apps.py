@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReconciliationConfig(AppConfig):
+    name = "renkou.reconciliation"
+    label = "reconciliation"
+    verbose_name = _("reconciliation")
