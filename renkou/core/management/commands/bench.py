@@ -29,9 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -104,18 +102,12 @@ class Command(BaseCommand):
         return done.stdout
 
     def _bench_import(self, persons: int, seed: int, keep: bool) -> None:
+        from renkou.core.benchdb import fresh_database, is_postgres, redact
         from renkou.orgunits.excel import TableWriter
         from renkou.register.bench import bench_org_tree, write_bench_file
 
-        db = settings.DATABASES["default"]
-        tmp = Path(tempfile.mkdtemp(prefix="renkou-bench-"))
-        drop = None
-        if db["ENGINE"].endswith("postgresql"):
-            url, drop = self._fresh_postgres(db)
-        else:
-            url = f"sqlite:///{tmp / 'bench.sqlite3'}"
-        try:
-            self.stdout.write(_("fresh database: %(url)s") % {"url": _redact(url)})
+        with fresh_database(keep=keep) as (url, tmp):
+            self.stdout.write(_("fresh database: %(url)s") % {"url": redact(url)})
             self._run(url, "migrate", "--noinput", "-v", "0")
             tree = tmp / "orgunits.xlsx"
             with TableWriter(tree, ("code", "name", "kind", "parent_code", "urban_rural")) as w:
@@ -147,7 +139,7 @@ class Command(BaseCommand):
                 "(%(write_rate)s rows/s), checking + writing %(cw_rate)s rows/s; "
                 "whole `renkou import` process %(wall).1f s = %(wall_rate)s rows/s"
             ) % {
-                "backend": "PostgreSQL" if drop else "SQLite", "n": f"{n:,}",
+                "backend": "PostgreSQL" if is_postgres() else "SQLite", "n": f"{n:,}",
                 "events": f"{t['events']:,}", "check": check, "write": write,
                 "check_rate": f"{n / check:,.0f}", "write_rate": f"{n / write:,.0f}",
                 "cw_rate": f"{n / (check + write):,.0f}", "wall": wall,
@@ -157,14 +149,7 @@ class Command(BaseCommand):
                 "CPU time of the import process: %(cpu).1f s (the machine's load average "
                 "was %(load).1f; a busy machine slows every figure above)"
             ) % {"cpu": cpu, "load": os.getloadavg()[0]})
-        finally:
-            if not keep:
-                if drop:
-                    drop()
-                for f in sorted(tmp.glob("*")):
-                    f.unlink()
-                tmp.rmdir()
-            else:
+            if keep:
                 self.stdout.write(_("kept %(dir)s") % {"dir": tmp})
 
     # ------------------------------------------------------------------ analytics
@@ -234,28 +219,6 @@ class Command(BaseCommand):
                                % {"cmd": " ".join(argv), "rc": proc.returncode})
         return out, usage.ru_maxrss * 1024
 
-    def _fresh_postgres(self, db: dict[str, Any]):
-        """Create ``<name>_bench`` next to the configured database; return its URL and a
-        function that drops it."""
-        import psycopg
-
-        name = f"{db['NAME']}_bench"
-        params = {"host": db.get("HOST") or None, "port": db.get("PORT") or None,
-                  "user": db.get("USER") or None, "password": db.get("PASSWORD") or None}
-        params = {k: v for k, v in params.items() if v}
-
-        def admin(sql: str) -> None:
-            with psycopg.connect(dbname=db["NAME"], autocommit=True, **params) as conn:
-                conn.execute(sql)
-
-        quoted = '"' + name.replace('"', '""') + '"'
-        admin(f"DROP DATABASE IF EXISTS {quoted}")
-        admin(f"CREATE DATABASE {quoted}")
-        base = os.environ.get("DATABASE_URL", "")
-        parts = urlsplit(base)
-        url = urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-        return url, lambda: admin(f"DROP DATABASE IF EXISTS {quoted}")
-
 
 def _floor(events: Path, repeat: int = 3) -> tuple[float, int]:
     """Seconds (best of ``repeat``) of a bare DuckDB GROUP BY counting births by unit and
@@ -276,11 +239,3 @@ def _floor(events: Path, repeat: int = 3) -> tuple[float, int]:
     finally:
         con.close()
     return best, groups
-
-
-def _redact(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(":" + parts.password + "@", ":***@")
-        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-    return url
