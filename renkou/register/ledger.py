@@ -8,6 +8,11 @@ it (``{"void": true}``) or replaces its date, unit and details
 target fixes identity fields (``{"fields": {name: {"old": ..., "new": ...}}}``),
 which apply retroactively because they repair what was always true.
 
+A merge event (合并重复) on a duplicate record sets its status to ``merged`` and
+remembers the kept record in the state as ``merged_into_id`` (from the event's
+``kept_person_id``); the key is present only while the merge is effective, so voiding
+the merge event restores the record exactly as it was.
+
 This module works on plain :class:`EventRecord` tuples so that a whole county can
 be folded from one streamed query; it imports no Django model.
 """
@@ -141,6 +146,9 @@ def _apply(state: dict[str, Any] | None, event: EventRecord) -> dict[str, Any] |
         state["marital_status"] = "married"
     elif kind == "divorce":
         state["marital_status"] = "divorced"
+    elif kind == "merge":
+        state["status"] = "merged"
+        state["merged_into_id"] = payload.get("kept_person_id")
     elif kind == "correction":
         for name, change in payload.get("fields", {}).items():
             if name in LEDGER_FIELDS:

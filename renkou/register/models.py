@@ -79,6 +79,9 @@ class PersonStatus(models.TextChoices):
     RESIDENT = "resident", _("resident")
     MOVED_OUT = "moved_out", _("moved out")
     DEAD = "dead", _("dead")
+    #: 已合并: a duplicate registration of a person kept under another record (see the
+    #: merge event); not a living person of the register.
+    MERGED = "merged", _("merged into another record")
 
 
 class EventType(models.TextChoices):
@@ -93,6 +96,8 @@ class EventType(models.TextChoices):
     MOVE_OUT = "move_out", _("move out")
     MOVE_WITHIN = "move_within", _("move within the county")
     CORRECTION = "correction", _("correction")
+    #: 合并重复: this record is a duplicate of the kept record named in the details
+    MERGE = "merge", _("merge of a duplicate record")
 
 
 class HouseholdQuerySet(OrgScopedQuerySet):

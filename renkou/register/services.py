@@ -48,6 +48,8 @@ __all__ = [
     "void_event",
     "correct_event",
     "correct_fields",
+    "record_merge",
+    "effective_merge_event",
     "MIN_MOTHER_AGE",
     "MAX_MOTHER_AGE",
     "MIN_FATHER_AGE",
@@ -297,6 +299,9 @@ def record_move_in(person: Person, *, org: OrgUnit, event_date: dt.date, origin:
         raise ValidationError({"person": _("%(name)s is already a resident") % {"name": person.name}})
     if person.status == PersonStatus.DEAD:
         raise ValidationError({"person": _("%(name)s is dead") % {"name": person.name}})
+    if person.status == PersonStatus.MERGED:
+        raise ValidationError({"person": _("%(name)s was merged into another record")
+                               % {"name": person.name}})
     _check_event_date(person, event_date, person.birth_date)
     return append_event(person, EventType.MOVE_IN, event_date, org,
                         {"origin": origin, "household_id": household.pk if household else None,
@@ -390,6 +395,41 @@ def correct_fields(person: Person, changes: dict[str, Any], *, reason: str, user
     person.save()
     return append_event(person, EventType.CORRECTION, _today(), person.registered_org,
                         {"fields": recorded, "reason": reason}, user=user, via=via)
+
+
+@transaction.atomic
+def record_merge(duplicate: Person, kept: Person, user=None, *, reason: str = "",
+                 via: str = "form", details: dict[str, Any] | None = None) -> LifeEvent:
+    """Record that ``duplicate`` is another registration of ``kept`` (合并重复记录).
+
+    A merge event is appended to the duplicate's ledger; the fold sets its status to
+    ``merged`` and remembers the kept record (``kept_person_id``). Nothing else of
+    either record changes. Undo it with :func:`void_event` on the returned event (the
+    un-merge): the duplicate's record is then folded back to what it was.
+    """
+    duplicate = Person.objects.select_for_update().get(pk=duplicate.pk)
+    kept = Person.objects.select_for_update().get(pk=kept.pk)
+    if duplicate.pk == kept.pk:
+        raise ValidationError({"kept": _("a record cannot be merged into itself")})
+    for one, field in ((duplicate, "duplicate"), (kept, "kept")):
+        if one.status == PersonStatus.MERGED:
+            raise ValidationError({field: _("%(name)s (%(pid)s) was already merged into another record")
+                                   % {"name": one.name, "pid": one.pk}})
+    payload: dict[str, Any] = {"kept_person_id": kept.pk}
+    if reason.strip():
+        payload["reason"] = reason.strip()
+    payload.update(details or {})
+    return append_event(duplicate, EventType.MERGE, _today(), duplicate.registered_org, payload,
+                        user=user, via=via)
+
+
+def effective_merge_event(person: Person) -> LifeEvent | None:
+    """The merge event that currently makes ``person`` a merged duplicate, if any."""
+    if person.status != PersonStatus.MERGED:
+        return None
+    return (LifeEvent.objects.filter(person=person, event_type=EventType.MERGE,
+                                     superseded_by__isnull=True)
+            .order_by("-recorded_at", "-pk").first())
 
 
 def _jsonable(value: Any) -> Any:
