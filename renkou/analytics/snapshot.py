@@ -25,6 +25,11 @@ when that correction voids it; the corrections that supersede events are not in 
 snapshot (corrections of identity fields are, with type ``correction``). The payload
 fields the statistics need are flattened into columns.
 
+A record merged into another as a duplicate (status ``merged``, see
+:mod:`renkou.dedupe`) is left out with all its events: the statistics count each person
+once, over the whole history, as if the duplicate had never been registered (挤干水分).
+Un-merging brings it back at the next refresh.
+
 The new snapshot is written next to the old one and swapped in at the end, so a reader
 never sees half of one.
 """
@@ -214,6 +219,8 @@ COPY (
            e.corrected,
            COALESCE(o.county, '000000') AS county
     FROM eff e LEFT JOIN org o ON o.org_id = e.org_id
+    WHERE e.person_id NOT IN (SELECT person_id FROM read_parquet('{raw}/persons.parquet')
+                              WHERE status = 'merged')
 ) TO '{out}/events' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (county));
 
 COPY (
@@ -221,6 +228,7 @@ COPY (
            p.household_id, p.mother_id, p.father_id, p.birth_order, p.marital_status,
            p.hukou_type, p.status, COALESCE(o.county, '000000') AS county
     FROM read_parquet('{raw}/persons.parquet') p LEFT JOIN org o ON o.org_id = p.registered_org_id
+    WHERE p.status <> 'merged'
 ) TO '{out}/persons' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (county));
 
 COPY (SELECT * FROM org) TO '{out}/org_units' (FORMAT parquet, PARTITION_BY (county));

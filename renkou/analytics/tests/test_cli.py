@@ -67,6 +67,9 @@ def test_level_and_statistical_year(refreshed):
     assert [(r["org_code"], r["period"], r["value"]) for r in rows] == [(COUNTY, "SY2023", 1)]
     rows = json.loads(indicators("--period", "2024-2", "--level", "2", "--indicator", "POP"))
     assert [r["value"] for r in rows] == [4, 9]  # 城关街道 (001) sorts before 和平镇 (101)
+    for word in ("township", "乡镇", "街道"):  # a level by name, as users say it
+        named = json.loads(indicators("--period", "2024-2", "--level", word, "--indicator", "POP"))
+        assert named == rows
 
 
 def test_disaggregated_rows(refreshed):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
@@ -11,6 +12,25 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from renkou.core.management.i18n import activate_language, add_language_argument
+
+#: The words a user may give for a level, besides its number.
+LEVEL_WORDS = {
+    "county": 1, "district": 1, "县": 1, "区": 1, "县区": 1,
+    "township": 2, "town": 2, "street": 2, "乡": 2, "镇": 2, "乡镇": 2, "街道": 2,
+    "village": 3, "community": 3, "村": 3, "社区": 3,
+    "group": 4, "组": 4, "村民小组": 4,
+}
+
+
+def parse_level(text: str) -> int:
+    """``2``, ``township`` or ``乡镇`` → 2; anything else is an argument error."""
+    word = text.strip().lower()
+    level = int(word) if word.isdigit() else LEVEL_WORDS.get(word)
+    if level not in (1, 2, 3, 4):
+        raise argparse.ArgumentTypeError(
+            _("unknown level %(level)s: use 1–4 or county, township, village, group")
+            % {"level": text})
+    return level
 
 
 class Command(BaseCommand):
@@ -22,8 +42,9 @@ class Command(BaseCommand):
                             help="2024, 2024Q3, 2024H1, 2024-05 or SY2024")
         parser.add_argument("--org", metavar="CODE",
                             help="this org unit (with --level: the units of that level under it)")
-        parser.add_argument("--level", type=int, choices=[1, 2, 3, 4], metavar="LEVEL",
-                            help="units of this level: 1 county, 2 township, 3 village, 4 group")
+        parser.add_argument("--level", type=parse_level, metavar="LEVEL",
+                            help="units of this level: 1 or county (县), 2 or township (乡镇/街道), "
+                                 "3 or village (村/社区), 4 or group (组)")
         parser.add_argument("--indicator", action="append", metavar="CODE",
                             help="only this indicator (repeat for more)")
         parser.add_argument("--disaggregated", action="store_true",
