@@ -373,3 +373,23 @@ def test_refresh_replaces_the_file_and_rows_are_read_back(hand_county):
     services.refresh()
     assert not list(services.indicators_path().parent.glob("*.tmp"))
     assert services.indicator_rows("2023", org_code=COUNTY, indicators=["POP"])[0]["value"] == 12
+
+
+def test_merged_duplicate_leaves_the_statistics_and_returns_when_unmerged(analytics_dir):
+    county = build_hand_county()
+    # the same woman registered a second time in 北村, with a birth of her own
+    twin = reg.enrol_person(name="王芳", sex=Sex.FEMALE, birth_date=dt.date(1998, 5, 5),
+                            org=county.north, event_date=ENROLLED, hukou_type=HukouType.RURAL)
+    reg.record_birth(mother=twin, name="王小", sex=Sex.MALE, birth_date=dt.date(2024, 4, 4),
+                     org=county.north)
+    services.refresh()
+    assert value("POP", "2024", NORTH) == 3 and value("BIRTHS", "2024", COUNTY) == 2
+    merge = reg.record_merge(twin, county.m2, reason="同一人两次登记")
+    services.refresh()
+    # the duplicate is gone from every period; its child's record stays (a person of its own)
+    assert value("POP", "2022-12", NORTH) == 1 and value("POP", "2022-12", COUNTY) == 9
+    assert value("POP", "2024", NORTH) == 2
+    assert value("BIRTHS", "2024", COUNTY) == 2  # the birth is recorded on the child
+    reg.void_event(merge, reason="不是同一人")
+    services.refresh()
+    assert value("POP", "2024", NORTH) == 3 and value("POP", "2022-12", COUNTY) == 10
