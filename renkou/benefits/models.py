@@ -1,1 +1,273 @@
-"""Models of family benefits."""
+"""Models of family benefits (利益导向).
+
+Programmes themselves are configuration (``programmes.yaml``); the database holds
+the versions an office adds (:class:`ProgrammeVersion`, overriding the YAML), the
+applications and their append-only :class:`Decision` rows, the public notices
+(公示) with their objections, and the payment rosters.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from renkou.core.scoping import OrgScopedQuerySet
+
+__all__ = [
+    "ProgrammeVersion",
+    "ApplicationState",
+    "Application",
+    "Step",
+    "Decision",
+    "DecisionIsAppendOnly",
+    "Notice",
+    "Objection",
+    "Roster",
+    "Payment",
+]
+
+
+class ProgrammeVersion(models.Model):
+    """A programme version added by an office; overrides the shipped YAML versions.
+
+    ``org_prefix`` is a division-code prefix ("" everywhere); ``amounts`` maps a rate
+    (``default``, or ``death``/``disability``) to yuan per unit; ``criteria`` holds the
+    rule's parameters (empty: those of the YAML version it replaces).
+    """
+
+    programme = models.CharField(_("programme"), max_length=40, db_index=True)
+    effective_from = models.DateField(_("effective from"))
+    org_prefix = models.CharField(_("division-code prefix"), max_length=15, blank=True)
+    amounts = models.JSONField(_("amounts"), default=dict)
+    criteria = models.JSONField(_("criteria"), default=dict, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"),
+                                   null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["programme", "effective_from", "id"]
+        verbose_name = _("programme version")
+        verbose_name_plural = _("programme versions")
+
+
+class ApplicationState(models.TextChoices):
+    SUBMITTED = "submitted", _("awaiting village review")
+    VILLAGE_PASSED = "village_passed", _("awaiting township review")
+    TOWNSHIP_PASSED = "township_passed", _("awaiting public notice")
+    ON_NOTICE = "on_notice", _("on public notice")
+    APPROVED = "approved", _("approved")
+    REJECTED = "rejected", _("rejected")
+    SUSPENDED = "suspended", _("suspended")
+    STOPPED = "stopped", _("stopped")
+
+
+class ApplicationQuerySet(OrgScopedQuerySet):
+    org_path_lookup = "org__path"
+    required_capability = "manage_benefits"
+
+
+class Application(models.Model):
+    """An application for a programme (申请), opened from screening or a walk-in request.
+
+    ``person`` is the recipient (for the childcare subsidy, the child; ``payee_name`` is
+    the guardian paid). ``facts`` are the register facts that made the person eligible
+    when the application was opened; ``attestations`` are facts the register cannot know,
+    attested by a named reviewer (never a classification of births).
+    """
+
+    programme = models.CharField(_("programme"), max_length=40, db_index=True)
+    year = models.PositiveSmallIntegerField(_("year applied for"))
+    person = models.ForeignKey("register.Person", verbose_name=_("person"),
+                               on_delete=models.PROTECT, related_name="benefit_applications")
+    org = models.ForeignKey("orgunits.OrgUnit", verbose_name=_("org unit"),
+                            on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(_("source"), max_length=12,
+                              choices=[("screening", _("screening")), ("walk_in", _("walk-in"))])
+    rate = models.CharField(_("rate"), max_length=20, default="default")
+    state = models.CharField(_("state"), max_length=16, choices=ApplicationState.choices,
+                             default=ApplicationState.SUBMITTED, db_index=True)
+    facts = models.JSONField(_("facts"), default=dict, blank=True)
+    attestations = models.JSONField(_("attestations"), default=dict, blank=True)
+    payee_name = models.CharField(_("account holder"), max_length=50, blank=True)
+    bank_name = models.CharField(_("bank"), max_length=60, blank=True)
+    bank_account = models.CharField(_("bank account number"), max_length=40, blank=True)
+    approved_on = models.DateField(_("approved on"), null=True, blank=True)
+    ended_on = models.DateField(_("last day due"), null=True, blank=True)
+    end_reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"),
+                                   null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ApplicationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "person"], name="one_application_per_programme",
+                                    condition=~models.Q(state__in=["rejected", "stopped"])),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme} #{self.pk}"
+
+
+class Step(models.TextChoices):
+    OPEN = "open", _("application opened")
+    VILLAGE = "village", _("village review")
+    TOWNSHIP = "township", _("township review")
+    NOTICE = "notice", _("public notice")
+    OBJECTION = "objection", _("objection")
+    RESOLUTION = "resolution", _("objection resolved")
+    COUNTY = "county", _("county approval")
+    REQUALIFY = "requalify", _("requalification")
+    STOP = "stop", _("payments stopped")
+    ACCOUNT = "account", _("bank account")
+
+
+class DecisionIsAppendOnly(Exception):
+    """Raised on any attempt to change or delete a recorded decision."""
+
+
+class Decision(models.Model):
+    """One step of the workflow, as decided (append-only): who, when, what, why."""
+
+    application = models.ForeignKey(Application, verbose_name=_("application"),
+                                    on_delete=models.PROTECT, related_name="decisions")
+    step = models.CharField(_("step"), max_length=12, choices=Step.choices)
+    outcome = models.CharField(_("outcome"), max_length=16)
+    comment = models.TextField(_("comment"), blank=True)
+    state_after = models.CharField(_("state"), max_length=16, choices=ApplicationState.choices)
+    attachment_name = models.CharField(_("attachment"), max_length=200, blank=True)
+    attachment_type = models.CharField(max_length=100, blank=True)
+    attachment = models.BinaryField(null=True, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True,
+                             blank=True, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(_("role"), max_length=20, blank=True)
+    at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise DecisionIsAppendOnly("decisions are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise DecisionIsAppendOnly("decisions are append-only")
+
+
+class NoticeQuerySet(OrgScopedQuerySet):
+    org_path_lookup = "org__path"
+    required_capability = "manage_benefits"
+
+
+class Notice(models.Model):
+    """A public notice (公示) of applications: names and masked ID numbers, for a period."""
+
+    programme = models.CharField(_("programme"), max_length=40)
+    org = models.ForeignKey("orgunits.OrgUnit", verbose_name=_("org unit"),
+                            on_delete=models.PROTECT, related_name="+")
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    applications = models.ManyToManyField(Application, verbose_name=_("applications"),
+                                          related_name="notices")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"),
+                                   null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = NoticeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_on", "-id"]
+        verbose_name = _("public notice")
+        verbose_name_plural = _("public notices")
+
+
+class Objection(models.Model):
+    """An objection raised during a notice (异议), recorded and later resolved."""
+
+    notice = models.ForeignKey(Notice, verbose_name=_("public notice"),
+                               on_delete=models.PROTECT, related_name="objections")
+    application = models.ForeignKey(Application, verbose_name=_("application"),
+                                    on_delete=models.PROTECT, related_name="objections")
+    received_on = models.DateField(_("received on"))
+    text = models.TextField(_("objection"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"),
+                                    null=True, on_delete=models.PROTECT, related_name="+")
+    resolution = models.CharField(_("resolution"), max_length=10, blank=True,
+                                  choices=[("dismissed", _("dismissed")), ("upheld", _("upheld"))])
+    resolution_comment = models.TextField(_("comment"), blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("resolved by"),
+                                    null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("objection")
+        verbose_name_plural = _("objections")
+
+
+class RosterQuerySet(OrgScopedQuerySet):
+    org_path_lookup = "org__path"
+    required_capability = "manage_benefits"
+
+
+class Roster(models.Model):
+    """A payment roster (发放花名册) of one programme for one period (``2025`` or ``2025-03``)."""
+
+    programme = models.CharField(_("programme"), max_length=40)
+    period = models.CharField(_("period"), max_length=7)
+    org = models.ForeignKey("orgunits.OrgUnit", verbose_name=_("org unit"),
+                            on_delete=models.PROTECT, related_name="+")
+    due_on = models.DateField(_("payment due by"))
+    paid_on = models.DateField(_("paid on"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"),
+                                   null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = RosterQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-period", "-id"]
+        verbose_name = _("payment roster")
+        verbose_name_plural = _("payment rosters")
+
+
+class Payment(models.Model):
+    """One line of a roster: what one recipient is due for some months of one year.
+
+    ``months`` lists the months (1–12 of ``year``) paid by this line; months before the
+    roster's period are arrears (补发) for a late approval.
+    """
+
+    roster = models.ForeignKey(Roster, verbose_name=_("payment roster"), on_delete=models.PROTECT,
+                               related_name="payments")
+    application = models.ForeignKey(Application, verbose_name=_("application"),
+                                    on_delete=models.PROTECT, related_name="payments")
+    person = models.ForeignKey("register.Person", verbose_name=_("person"),
+                               on_delete=models.PROTECT, related_name="+")
+    org = models.ForeignKey("orgunits.OrgUnit", verbose_name=_("org unit"),
+                            on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("year"))
+    months = models.JSONField(_("months"), default=list)
+    arrears_months = models.PositiveSmallIntegerField(_("months in arrears"), default=0)
+    amount = models.DecimalField(_("amount due"), max_digits=12, decimal_places=2)
+    paid = models.BooleanField(_("paid"), default=False)
+    paid_on = models.DateField(_("paid on"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["roster", "id"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
