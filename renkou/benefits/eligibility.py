@@ -247,7 +247,7 @@ def candidates(prog: Programme, year: int, scope: OrgUnit | None,
                            birth_date__lte=dt.date(year, 12, 31))
         return qs.values(*fields).order_by("pk")
     # a person is a mother or a father by sex; each count uses its parent-link index
-    fem, male = Q(sex="F"), Q(sex="M")
+    fem = Q(sex="F")
     qs = qs.annotate(
         n_children=Case(When(fem, then=_child_count("mother_id")), default=_child_count("father_id")),
         n_daughters=Case(When(fem, then=_child_count("mother_id", sex="F")),

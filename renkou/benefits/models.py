@@ -52,6 +52,9 @@ class ProgrammeVersion(models.Model):
         verbose_name = _("programme version")
         verbose_name_plural = _("programme versions")
 
+    def __str__(self) -> str:
+        return f"{self.programme} {self.effective_from} {self.org_prefix or '*'}"
+
 
 class ApplicationState(models.TextChoices):
     SUBMITTED = "submitted", _("awaiting village review")
@@ -156,6 +159,9 @@ class Decision(models.Model):
         verbose_name = _("decision")
         verbose_name_plural = _("decisions")
 
+    def __str__(self) -> str:
+        return f"{self.step} {self.outcome}"
+
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None and not self._state.adding:
             raise DecisionIsAppendOnly("decisions are append-only")
@@ -192,6 +198,9 @@ class Notice(models.Model):
         verbose_name = _("public notice")
         verbose_name_plural = _("public notices")
 
+    def __str__(self) -> str:
+        return f"{self.programme} {self.starts_on}–{self.ends_on}"
+
 
 class Objection(models.Model):
     """An objection raised during a notice (异议), recorded and later resolved."""
@@ -216,6 +225,9 @@ class Objection(models.Model):
         ordering = ["id"]
         verbose_name = _("objection")
         verbose_name_plural = _("objections")
+
+    def __str__(self) -> str:
+        return f"{self.received_on} {self.text[:20]}"
 
 
 class RosterQuerySet(OrgScopedQuerySet):
@@ -244,6 +256,9 @@ class Roster(models.Model):
         verbose_name = _("payment roster")
         verbose_name_plural = _("payment rosters")
 
+    def __str__(self) -> str:
+        return f"{self.programme} {self.period}"
+
 
 class Payment(models.Model):
     """One line of a roster: what one recipient is due for some months of one year.
@@ -271,3 +286,6 @@ class Payment(models.Model):
         ordering = ["roster", "id"]
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.year} {self.amount}"

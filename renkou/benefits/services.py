@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
