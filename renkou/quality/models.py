@@ -42,7 +42,7 @@ class ViolationStatus(models.TextChoices):
 class OfficeRule(models.Model):
     """A validation rule an office adds without code (same fields as ``rules.yaml``).
 
-    ``applies`` and ``check`` are SQL boolean expressions over the documented columns
+    ``applies`` and ``must_hold`` (the rule's ``check``) are SQL boolean expressions over the documented columns
     of the rule's scope (see ``rules.yaml``); they are parsed and checked against a
     whitelist before they are saved or run, so they can only read those columns.
     The rule runs in ``org``'s subtree (the whole register when empty).
@@ -58,7 +58,7 @@ class OfficeRule(models.Model):
     scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices,
                              default=Scope.PERSON)
     applies = models.TextField(_("applies when"), blank=True)
-    check = models.TextField(_("must hold"))
+    must_hold = models.TextField(_("must hold"))
     details = models.CharField(_("detail columns"), max_length=300, blank=True,
                                help_text=_("column names separated by commas"))
     org = models.ForeignKey("orgunits.OrgUnit", verbose_name=_("org unit"), null=True,

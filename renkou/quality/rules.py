@@ -298,7 +298,7 @@ def rule_from_office_rule(row) -> Rule:
         "message": {"zh": row.message_zh, "en": row.message_en},
         "importance": row.importance,
         "scope": row.scope,
-        "check": row.check,
+        "check": row.must_hold,
         "applies": row.applies or None,
         "details": row.details or (),
     }
