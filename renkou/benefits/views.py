@@ -1,11 +1,402 @@
-"""Pages of family benefits: thin views over :mod:`renkou.benefits.services`."""
+"""Pages of family benefits: thin views over :mod:`renkou.benefits.services`.
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+Each view declares its capability; records outside the user's subtree answer 404 and
+steps outside the user's role 403 (the services decide, the views translate).
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from renkou.accounts.permissions import Capability, requires
+from renkou.register.identity import mask_id_number
+from renkou.register.models import Person
+
+from . import forms, services
+from .models import Application, ApplicationState, Decision, Notice, Objection, Roster
+from .programmes import programme, programmes
+
+PAGE_SIZE = 100
+
+
+def _fail(request: HttpRequest, exc: Exception) -> None:
+    messages.error(request, str(exc))
 
 
 @requires(Capability.MANAGE_BENEFITS)
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "benefits/index.html", {})
+    today = timezone.localdate()
+    progs = [(p, p.version_for(request.user.org.code if request.user.org else "", today))
+             for p in programmes().values()]
+    counts = Counter(services.scoped_applications(request.user).values_list("state", flat=True))
+    states = [(s, label, counts.get(s, 0)) for s, label in ApplicationState.choices]
+    return render(request, "benefits/index.html", {"programmes": progs, "states": states})
+
+
+@requires(Capability.MANAGE_BENEFITS)
+def programme_detail(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        prog = programme(code)
+    except KeyError:
+        raise Http404 from None
+    versions = sorted(prog.versions, key=lambda v: (v.org_prefix, v.effective_from))
+    return render(request, "benefits/programme.html",
+                  {"prog": prog, "versions": versions, "form": forms.VersionForm()})
+
+
+@requires(Capability.APPROVE_BENEFITS)
+@require_POST
+def version_add(request: HttpRequest, code: str) -> HttpResponse:
+    form = forms.VersionForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.add_version(request.user, code, effective_from=d["effective_from"],
+                                 amounts={d["rate"] or "default": d["amount"]},
+                                 org_prefix=d["org_prefix"], note=d["note"])
+            messages.success(request, _("version added"))
+        except (services.WorkflowError, KeyError) as exc:
+            _fail(request, exc)
+    else:
+        messages.error(request, form.errors.as_text())
+    return redirect("benefits:programme", code=code)
+
+
+@requires(Capability.MANAGE_BENEFITS)
+def screen(request: HttpRequest) -> HttpResponse:
+    form = forms.ScreenForm(request.GET or None)
+    context: dict = {"form": form}
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            prog, results = services.screen_programme(d["programme"], d["year"], user=request.user,
+                                                      org_code=d["org"] or None)
+        except services.WorkflowError as exc:
+            _fail(request, exc)
+            return render(request, "benefits/screen.html", context)
+        if request.GET.get("format") == "csv":
+            out = io.StringIO()
+            services.write_screening_csv(prog, d["year"], results, out, org_code=d["org"] or None)
+            response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = (
+                f'attachment; filename="screening-{prog.code}-{d["year"]}.csv"')
+            return response
+        taken = set(Application.objects.filter(programme=prog.code, person_id__in=[
+            r.person_id for r in results]).exclude(state__in=["rejected", "stopped"])
+            .values_list("person_id", flat=True)) if len(results) <= 5000 else set()
+        page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+        rows = [(r, mask_id_number(r.id_number), r.person_id in taken) for r in page]
+        context.update(prog=prog, page=page, rows=rows, total=len(results),
+                       amount=sum(r.amount for r in results), year=d["year"],
+                       query=request.GET.urlencode())
+    return render(request, "benefits/screen.html", context)
+
+
+@requires(Capability.MANAGE_BENEFITS)
+@require_POST
+def open_bulk(request: HttpRequest) -> HttpResponse:
+    code, year = request.POST.get("programme", ""), request.POST.get("year", "")
+    ids = [i for i in request.POST.getlist("person") if i.isdigit()]
+    try:
+        opened = services.open_applications(request.user, code, int(year), ids)
+    except (services.WorkflowError, KeyError, ValueError) as exc:
+        _fail(request, exc)
+        return redirect("benefits:index")
+    messages.success(request, _("%(n)s applications opened") % {"n": len(opened)})
+    return redirect(f"{_url('benefits:applications')}?programme={code}")
+
+
+def _url(name: str, **kwargs) -> str:
+    from django.urls import reverse
+
+    return reverse(name, kwargs=kwargs or None)
+
+
+@requires(Capability.MANAGE_BENEFITS)
+def applications(request: HttpRequest) -> HttpResponse:
+    qs = services.scoped_applications(request.user)
+    state, code = request.GET.get("state", ""), request.GET.get("programme", "")
+    if state:
+        qs = qs.filter(state=state)
+    if code:
+        qs = qs.filter(programme=code)
+    page = Paginator(qs.order_by("-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(a, mask_id_number(a.person.id_number)) for a in page]
+    return render(request, "benefits/applications.html", {
+        "page": page, "rows": rows, "state": state, "programme": code,
+        "states": ApplicationState.choices, "programmes": programmes(),
+        "walk_in": forms.WalkInForm(), "notice_form": forms.NoticeForm(initial={"programme": code}),
+    })
+
+
+@requires(Capability.MANAGE_BENEFITS)
+@require_POST
+def walk_in(request: HttpRequest) -> HttpResponse:
+    form = forms.WalkInForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.errors.as_text())
+        return redirect("benefits:applications")
+    d = form.cleaned_data
+    person = get_object_or_404(Person.objects.visible_to(request.user), pk=d["person_id"])
+    try:
+        app = services.open_walk_in(request.user, d["programme"], d["year"], person,
+                                    attestations=form.attestations(), rate=d["rate"] or "default",
+                                    comment=d["comment"])
+    except (services.WorkflowError, KeyError) as exc:
+        _fail(request, exc)
+        return redirect("benefits:applications")
+    return redirect("benefits:application", pk=app.pk)
+
+
+def _application(request: HttpRequest, pk: int) -> Application:
+    return get_object_or_404(services.scoped_applications(request.user), pk=pk)
+
+
+@requires(Capability.MANAGE_BENEFITS)
+def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    app = _application(request, pk)
+    decisions = app.decisions.select_related("user").defer("attachment")
+    return render(request, "benefits/application.html", {
+        "app": app, "prog": programme(app.programme), "decisions": decisions,
+        "masked": mask_id_number(app.person.id_number), "step": services.pending_step(app),
+        "decision_form": forms.DecisionForm(),
+        "bank_form": forms.BankForm(initial={"payee_name": app.payee_name,
+                                             "bank_name": app.bank_name}),
+        "account_tail": app.bank_account[-4:] if app.bank_account else "",
+        "objections": app.objections.all(), "payments": app.payments.select_related("roster"),
+    })
+
+
+@requires(Capability.MANAGE_BENEFITS)
+@require_POST
+def application_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    app = _application(request, pk)
+    form = forms.DecisionForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, form.errors.as_text())
+        return redirect("benefits:application", pk=pk)
+    d = form.cleaned_data
+    try:
+        services.review(request.user, app, approve=d["decision"] == "pass", comment=d["comment"],
+                        attachment=d.get("attachment"))
+        messages.success(request, _("decision recorded"))
+    except services.WorkflowError as exc:
+        _fail(request, exc)
+    return redirect("benefits:application", pk=pk)
+
+
+@requires(Capability.MANAGE_BENEFITS)
+@require_POST
+def application_bank(request: HttpRequest, pk: int) -> HttpResponse:
+    app = _application(request, pk)
+    form = forms.BankForm(request.POST)
+    if form.is_valid():
+        try:
+            services.set_bank_account(request.user, app, **form.cleaned_data)
+            messages.success(request, _("bank account recorded"))
+        except services.WorkflowError as exc:
+            _fail(request, exc)
+    else:
+        messages.error(request, form.errors.as_text())
+    return redirect("benefits:application", pk=pk)
+
+
+@requires(Capability.MANAGE_BENEFITS)
+def attachment(request: HttpRequest, pk: int) -> HttpResponse:
+    decision = get_object_or_404(Decision, pk=pk, attachment_name__gt="")
+    _application(request, decision.application_id)  # 404 outside the subtree
+    from renkou.core import audit
+    from renkou.core.models import AuditAction
+
+    audit.record(AuditAction.VIEW, "benefit_attachment", decision.pk,
+                 details={"application": decision.application_id})
+    response = HttpResponse(bytes(decision.attachment),
+                            content_type=decision.attachment_type or "application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="{decision.attachment_name}"'
+    return response
+
+
+@requires(Capability.MANAGE_BENEFITS)
+def notices(request: HttpRequest) -> HttpResponse:
+    return render(request, "benefits/notices.html", {
+        "notices": Notice.objects.visible_to(request.user).order_by("-starts_on", "-id")[:200],
+        "today": timezone.localdate()})
+
+
+@requires(Capability.MANAGE_BENEFITS)
+@require_POST
+def notice_open(request: HttpRequest) -> HttpResponse:
+    form = forms.NoticeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.errors.as_text())
+        return redirect("benefits:applications")
+    d = form.cleaned_data
+    apps = services.scoped_applications(request.user).filter(
+        pk__in=[i for i in request.POST.getlist("application") if i.isdigit()])
+    try:
+        notice = services.open_notice(request.user, d["programme"], apps, starts_on=d["starts_on"],
+                                      days=d["days"])
+    except (services.WorkflowError, KeyError) as exc:
+        _fail(request, exc)
+        return redirect("benefits:applications")
+    except PermissionDenied:
+        raise
+    return redirect("benefits:notice", pk=notice.pk)
+
+
+@requires(Capability.MANAGE_BENEFITS)
+def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    notice = get_object_or_404(Notice.objects.visible_to(request.user), pk=pk)
+    apps = notice.applications.select_related("person", "org").order_by("org__code", "id")
+    rows = [(a, mask_id_number(a.person.id_number)) for a in apps]
+    return render(request, "benefits/notice.html", {
+        "notice": notice, "prog": programme(notice.programme), "rows": rows,
+        "objections": notice.objections.select_related("application__person"),
+        "objection_form": forms.ObjectionForm(), "resolve_form": forms.ResolveForm(),
+        "today": timezone.localdate()})
+
+
+@requires(Capability.MANAGE_BENEFITS)
+@require_POST
+def objection_add(request: HttpRequest, pk: int) -> HttpResponse:
+    notice = get_object_or_404(Notice.objects.visible_to(request.user), pk=pk)
+    form = forms.ObjectionForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        app = get_object_or_404(notice.applications.all(), pk=d["application"])
+        try:
+            services.record_objection(request.user, notice, app, d["text"], d["received_on"])
+            messages.success(request, _("objection recorded"))
+        except services.WorkflowError as exc:
+            _fail(request, exc)
+    else:
+        messages.error(request, form.errors.as_text())
+    return redirect("benefits:notice", pk=pk)
+
+
+@requires(Capability.MANAGE_BENEFITS)
+@require_POST
+def objection_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    objection = get_object_or_404(Objection, pk=pk)
+    get_object_or_404(Notice.objects.visible_to(request.user), pk=objection.notice_id)
+    form = forms.ResolveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.resolve_objection(request.user, objection,
+                                       upheld=form.cleaned_data["resolution"] == "upheld",
+                                       comment=form.cleaned_data["comment"])
+            messages.success(request, _("objection resolved"))
+        except services.WorkflowError as exc:
+            _fail(request, exc)
+    else:
+        messages.error(request, form.errors.as_text())
+    return redirect("benefits:notice", pk=objection.notice_id)
+
+
+@requires(Capability.MANAGE_BENEFITS)
+def rosters(request: HttpRequest) -> HttpResponse:
+    form = forms.RosterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            roster = services.generate_roster(request.user, form.cleaned_data["programme"],
+                                               form.cleaned_data["period"])
+        except services.WorkflowError as exc:
+            _fail(request, exc)
+        else:
+            if roster is None:
+                messages.warning(request, _("nothing new is due for this period"))
+            else:
+                return redirect("benefits:roster", pk=roster.pk)
+    return render(request, "benefits/rosters.html", {
+        "form": form, "rosters": Roster.objects.visible_to(request.user)[:200]})
+
+
+@requires(Capability.MANAGE_BENEFITS)
+def roster_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    roster = get_object_or_404(Roster.objects.visible_to(request.user), pk=pk)
+    rows = services.roster_rows(roster)
+    return render(request, "benefits/roster.html", {
+        "roster": roster, "prog": programme(roster.programme), "rows": rows,
+        "total": sum(r[11] for r in rows), "paid_form": forms.PaidForm()})
+
+
+@requires(Capability.MANAGE_BENEFITS)
+def roster_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+    roster = get_object_or_404(Roster.objects.visible_to(request.user), pk=pk)
+    out = io.BytesIO()
+    services.write_roster_xlsx(roster, out)
+    response = HttpResponse(out.getvalue(), content_type=(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    response["Content-Disposition"] = (
+        f'attachment; filename="roster-{roster.programme}-{roster.period}.xlsx"')
+    return response
+
+
+@requires(Capability.APPROVE_BENEFITS)
+def roster_bank(request: HttpRequest, pk: int) -> HttpResponse:
+    roster = get_object_or_404(Roster.objects.visible_to(request.user), pk=pk)
+    out = io.StringIO()
+    services.write_bank_csv(roster, out)
+    response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="bank-{roster.programme}-{roster.period}.csv"')
+    return response
+
+
+@requires(Capability.APPROVE_BENEFITS)
+@require_POST
+def roster_paid(request: HttpRequest, pk: int) -> HttpResponse:
+    roster = get_object_or_404(Roster.objects.visible_to(request.user), pk=pk)
+    form = forms.PaidForm(request.POST)
+    if form.is_valid():
+        n = services.mark_roster_paid(request.user, roster, form.cleaned_data["paid_on"])
+        messages.success(request, _("%(n)s payments recorded as paid") % {"n": n})
+    return redirect("benefits:roster", pk=pk)
+
+
+@requires(Capability.MANAGE_BENEFITS)
+def requalify(request: HttpRequest) -> HttpResponse:
+    form = forms.RequalifyForm(request.POST or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = services.requalify(request.user, form.cleaned_data["programme"],
+                                        form.cleaned_data["year"])
+        except services.WorkflowError as exc:
+            _fail(request, exc)
+    return render(request, "benefits/requalify.html", {"form": form, "report": report})
+
+
+@requires(Capability.VIEW_AGGREGATES)
+def figures(request: HttpRequest) -> HttpResponse:
+    form = forms.FiguresForm(request.GET or {"year": timezone.localdate().year - 1})
+    rows = []
+    if form.is_valid():
+        try:
+            rows = services.figures(form.cleaned_data["year"], user=request.user,
+                                    org_code=form.cleaned_data["org"] or None)
+        except services.WorkflowError as exc:
+            _fail(request, exc)
+    names = {code: p.label for code, p in programmes().items()}
+    for row in rows:
+        row["programme_name"] = names.get(row["programme"], row["programme"])
+    return render(request, "benefits/figures.html", {"form": form, "rows": rows})
+
+
+@requires(Capability.MANAGE_BENEFITS)
+def person_history(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_object_or_404(Person.objects.visible_to(request.user), pk=pk)
+    history = services.recipient_history(request.user, person)
+    return render(request, "benefits/person.html", {
+        "person": person, "masked": mask_id_number(person.id_number), **history,
+        "programmes": {code: p.label for code, p in programmes().items()}})
