@@ -148,6 +148,12 @@ class Rule:
         return values.get(lang) or values.get("zh") or values.get("en") or self.code
 
     @property
+    def importance_label(self) -> str:
+        from .models import Importance
+
+        return str(Importance(self.importance).label)
+
+    @property
     def display_name(self) -> str:
         return self.text("name")
 

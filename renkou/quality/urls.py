@@ -6,4 +6,11 @@ app_name = "quality"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("violations/", views.violations, name="violations"),
+    path("worklist/<str:code>/", views.worklist, name="worklist"),
+    path("worklist/<str:code>/export/", views.worklist_export, name="worklist_export"),
+    path("worklist/<str:code>/check/", views.run_check, name="check"),
+    path("violations/<int:pk>/resolve/", views.resolve, name="resolve"),
+    path("scorecard/", views.scorecard, name="scorecard"),
+    path("scorecard/export/", views.scorecard_export, name="scorecard_export"),
 ]
