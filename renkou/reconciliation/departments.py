@@ -399,6 +399,9 @@ class _Matcher:
                   if n in persons}
         kinds = {EventType.DEATH, EventType.MOVE_OUT, EventType.MARRIAGE}
         events = self.events_of(wanted, kinds)
+        spouses = {ev[3].get("spouse_id") for evs in events.values() for ev in evs
+                   if ev[4] == EventType.MARRIAGE} - {None} - wanted
+        events.update(self.events_of(spouses, (EventType.MARRIAGE,)))
         for r in records:
             allowed = MATCHED_EVENTS[r.kind]
             who = [persons[n] for n in (r.id_number, r.other_id_number) if n in persons]

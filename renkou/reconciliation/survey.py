@@ -13,7 +13,8 @@ township and the county by summing numerators and denominators:
 - accuracy 准确率 = register entries confirmed by the field check / register entries
   checked. Checked: every register entry resident in a sampled village on the survey
   date. Confirmed: found on the ground with name, sex, birth date and ID number
-  agreeing (an ID number only on one side counts as a disagreement).
+  agreeing (an ID number on the form that the register lacks is a disagreement; a
+  form without one leaves the register's number unchecked).
 - not found 水分率 = register entries not found on the ground / entries checked.
 - under-count 漏报率 = births found on the ground but missing from the register /
   births found on the ground, births being persons found whose birth date lies in the
@@ -224,6 +225,7 @@ def match_village(found: list[dict[str, Any]], expected: list[dict[str, Any]]
     result: dict[int, tuple[int, str]] = {}
     used: set[int] = set()
     by_id = {e["id_number"]: e["pk"] for e in expected if e["id_number"]}
+    ids = {e["pk"]: e["id_number"] for e in expected}
     for f in found:
         pk = by_id.get(f["id_number"]) if f["id_number"] else None
         if pk is not None and pk not in used:
@@ -239,13 +241,13 @@ def match_village(found: list[dict[str, Any]], expected: list[dict[str, Any]]
         for f in found:
             if f["key"] in result:
                 continue
-            candidates = pool.get(keyf(f))
-            while candidates:
-                pk = candidates.pop(0)
-                if pk not in used:
-                    result[f["key"]] = (pk, method)
-                    used.add(pk)
-                    break
+            candidates = [pk for pk in pool.get(keyf(f), ()) if pk not in used]
+            if candidates:
+                # an entry whose ID number agrees (both blank) before one that does not
+                same = [pk for pk in candidates if ids[pk] == f["id_number"]]
+                pk = (same or candidates)[0]
+                result[f["key"]] = (pk, method)
+                used.add(pk)
     return result
 
 
@@ -253,8 +255,8 @@ def _differences(found: dict[str, Any], person: dict[str, Any]) -> list[tuple[st
     out = []
     for name in COMPARED_FIELDS:
         a, b = person[name] or "", found[name] or ""
-        if name == "id_number" and not a and not b:
-            continue
+        if name == "id_number" and not b:
+            continue  # no ID number on the form: nothing to compare
         if a != b:
             out.append((name, str(a), str(b)))
     return out
