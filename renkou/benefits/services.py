@@ -30,6 +30,7 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from renkou.accounts.models import Role
 from renkou.accounts.permissions import Capability, has_capability
@@ -536,6 +537,12 @@ def roster_rows(roster: Roster, *, masked: bool = True) -> list[list[Any]]:
     return rows
 
 
+ROSTER_HEADERS = [_lazy("person ID"), _lazy("name"), _lazy("ID number"), _lazy("org unit code"),
+                  _lazy("org unit"), _lazy("account holder"), _lazy("bank"),
+                  _lazy("bank account number"), _lazy("year"), _lazy("months"),
+                  _lazy("months in arrears"), _lazy("amount"), _lazy("paid"), _lazy("paid on")]
+
+
 def write_roster_xlsx(roster: Roster, out: IO[bytes]) -> int:
     """The roster as an Excel workbook (ID numbers and accounts masked); logged."""
     from openpyxl import Workbook
@@ -543,7 +550,7 @@ def write_roster_xlsx(roster: Roster, out: IO[bytes]) -> int:
     wb = Workbook()
     ws = wb.active
     ws.title = f"{roster.programme} {roster.period}"[:31]
-    ws.append([str(_(c)) for c in ROSTER_COLUMNS])
+    ws.append([str(h) for h in ROSTER_HEADERS])
     rows = roster_rows(roster)
     for row in rows:
         ws.append([float(v) if isinstance(v, Decimal) else v for v in row])
