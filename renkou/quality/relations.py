@@ -164,9 +164,9 @@ def load_register(unit: OrgUnit | None = None, today: dt.date | None = None) -> 
     seconds["read_events"] = time.perf_counter() - started - seconds["read_persons"]
 
     t = time.perf_counter()
-    cols = list(zip(*person_rows)) if person_rows else [[] for _ in range(11)]
+    cols = list(zip(*person_rows, strict=True)) if person_rows else [[] for _ in range(11)]
     derived = [id_columns(n) for n in cols[1]]
-    dcols = list(zip(*derived)) if derived else [[] for _ in range(7)]
+    dcols = list(zip(*derived, strict=True)) if derived else [[] for _ in range(7)]
     person_table = pa.table({
         "person_id": pa.array(cols[0], pa.int64()),
         "id_number": pa.array(cols[1], pa.string()),
@@ -194,7 +194,7 @@ def load_register(unit: OrgUnit | None = None, today: dt.date | None = None) -> 
         bodies = pa.table({"id_body": pa.array([id_columns(n)[6] for n in all_ids.iterator(CHUNK)],
                                                pa.string())})
     fixes = _effective_dates(corrections)
-    ecols = list(zip(*event_rows)) if event_rows else [[] for _ in range(7)]
+    ecols = list(zip(*event_rows, strict=True)) if event_rows else [[] for _ in range(7)]
     voided = [fixes.get(pk, (False,))[0] for pk in ecols[0]]
     event_dates = [(fixes[pk][1] or d) if pk in fixes else d for pk, d in zip(ecols[0], ecols[3],
                                                                                strict=True)]
