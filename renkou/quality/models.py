@@ -43,8 +43,9 @@ class OfficeRule(models.Model):
     """A validation rule an office adds without code (same fields as ``rules.yaml``).
 
     ``applies`` and ``must_hold`` (the rule's ``check``) are SQL boolean expressions
-    over the documented columns of the rule's scope (see ``rules.yaml``); they are parsed and checked against a
-    whitelist before they are saved or run, so they can only read those columns.
+    over the documented columns of the rule's scope (see ``rules.yaml``); they are
+    parsed and checked against a whitelist before they are saved or run, so they can
+    only read those columns.
     The rule runs in ``org``'s subtree (the whole register when empty).
     """
 
