@@ -1,11 +1,288 @@
-"""Pages of reconciliation: thin views over :mod:`renkou.reconciliation.services`."""
+"""Pages of reconciliation: thin views over :mod:`renkou.reconciliation.services`.
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+Every view declares its capability; what it lists starts from the user's org subtree
+(a record outside answers 404). Uploads and exports go through the services, which
+log themselves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import tempfile
+from pathlib import Path
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 
 from renkou.accounts.permissions import Capability, requires
+from renkou.orgunits.excel import ImportRejected
+from renkou.orgunits.models import OrgUnit
+
+from . import services
+from .common import scope_root
+from .forms import (
+    CrossCheckForm,
+    ListUploadForm,
+    ReplyForm,
+    SurveyUploadForm,
+    WorkItemForm,
+    WorklistFilterForm,
+)
+from .models import Survey, WorkStatus
+
+PAGE_SIZE = 50
+
+
+def _saved_upload(upload) -> str:
+    suffix = Path(upload.name).suffix.lower()
+    handle, name = tempfile.mkstemp(prefix="renkou-upload-", suffix=suffix)
+    with os.fdopen(handle, "wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    return name
 
 
 @requires(Capability.VIEW_REGISTER)
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "reconciliation/index.html", {})
+    """Surveys, department lists, open worklist items and the cross-check feedback rate."""
+    user = request.user
+    year = timezone.localdate().year
+    feedback = services.feedback_rates(user, dt.date(year, 1, 1), dt.date(year, 12, 31))
+    return render(request, "reconciliation/index.html", {
+        "surveys": services.visible_surveys(user)[:20],
+        "lists": services.visible_lists(user)[:20],
+        "open_items": services.worklist(user, status=WorkStatus.OPEN).count(),
+        "feedback": feedback[:1],
+        "year": year,
+    })
+
+
+def _survey(request: HttpRequest, pk: int) -> Survey:
+    survey = services.visible_surveys(request.user).filter(pk=pk).first()
+    if survey is None:
+        raise Http404
+    return survey
+
+
+@requires(Capability.VIEW_REGISTER)
+def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Accuracy, not-found and under-count rates by village, township and county, and the
+    extrapolation to the villages not sampled."""
+    survey = _survey(request, pk)
+    return render(request, "reconciliation/survey.html", {
+        "survey": survey,
+        "rows": services.survey_rates(survey, request.user),
+        "extrapolated": services.extrapolate(survey, request.user),
+    })
+
+
+@requires(Capability.EDIT_REGISTER)
+@require_http_methods(["GET", "POST"])
+def survey_upload(request: HttpRequest) -> HttpResponse:
+    form = SurveyUploadForm(request.POST or None, request.FILES or None)
+    errors = None
+    if request.method == "POST" and form.is_valid():
+        name = _saved_upload(form.cleaned_data["file"])
+        try:
+            survey = services.import_survey(
+                name, name=form.cleaned_data["name"], survey_date=form.cleaned_data["survey_date"],
+                reference_start=form.cleaned_data["reference_start"], user=request.user)
+        except ImportRejected as rejected:
+            errors = rejected
+        else:
+            messages.success(request, _("The survey was imported and matched to the register."))
+            return redirect("reconciliation:survey", pk=survey.pk)
+        finally:
+            Path(name).unlink(missing_ok=True)
+    return render(request, "reconciliation/upload.html", {
+        "form": form, "errors": errors, "title": _("Import a field-check survey"),
+        "columns": "village_code, household_no, name, sex, birth_date, id_number, "
+                   "relationship, remarks",
+    })
+
+
+@requires(Capability.EDIT_REGISTER)
+@require_http_methods(["GET", "POST"])
+def list_upload(request: HttpRequest) -> HttpResponse:
+    form = ListUploadForm(request.POST or None, request.FILES or None)
+    errors = None
+    if request.method == "POST" and form.is_valid():
+        name = _saved_upload(form.cleaned_data["file"])
+        try:
+            dept_list = services.import_list(
+                name, form.cleaned_data["source"], user=request.user,
+                period_start=form.cleaned_data["period_start"],
+                period_end=form.cleaned_data["period_end"])
+        except ImportRejected as rejected:
+            errors = rejected
+        else:
+            messages.success(request, _("The list was imported and compared with the register."))
+            return redirect("reconciliation:list", pk=dept_list.pk)
+        finally:
+            Path(name).unlink(missing_ok=True)
+    from .departments import COLUMNS
+
+    columns = {source: ", ".join(req + opt) for source, (req, opt) in COLUMNS.items()}
+    return render(request, "reconciliation/upload.html", {
+        "form": form, "errors": errors, "title": _("Import a department list"),
+        "source_columns": columns,
+    })
+
+
+@requires(Capability.VIEW_REGISTER)
+def list_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    dept_list = services.visible_lists(request.user).filter(pk=pk).first()
+    if dept_list is None:
+        raise Http404
+    return render(request, "reconciliation/list.html", {
+        "dept_list": dept_list,
+        "rows": services.list_counts(dept_list, request.user),
+        "records": dept_list.records.count(),
+    })
+
+
+def _worklist_filters(request: HttpRequest) -> tuple[dict, WorklistFilterForm]:
+    user = request.user
+    form = WorklistFilterForm(request.GET or None)
+    filters: dict = {}
+    if request.GET.get("survey"):
+        try:
+            filters["survey"] = _survey(request, int(request.GET["survey"]))
+        except ValueError:
+            raise Http404 from None
+    if request.GET.get("list"):
+        try:
+            filters["dept_list"] = get_object_or_404(services.visible_lists(user),
+                                                     pk=int(request.GET["list"]))
+        except ValueError:
+            raise Http404 from None
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["org"]:
+            filters["org"] = get_object_or_404(OrgUnit.objects.visible_to(user), code=data["org"])
+        filters["status"] = data["status"]
+        filters["kind"] = data["kind"]
+    return filters, form
+
+
+@requires(Capability.VIEW_REGISTER)
+def worklist(request: HttpRequest) -> HttpResponse:
+    """The discrepancy worklist of the user's subtree (ID numbers masked)."""
+    filters, form = _worklist_filters(request)
+    items = services.worklist(request.user, **filters)
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(item, services.item_subject(item)) for item in page.object_list]
+    return render(request, "reconciliation/worklist.html", {
+        "page": page, "rows": rows, "form": form, "filters": filters,
+        "statuses": WorkStatus.choices,
+    })
+
+
+@requires(Capability.EDIT_REGISTER)
+@require_POST
+def work_item(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(services.worklist(request.user), pk=pk)
+    form = WorkItemForm(request.POST)
+    if form.is_valid():
+        services.work_item(item, status=form.cleaned_data["status"],
+                           comment=form.cleaned_data["comment"], user=request.user)
+        messages.success(request, _("Saved."))
+    else:
+        messages.error(request, _("Choose a status."))
+    back = request.POST.get("next") or ""
+    if back.startswith("/") and not back.startswith("//"):
+        return redirect(back)
+    return redirect("reconciliation:worklist")
+
+
+class _RemovedOnClose(io.BufferedReader):
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            Path(self.name).unlink(missing_ok=True)
+
+
+@requires(Capability.EXPORT_REGISTER)
+def worklist_export(request: HttpRequest) -> HttpResponse:
+    """The filtered worklist as Excel (full ID numbers; the export is logged)."""
+    filters, _form = _worklist_filters(request)
+    handle, name = tempfile.mkstemp(prefix="renkou-worklist-", suffix=".xlsx")
+    os.close(handle)
+    try:
+        services.export_worklist(name, request.user, **filters)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    download = f"worklist-{timezone.localdate().isoformat()}.xlsx"
+    return FileResponse(_RemovedOnClose(io.FileIO(name, "rb")), as_attachment=True,
+                        filename=download)
+
+
+def _year(request: HttpRequest) -> int:
+    try:
+        return int(request.GET.get("year") or timezone.localdate().year)
+    except ValueError:
+        return timezone.localdate().year
+
+
+@requires(Capability.VIEW_REGISTER)
+def crosschecks(request: HttpRequest) -> HttpResponse:
+    """Cross-checks sent to other areas and the feedback rate (协查反馈率) by unit."""
+    year = _year(request)
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    checks = services.visible_crosschecks(request.user).filter(sent_date__gte=start,
+                                                               sent_date__lte=end)
+    page = Paginator(checks, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "reconciliation/crosschecks.html", {
+        "year": year, "years": range(timezone.localdate().year, timezone.localdate().year - 5, -1),
+        "rows": services.feedback_rates(request.user, start, end),
+        "page": page, "form": CrossCheckForm(initial={"sent_date": timezone.localdate()}),
+        "today": timezone.localdate(),
+    })
+
+
+@requires(Capability.EDIT_REGISTER)
+@require_POST
+def crosscheck_new(request: HttpRequest) -> HttpResponse:
+    form = CrossCheckForm(request.POST)
+    if form.is_valid():
+        try:
+            services.create_crosscheck(org=scope_root(request.user), user=request.user,
+                                       **form.cleaned_data)
+        except ValidationError as invalid:
+            for message in invalid.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("The cross-check request was recorded."))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect("reconciliation:crosschecks")
+
+
+@requires(Capability.EDIT_REGISTER)
+@require_POST
+def crosscheck_reply(request: HttpRequest, pk: int) -> HttpResponse:
+    check = get_object_or_404(services.visible_crosschecks(request.user), pk=pk)
+    form = ReplyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.record_feedback(check, user=request.user, **form.cleaned_data)
+        except (ValidationError, PermissionDenied) as refused:
+            messages.error(request, " ".join(getattr(refused, "messages", [str(refused)])))
+        else:
+            messages.success(request, _("The reply was recorded."))
+    else:
+        messages.error(request, _("Give the date and the result of the reply."))
+    return redirect("reconciliation:crosschecks")
+

@@ -1,0 +1,72 @@
+"""Forms of the reconciliation pages: uploads, working a worklist item, cross-checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import DiscrepancyKind, Source, WorkStatus
+
+__all__ = ["SurveyUploadForm", "ListUploadForm", "WorkItemForm", "CrossCheckForm", "ReplyForm",
+           "WorklistFilterForm"]
+
+DATE = forms.DateInput(attrs={"type": "date"})
+ACCEPT = ".xlsx,.csv"
+
+
+def _spreadsheet(upload) -> None:
+    if not upload.name.lower().endswith((".xlsx", ".csv")):
+        raise ValidationError(_("upload an Excel (.xlsx) or CSV file"))
+
+
+class SurveyUploadForm(forms.Form):
+    name = forms.CharField(label=_("name of the survey"), max_length=100)
+    survey_date = forms.DateField(label=_("survey date"), widget=DATE)
+    reference_start = forms.DateField(
+        label=_("start of the reference period"), required=False, widget=DATE,
+        help_text=_("births from this date up to the survey date count; default one year"))
+    file = forms.FileField(label=_("file"), validators=[_spreadsheet],
+                           widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}))
+
+    def clean_survey_date(self) -> dt.date:
+        day = self.cleaned_data["survey_date"]
+        if day > timezone.localdate():
+            raise ValidationError(_("the survey date is in the future"))
+        return day
+
+
+class ListUploadForm(forms.Form):
+    source = forms.ChoiceField(label=_("source"), choices=Source.choices)
+    period_start = forms.DateField(label=_("period from"), required=False, widget=DATE)
+    period_end = forms.DateField(label=_("period to"), required=False, widget=DATE)
+    file = forms.FileField(label=_("file"), validators=[_spreadsheet],
+                           widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}))
+
+
+class WorkItemForm(forms.Form):
+    status = forms.ChoiceField(label=_("status"), choices=WorkStatus.choices)
+    comment = forms.CharField(label=_("comment"), max_length=300, required=False)
+
+
+class WorklistFilterForm(forms.Form):
+    status = forms.ChoiceField(label=_("status"), required=False,
+                               choices=[("", _("all"))] + list(WorkStatus.choices))
+    kind = forms.ChoiceField(label=_("kind"), required=False,
+                             choices=[("", _("all"))] + list(DiscrepancyKind.choices))
+    org = forms.CharField(label=_("org unit (division code)"), required=False, max_length=15)
+
+
+class CrossCheckForm(forms.Form):
+    target_area_code = forms.CharField(label=_("target area code"), max_length=12)
+    subject = forms.CharField(label=_("subject"), max_length=200)
+    sent_date = forms.DateField(label=_("sent on"), widget=DATE)
+    due_date = forms.DateField(label=_("due on"), required=False, widget=DATE)
+
+
+class ReplyForm(forms.Form):
+    feedback_date = forms.DateField(label=_("answered on"), widget=DATE)
+    result = forms.CharField(label=_("result"), max_length=300)
