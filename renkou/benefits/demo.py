@@ -1,0 +1,115 @@
+"""Put the demo county's benefits into a state the pages can show.
+
+Screens every programme for the latest complete year (counts printed), then, in the
+demo clerk's village and township, opens applications and walks them through the
+workflow so that each state is present: awaiting village review, awaiting township
+review, awaiting notice, on notice (one with an objection), approved with bank
+accounts, a paid yearly roster, and — where the ledger shows a recipient's death in
+the year — a stopped payment. Nothing is written to the register. Idempotent: does
+nothing when applications already exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from django.db import transaction
+from django.utils import timezone
+
+from renkou.accounts.services import ensure_demo_users
+from renkou.core.audit import acting
+from renkou.register.models import Person
+
+from . import services
+from .eligibility import evaluate
+from .models import Application
+from .programmes import programmes
+
+__all__ = ["prepare_demo"]
+
+
+def _walk(users, apps, year: int, today: dt.date) -> None:
+    """Spread ``apps`` (one programme) over the workflow's states."""
+    clerk, township, county = users
+    n = len(apps)
+    if n == 0:
+        return
+    # the last ones go all the way: approved
+    for i, app in enumerate(apps):
+        if i == 0:
+            continue  # awaiting village review
+        services.review(clerk, app, approve=True, comment="入户核实，材料齐全")
+        if i == 1:
+            continue  # awaiting township review
+        services.review(township, app, approve=True, comment="审核通过")
+    waiting = [a for a in apps[2:]]
+    if not waiting:
+        return
+    awaiting_notice, running, ended = waiting[:1], waiting[1:3], waiting[3:]
+    del awaiting_notice
+    if running:
+        notice = services.open_notice(township, apps[0].programme, running, starts_on=today)
+        services.record_objection(clerk, notice, running[-1], "群众反映其另有一子在外地（待核实）",
+                                  today)
+    if ended:
+        services.open_notice(township, apps[0].programme, ended,
+                             starts_on=today - dt.timedelta(days=10), days=7)
+        for app in ended:
+            services.review(county, app, approve=True, comment="同意")
+            services.set_bank_account(clerk, app, payee_name=app.payee_name or app.person.name,
+                                      bank_name="农村商业银行",
+                                      bank_account=f"62303{app.person_id:011d}")
+
+
+def prepare_demo(stdout) -> None:
+    if Application.objects.exists():
+        stdout.write("benefits: demo applications already present\n")
+        return
+    start = time.perf_counter()
+    today = timezone.localdate()
+    year = today.year - 1
+    demo = {u: r for u, r, _o in ensure_demo_users()}
+    from renkou.accounts.models import User
+
+    users = [User.objects.select_related("org").get(username=name)
+             for name in ("clerk", "township", "county") if name in demo]
+    if len(users) < 3:
+        stdout.write("benefits: demo users missing; nothing prepared\n")
+        return
+    clerk, township, county = users
+    with acting(clerk, channel="cli"), transaction.atomic():
+        for code, prog in programmes().items():
+            found = [r for r in evaluate(prog, year) if r.eligible]
+            stdout.write(f"benefits: {code} {year}: {len(found):,} eligible\n")
+            local = [r for r in found if r.org_id == clerk.org_id]
+            # persons who died or left (in that year or since) go last, so that they are
+            # approved and the roster or the requalification stops their payments
+            ids = Person.objects.filter(pk__in=[r.person_id for r in local]).values("pk")
+            left = {r.person_id for r in evaluate(prog, today.year, persons=ids) if r.left_on}
+            left |= {r.person_id for r in local if r.left_on}
+            local.sort(key=lambda r: (r.person_id in left, r.person_id))
+            picked = [r.person_id for r in local[:6] + [r for r in local[6:] if r.person_id in left][-2:]]
+            if not picked:
+                continue
+            apps = services.open_applications(clerk, code, year, picked)
+            apps.sort(key=lambda a: (a.person_id in left, a.pk))
+            _walk((clerk, township, county), apps, year, today)
+        for code, prog in programmes().items():
+            if not Application.objects.filter(programme=code, state="approved").exists():
+                continue
+            if prog.period == "year":
+                roster = services.generate_roster(county, code, str(year))
+                if roster is not None:
+                    services.mark_roster_paid(county, roster, dt.date(year, 12, 20))
+            else:
+                for month in (3, 12):
+                    services.generate_roster(county, code, f"{year}-{month:02d}")
+        for code in programmes():
+            if Application.objects.filter(programme=code, state="approved").exists():
+                report = services.requalify(county, code, today.year)
+                stdout.write(f"benefits: requalification {code} {today.year}: "
+                             f"{report.confirmed} confirmed, {len(report.suspended)} suspended, "
+                             f"{len(report.stopped)} stopped\n")
+    stdout.write(f"benefits: {Application.objects.count()} demo applications in "
+                 f"{time.perf_counter() - start:.1f} s\n")
