@@ -112,3 +112,20 @@ def test_command_figures_and_versions(tmp_path, capsys, users, elderly_couple):
     capsys.readouterr()
     call_command("benefits", "figures", "--year", "2025", "--format", "json")
     assert '"payment_rate": 100.0' in capsys.readouterr().out
+
+
+def test_api_figures_and_applications(client, users, elderly_couple):
+    from renkou.accounts.services import issue_token
+
+    services.open_applications(users.clerk, "rural-reward", 2025, [elderly_couple.father.pk])
+    token = issue_token(users.clerk)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    r = client.get("/api/benefits/applications", **auth)
+    assert r.status_code == 200
+    [item] = r.json()
+    assert item["person_id"] == elderly_couple.father.pk and "*" in item["id_number"]
+    assert client.get("/api/benefits/figures?year=2025", **auth).json() == []
+    assert len(client.get("/api/benefits/programmes", **auth).json()) == 4
+    stat = issue_token(users.statistician)
+    assert client.get("/api/benefits/applications",
+                      HTTP_AUTHORIZATION=f"Bearer {stat}").status_code == 403
