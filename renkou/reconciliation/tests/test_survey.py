@@ -135,7 +135,7 @@ def test_import_errors_name_row_field_reason_and_write_nothing(county, tmp_path)
                         (4, "id_number"), (5, "birth_date")}
     reasons = {(e.row, e.field): e.reason for e in caught.value.errors}
     assert "必填" in reasons[(3, "name")]
-    assert "调查日期" in reasons[(5, "birth_date")]
+    assert reasons[(5, "birth_date")] == "出生日期晚于核查日期"
     assert "第 3 行" in str(caught.value.errors[0])
     with translation.override("en"), pytest.raises(ImportRejected) as caught:
         services.import_survey(bad, name="bad", survey_date=SURVEY_DATE)
