@@ -37,6 +37,9 @@ PERSONS_TABLE = "dedupe_persons"
 _DIFFERENT_VALID_IDS = ("(l.id_valid AND r.id_valid AND l.id_number <> r.id_number)")
 
 _JW = "jaro_winkler_similarity"
+#: Both born 16 or more years ago (the age of the first resident ID card).
+_ADULTS = ("date_diff('year', birth_date_l, current_date) >= 16 "
+           "AND date_diff('year', birth_date_r, current_date) >= 16")
 
 
 @dataclass(frozen=True)
@@ -79,14 +82,23 @@ FIELDS: dict[str, list[Level]] = {
         Level("different", "disagree", "ELSE", _fixed_m(0.02)),
     ],
     "id_number": [
-        _null("id_number"),
-        # the same ID number is near proof; no training pair shows it (IDs are unique)
-        Level("exact", "agree", "id_number_l = id_number_r", _fixed_m(0.9)),
-        Level("different", "disagree", "ELSE", _fixed_m(0.1)),
+        Level("missing", "missing", "id_number_l IS NULL AND id_number_r IS NULL"),
+        # the same ID number is near proof (u from sampling is ~0); m is a prior: the
+        # training rules exclude pairs of valid IDs, so EM cannot learn the ID levels
+        Level("exact", "agree", "id_number_l = id_number_r", _fixed_m(0.04)),
+        # one record without an ID: common among children, rare among adults (a second
+        # registration is typically made without one), so the two weigh differently
+        Level("one_missing_adult", "missing",
+              f"(id_number_l IS NULL OR id_number_r IS NULL) AND {_ADULTS}", _fixed_m(0.75)),
+        Level("one_missing", "missing", "id_number_l IS NULL OR id_number_r IS NULL",
+              _fixed_m(0.2)),
+        Level("different", "disagree", "ELSE", _fixed_m(0.01)),
     ],
     "birth_date": [
         _null("birth_date"),
-        Level("exact", "agree", "birth_date_l = birth_date_r"),
+        # term frequencies: a heaped date (1 January, a default) says less than a rare one
+        Level("exact", "agree", "birth_date_l = birth_date_r",
+              {"tf_adjustment_column": "birth_date"}),
         Level("day_month_swapped", "partial",
               "year(birth_date_l) = year(birth_date_r) AND month(birth_date_l) = day(birth_date_r)"
               " AND day(birth_date_l) = month(birth_date_r)"),
@@ -199,7 +211,13 @@ class LinkageResult:
     model: dict[str, Any] = field(default_factory=dict)
 
 
-def _settings() -> dict[str, Any]:
+#: Term-frequency adjustments (a common name or a heaped birth date weighs less) only
+#: from this many records: in a small area a duplicate's own two records dominate the
+#: frequency of their name and birth date, and the adjustment would hide it.
+TF_MIN_RECORDS = 50_000
+
+
+def _settings(n: int) -> dict[str, Any]:
     comparisons = []
     for name, levels in FIELDS.items():
         spec = []
@@ -208,7 +226,10 @@ def _settings() -> dict[str, Any]:
                 spec.append({"sql_condition": lv.sql, "label_for_charts": lv.code,
                              "is_null_level": True})
             else:
-                spec.append({"sql_condition": lv.sql, "label_for_charts": lv.code, **lv.options})
+                options = dict(lv.options)
+                if n < TF_MIN_RECORDS:
+                    options.pop("tf_adjustment_column", None)
+                spec.append({"sql_condition": lv.sql, "label_for_charts": lv.code, **options})
         comparisons.append({"output_column_name": name, "comparison_levels": spec})
     return {
         "link_type": "dedupe_only",
@@ -239,18 +260,26 @@ def link(con: duckdb.DuckDBPyConnection, *, floor: float, seed: int = 1,
     db_api = DuckDBAPI(con)
     n = con.execute(f"SELECT count(*) FROM {PERSONS_TABLE}").fetchall()[0][0]
     table = db_api.register(PERSONS_TABLE)
-    linker = Linker(table, _settings(), log_level=None)
+    linker = Linker(table, _settings(n), log_level=None)
 
     started = time.perf_counter()
     say("training")
+    all_pairs = n * (n - 1) / 2
     linker.training.estimate_probability_two_random_records_match(
         DETERMINISTIC_RULES, recall=DETERMINISTIC_RECALL)
-    linker.training.estimate_u_using_random_sampling(
-        max_pairs=min(5e6, n * (n - 1) / 2), seed=seed)
-    sample = min(1.0, max(0.05, 250_000 / max(n, 1)))
+    # a register with no certain match at all (a small one) still gets a usable prior:
+    # about one record in two hundred duplicated
+    floor_prior = 0.005 * n / all_pairs
+    if linker._settings_obj._probability_two_random_records_match < floor_prior:
+        linker._settings_obj._probability_two_random_records_match = floor_prior
+    linker.training.estimate_u_using_random_sampling(max_pairs=min(5e6, all_pairs), seed=seed)
+    sample = min(1.0, max(0.05, 250_000 / n))
     for rule in TRAINING_RULES:
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, record_sample_proportion=sample)
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, record_sample_proportion=sample)
+        except Exception as exc:  # noqa: BLE001 - too few pairs to learn from: keep the priors
+            logging.getLogger(__name__).warning("EM over %s skipped: %s", rule, exc)
     timings["training"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -266,13 +295,24 @@ def link(con: duckdb.DuckDBPyConnection, *, floor: float, seed: int = 1,
         CREATE OR REPLACE TABLE dedupe_scored AS
         SELECT least(unique_id_l, unique_id_r) AS unique_id_l,
                greatest(unique_id_l, unique_id_r) AS unique_id_r,
-               match_probability, match_weight, {", ".join(f'"mw_{f}"' for f in FIELDS)}
+               match_probability, match_weight, {_weights(con, predictions.physical_name)}
         FROM {predictions.physical_name}
     """).fetchall()
     _level_codes(con)
     timings["prediction"] = time.perf_counter() - started
     model = linker.misc.save_model_to_json()
     return LinkageResult("dedupe_scored", blocked_pairs, timings, _compact(model))
+
+
+def _weights(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """Each field's match weight, term-frequency adjustment included (splink leaves out
+    the columns of a comparison it could not weigh, e.g. when no level was trained)."""
+    have = {c[0] for c in con.execute(f"DESCRIBE {table}").fetchall()}
+    parts = []
+    for name in FIELDS:
+        terms = [f'COALESCE("{c}", 0)' for c in (f"mw_{name}", f"mw_tf_{name}") if c in have]
+        parts.append(f'CAST({" + ".join(terms) or "0"} AS DOUBLE) AS "mw_{name}"')
+    return ", ".join(parts)
 
 
 def _level_codes(con: duckdb.DuckDBPyConnection) -> None:

@@ -6,4 +6,6 @@ app_name = "dedupe"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("pairs/<int:pk>/", views.pair, name="pair"),
+    path("pairs/<int:pk>/decide/", views.decide, name="decide"),
 ]
