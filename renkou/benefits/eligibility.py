@@ -271,14 +271,24 @@ def candidates(prog: Programme, year: int, scope: OrgUnit | None,
     return qs.values(*fields, "n_children", "n_daughters", "n_dead").order_by("pk")
 
 
-def _stream_events(person_ids: QuerySet | list[int]) -> dict[int, list[EventRecord]]:
-    rows = (LifeEvent.objects.filter(person_id__in=person_ids)
-            .order_by("person_id", "event_date", "pk")
-            .values_list("pk", "person_id", "event_type", "event_date", "org_id", "payload",
-                         "supersedes_id"))
+#: Ids per query: SQLite allows 32,766 bound parameters; a few queries per county.
+CHUNK = 10_000
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
+
+
+def _stream_events(person_ids: list[int]) -> dict[int, list[EventRecord]]:
+    """The ledgers of these persons, a chunk of ids per query."""
     out: dict[int, list[EventRecord]] = defaultdict(list)
-    for row in rows.iterator(chunk_size=5000):
-        out[row[1]].append(EventRecord(*row))
+    for chunk in _chunks(person_ids):
+        rows = (LifeEvent.objects.filter(person_id__in=chunk)
+                .order_by("person_id", "event_date", "pk")
+                .values_list("pk", "person_id", "event_type", "event_date", "org_id", "payload",
+                             "supersedes_id"))
+        for row in rows.iterator(chunk_size=5000):
+            out[row[1]].append(EventRecord(*row))
     return out
 
 
@@ -304,18 +314,24 @@ def evaluate(prog: Programme, year: int, scope: OrgUnit | None = None, *,
     cands = list(cand_qs)
     if not cands:
         return []
-    cand_ids = cand_qs.values("pk")
+    cand_ids = [c["pk"] for c in cands]
     children: dict[int, list[dict]] = defaultdict(list)
     child_events: dict[int, list[EventRecord]] = {}
     if prog.rule != "child_under_age":
-        kid_filter = Q(mother_id__in=cand_ids) | Q(father_id__in=cand_ids)
-        kid_qs = Person.objects.filter(kid_filter)
-        for kid in kid_qs.values("pk", "name", "sex", "birth_date", "mother_id", "father_id",
-                                 "mother__birth_date").order_by("pk"):
-            for parent in (kid["mother_id"], kid["father_id"]):
-                if parent is not None:
-                    children[parent].append(kid)
-        child_events = _stream_events(kid_qs.values("pk"))
+        kid_ids: list[int] = []
+        cand_set, seen = set(cand_ids), set()
+        for chunk in _chunks(cand_ids):
+            kid_qs = Person.objects.filter(Q(mother_id__in=chunk) | Q(father_id__in=chunk))
+            for kid in kid_qs.values("pk", "name", "sex", "birth_date", "mother_id", "father_id",
+                                     "mother__birth_date").order_by("pk"):
+                if kid["pk"] in seen:
+                    continue  # both parents' chunks found this child
+                seen.add(kid["pk"])
+                kid_ids.append(kid["pk"])
+                for parent in (kid["mother_id"], kid["father_id"]):
+                    if parent in cand_set:
+                        children[parent].append(kid)
+        child_events = _stream_events(sorted(kid_ids))
     events = _stream_events(cand_ids)
     deaths = _death_dates(child_events)
     parents: dict[int, str] = {}

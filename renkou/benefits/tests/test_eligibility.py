@@ -194,3 +194,15 @@ def test_screening_is_set_based(person):
         found = eligible("rural-reward")
     assert len(found) == 12
     assert len(queries) <= 8
+
+
+def test_a_child_of_two_candidates_in_different_id_chunks_counts_once(person, monkeypatch):
+    from renkou.benefits import eligibility
+
+    monkeypatch.setattr(eligibility, "CHUNK", 1)
+    father = person("杨父", Sex.MALE, dt.date(1980, 1, 1))
+    mother = person("杨母", Sex.FEMALE, dt.date(1982, 1, 1))
+    person("杨子", Sex.MALE, dt.date(2012, 1, 1), mother=mother, father=father)
+    found = eligible("only-child-reward")
+    assert {father.pk, mother.pk} <= set(found)
+    assert found[father.pk].facts["children"] == 1
