@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from django.core.management.base import CommandError, OutputWrapper
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from renkou.core.benchdb import fresh_database, is_postgres, redact, run_renkou
@@ -60,6 +61,8 @@ def bench_dedupe(persons: int, seed: int, defects: float, threshold: float | Non
     from .services import DEFAULT_THRESHOLD
 
     threshold = DEFAULT_THRESHOLD if threshold is None else threshold
+    # the child commands speak the caller's language
+    os.environ["LANGUAGE"] = "en" if get_language() == "en" else "zh_CN"
     with fresh_database(keep=keep) as (url, tmp):
         stdout.write(_("fresh database: %(url)s") % {"url": redact(url)})
         _check(run_renkou(url, "migrate", "--noinput", "-v", "0"), "migrate")

@@ -171,8 +171,8 @@ def run_detection(*, user=None, org: OrgUnit | None = None, seed: int = 1,
 
     path = _scope_path(user, org)
     say = say or (lambda _m: None)
-    run = DetectionRun.objects.create(started_at=timezone.now(),
-                                      user=user if user is not None else None, org=org)
+    # saved with its pairs in one transaction at the end: a failed run leaves no trace
+    run = DetectionRun(started_at=timezone.now(), user=user, org=org)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     say(_("reading the register"))
@@ -202,6 +202,7 @@ def run_detection(*, user=None, org: OrgUnit | None = None, seed: int = 1,
         started = time.perf_counter()
         say(_("storing the candidate pairs"))
         with transaction.atomic():
+            run.save()
             _pending_in(path).delete()
             batch = []
             for row in scored:
@@ -222,7 +223,8 @@ def run_detection(*, user=None, org: OrgUnit | None = None, seed: int = 1,
             run.finished_at = timezone.now()
             run.persons, run.compared_pairs, run.stored_pairs = n, compared, stored
             run.timings = {k: round(v, 3) for k, v in timings.items()}
-            run.save()
+            run.save(update_fields=["finished_at", "persons", "compared_pairs", "stored_pairs",
+                                    "timings", "model"])
     finally:
         con.close()
     return run

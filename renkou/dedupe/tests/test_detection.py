@@ -129,3 +129,16 @@ def test_generated_county_recall_and_precision(db, tmp_path):
     assert s["true"] >= 50
     assert s["precision"] >= 0.9
     assert s["recall"] >= 0.85
+
+
+def test_prepare_demo_is_idempotent(dup_register):
+    import io
+
+    from renkou.dedupe.demo import prepare_demo
+    from renkou.dedupe.models import DetectionRun
+
+    out = io.StringIO()
+    prepare_demo(out)
+    prepare_demo(out)
+    assert DetectionRun.objects.count() == 1
+    assert CandidatePair.objects.exists()
