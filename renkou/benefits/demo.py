@@ -4,9 +4,11 @@ Screens every programme for the latest complete year (counts printed), then, in 
 demo clerk's village and township, opens applications and walks them through the
 workflow so that each state is present: awaiting village review, awaiting township
 review, awaiting notice, on notice (one with an objection), approved with bank
-accounts, a paid yearly roster, and — where the ledger shows a recipient's death in
-the year — a stopped payment. Nothing is written to the register. Idempotent: does
-nothing when applications already exist.
+accounts, a paid roster for that year, payments stopped by moves the ledger shows,
+and one death: the death of an approved rural-reward recipient is recorded in the
+ledger this year (through the register services, as the clerk, logged) and this
+year's roster pays through the month of death and stops. That death is the only
+write to the register. Idempotent: does nothing when applications already exist.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from django.utils import timezone
 
 from renkou.accounts.services import ensure_demo_users
 from renkou.core.audit import acting
+from renkou.register import services as reg
 from renkou.register.models import Person
 
 from . import services
@@ -60,6 +63,21 @@ def _walk(users, apps, year: int, today: dt.date) -> None:
             services.set_bank_account(clerk, app, payee_name=app.payee_name or app.person.name,
                                       bank_name="农村商业银行",
                                       bank_account=f"62303{app.person_id:011d}")
+
+
+def _death_stops_a_payment(clerk, county, today: dt.date, stdout) -> None:
+    """Record, as the clerk would, the death of one approved rural-reward recipient this
+    year, then generate this year's roster: it pays through the month of death and stops."""
+    app = (Application.objects.filter(programme="rural-reward", state="approved")
+           .select_related("person").order_by("pk").first())
+    if app is None or app.person.status != "resident":
+        return
+    day = max(today - dt.timedelta(days=30), dt.date(today.year, 1, 1))
+    reg.record_death(app.person, event_date=day, user=clerk)
+    roster = services.generate_roster(county, "rural-reward", str(today.year))
+    app.refresh_from_db()
+    stdout.write(f"benefits: demo death of recipient {app.person_id} on {day}: application "
+                 f"{app.pk} {app.state}, roster {roster.pk if roster else '-'}\n")
 
 
 def prepare_demo(stdout) -> None:
@@ -105,6 +123,7 @@ def prepare_demo(stdout) -> None:
             else:
                 for month in (3, 12):
                     services.generate_roster(county, code, f"{year}-{month:02d}")
+        _death_stops_a_payment(clerk, county, today, stdout)
         for code in programmes():
             if Application.objects.filter(programme=code, state="approved").exists():
                 report = services.requalify(county, code, today.year)
