@@ -330,7 +330,7 @@ def decide_different(pair: CandidatePair, user) -> CandidatePair:
 @transaction.atomic
 def undo_merge(pair: CandidatePair, user, *, reason: str) -> CandidatePair:
     """Un-merge (撤销合并): void the merge event; the pair goes back to pending."""
-    pair = CandidatePair.objects.select_for_update().select_related("merge_event").get(pk=pair.pk)
+    pair = CandidatePair.objects.select_for_update().get(pk=pair.pk)
     if pair.status != PairStatus.SAME or pair.merge_event is None:
         raise ValidationError({"status": _("this pair has not been merged")})
     register.void_event(pair.merge_event, reason=reason, user=user)
