@@ -170,3 +170,18 @@ def test_feedback_rate_rolls_up_from_villages(users, county):
     assert (rows["110101002000"].sent, rows["110101002000"].answered_in_time) == (1, 1)
     assert rows["110101000000"].rate.value == pytest.approx(0.5)
     assert services.feedback_rates(None, dt.date(2025, 1, 1), dt.date(2025, 12, 31)) == []
+
+
+def test_survey_outside_the_area_is_not_found(client, users, county, survey):
+    from renkou.accounts.models import Role, User
+
+    clerk4 = User.objects.create_user(username="clerk4", password="renkou-test-pass-2024",
+                                      role=Role.VILLAGE_CLERK, org=county.v4)
+    c = _login(client, clerk4)
+    assert c.get(f"/reconciliation/surveys/{survey.pk}/").status_code == 404
+    assert c.get(f"/reconciliation/worklist/?survey={survey.pk}").status_code == 404
+    township = _login(client, users.township).get(
+        f"/reconciliation/surveys/{survey.pk}/").content.decode()
+    assert "和平镇" in township and "东村" in township and "南村" not in township
+    # the township's unsampled village borrows its township's rate
+    assert "西村" in township and "北村" not in township
