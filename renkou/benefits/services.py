@@ -64,6 +64,8 @@ __all__ = [
     "open_walk_in",
     "review",
     "pending_step",
+    "may_take_step",
+    "log_screening_view",
     "open_notice",
     "record_objection",
     "resolve_objection",
@@ -166,6 +168,25 @@ def _role_check(user, app: Application, step: str) -> None:
                                % {"role": Role(STEP_ROLE[step]).label})
     if step == Step.COUNTY and not has_capability(user, Capability.APPROVE_BENEFITS):
         raise PermissionDenied
+
+
+def may_take_step(user, app: Application) -> bool:
+    """Whether ``user`` may take the application's pending review step."""
+    step = pending_step(app)
+    if step is None:
+        return False
+    try:
+        _role_check(user, app, step)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def log_screening_view(prog: Programme, year: int, org_code: str | None, rows: int) -> None:
+    """A screening list shown on a page is a list of persons: logged like an export."""
+    audit.record(AuditAction.VIEW, "benefit_screening", prog.code,
+                 details={"programme": prog.code, "year": year, "org": org_code or "",
+                          "rows": rows})
 
 
 def _decide(app: Application, step: str, outcome: str, user, comment: str = "",

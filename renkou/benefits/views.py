@@ -91,6 +91,7 @@ def screen(request: HttpRequest) -> HttpResponse:
             response["Content-Disposition"] = (
                 f'attachment; filename="screening-{prog.code}-{d["year"]}.csv"')
             return response
+        services.log_screening_view(prog, d["year"], d["org"] or None, len(results))
         taken = set(Application.objects.filter(programme=prog.code, person_id__in=[
             r.person_id for r in results]).exclude(state__in=["rejected", "stopped"])
             .values_list("person_id", flat=True)) if len(results) <= 5000 else set()
@@ -169,6 +170,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "benefits/application.html", {
         "app": app, "prog": programme(app.programme), "decisions": decisions,
         "masked": mask_id_number(app.person.id_number), "step": services.pending_step(app),
+        "may_decide": services.may_take_step(request.user, app),
         "decision_form": forms.DecisionForm(),
         "bank_form": forms.BankForm(initial={"payee_name": app.payee_name,
                                              "bank_name": app.bank_name}),

@@ -129,3 +129,18 @@ def test_api_figures_and_applications(client, users, elderly_couple):
     stat = issue_token(users.statistician)
     assert client.get("/api/benefits/applications",
                       HTTP_AUTHORIZATION=f"Bearer {stat}").status_code == 403
+
+
+def test_screening_page_is_logged_and_decision_form_only_for_the_step_role(as_user, users,
+                                                                           elderly_couple):
+    c = as_user(users.clerk)
+    c.get(reverse("benefits:screen"), {"programme": "rural-reward", "year": 2025})
+    assert AuditEntry.objects.filter(action="view", object_type="benefit_screening",
+                                     username="clerk").exists()
+    [app] = services.open_applications(users.clerk, "rural-reward", 2025, [elderly_couple.father.pk])
+    page = c.get(reverse("benefits:application", args=[app.pk])).content.decode()
+    assert reverse("benefits:decide", args=[app.pk]) in page
+    page = as_user(users.township).get(reverse("benefits:application", args=[app.pk])).content.decode()
+    assert reverse("benefits:decide", args=[app.pk]) not in page
+    r = as_user(users.township).post(reverse("benefits:decide", args=[app.pk]), {"decision": "pass"})
+    assert r.status_code == 403
