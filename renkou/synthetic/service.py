@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from django.apps import apps
 from django.db import connection
 from django.utils import timezone
 
@@ -42,9 +43,17 @@ def register_is_empty() -> bool:
     return not Person.objects.exists() and not Household.objects.exists()
 
 
+#: Apps whose every row hangs on the register (findings, candidate pairs, surveys, benefit
+#: applications and office settings by unit): a replaced register takes them along.
+REGISTER_DEPENDENT_APPS = ("quality", "dedupe", "reconciliation", "benefits")
+
+
 def clear_register() -> None:
-    """Delete the whole register (used by ``generate --replace``; not by any page)."""
-    tables = ["register_lifeevent", "register_person", "register_household",
+    """Delete the whole register and everything built on it (used by ``generate
+    --replace``; not by any page). Users stay, without their org unit."""
+    dependent = [model._meta.db_table for label in REGISTER_DEPENDENT_APPS
+                 for model in apps.get_app_config(label).get_models()]
+    tables = [*dependent, "register_lifeevent", "register_person", "register_household",
               "orgunits_orgunit"]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
@@ -10,6 +12,15 @@ from renkou.accounts.services import DEMO_PASSWORD, ensure_demo_users
 from renkou.synthetic.service import register_is_empty
 
 from .serve import serve
+
+#: Share of persons given a known defect (duplicates, swapped birth day and month, …) so
+#: the data-quality pages have something to find; the ground truth goes to this file.
+DEMO_DEFECT_RATE = 0.01
+DEMO_TRUTH_FILE = "demo-defects-truth.csv"
+#: Apps that put the fresh demo county into a state their pages can show, in this order:
+#: duplicates and surveys feed the quality scorecard; benefits records one death (so a
+#: payment stops), which the statistics computed after them include.
+DEMO_PREPARERS = ("renkou.dedupe", "renkou.reconciliation", "renkou.benefits", "renkou.quality")
 
 
 class Command(BaseCommand):
@@ -28,8 +39,14 @@ class Command(BaseCommand):
         call_command("migrate", verbosity=0, interactive=False)
         if register_is_empty():
             self.stdout.write(_("generating the demo county (%(n)s persons)…") % {"n": persons})
-            call_command("generate", persons=persons, seed=seed, stdout=self.stdout,
+            call_command("generate", persons=persons, seed=seed, defects=DEMO_DEFECT_RATE,
+                         truth=DEMO_TRUTH_FILE, stdout=self.stdout,
                          verbosity=options["verbosity"])
+            ensure_demo_users()  # the preparers act as the demo users
+            for app in DEMO_PREPARERS:
+                import_module(f"{app}.demo").prepare_demo(self.stdout)
+            self.stdout.write(_("computing the statistics…"))
+            call_command("analytics", "refresh", "--quiet", stdout=self.stdout)
         else:
             self.stdout.write(_("reusing the register already in the database"))
         users = ensure_demo_users()
