@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 from django.apps import apps
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from renkou.register.models import Household, LifeEvent, Person
@@ -52,10 +52,12 @@ def clear_register() -> None:
     """Delete the whole register and everything built on it (used by ``generate
     --replace``; not by any page). Users stay, without their org unit."""
     dependent = [model._meta.db_table for label in REGISTER_DEPENDENT_APPS
-                 for model in apps.get_app_config(label).get_models()]
+                 for model in apps.get_app_config(label).get_models(include_auto_created=True)]
     tables = [*dependent, "register_lifeevent", "register_person", "register_household",
               "orgunits_orgunit"]
-    with connection.cursor() as cursor:
+    # one transaction: SQLite checks its (deferred) foreign keys at the commit, so the
+    # order of the deletes does not matter
+    with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
         else:

@@ -2,6 +2,7 @@
 
 import csv
 import datetime as dt
+import io
 
 import numpy as np
 import pytest
@@ -177,3 +178,18 @@ def test_generated_register_is_the_fold_of_its_ledger(tmp_path):
     assert str(Person.objects.get(pk=swapped["person_id"]).birth_date) == swapped["recorded_value"]
     with pytest.raises(RegisterNotEmpty):
         generate_county(2_000, seed=1, end=END)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_replace_clears_what_the_other_apps_built_on_the_register():
+    """``generate --replace`` also deletes findings, surveys, candidate pairs and benefit
+    applications that point at the old persons (committed, so SQLite checks its keys)."""
+    from django.core.management import call_command
+
+    from renkou.quality.models import Violation
+
+    generate_county(persons=1500, seed=3, defects=0.05)
+    call_command("quality", "check", stdout=io.StringIO())
+    assert Violation.objects.exists()
+    generate_county(persons=1500, seed=4, replace=True)
+    assert not Violation.objects.exists() and Person.objects.count() > 1000
