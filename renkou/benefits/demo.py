@@ -18,6 +18,7 @@ import time
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from renkou.accounts.services import ensure_demo_users
 from renkou.core.audit import acting
@@ -76,13 +77,15 @@ def _death_stops_a_payment(clerk, county, today: dt.date, stdout) -> None:
     reg.record_death(app.person, event_date=day, user=clerk)
     roster = services.generate_roster(county, "rural-reward", str(today.year))
     app.refresh_from_db()
-    stdout.write(f"benefits: demo death of recipient {app.person_id} on {day}: application "
-                 f"{app.pk} {app.state}, roster {roster.pk if roster else '-'}\n")
+    stdout.write(_("benefits demo: the death of recipient %(person)s on %(day)s; application "
+                   "%(app)s %(state)s, roster %(roster)s")
+                 % {"person": app.person_id, "day": day, "app": app.pk,
+                    "state": app.get_state_display(), "roster": roster.pk if roster else "—"})
 
 
 def prepare_demo(stdout) -> None:
     if Application.objects.exists():
-        stdout.write("benefits: demo applications already present\n")
+        stdout.write(_("benefits demo: applications already present"))
         return
     start = time.perf_counter()
     today = timezone.localdate()
@@ -93,13 +96,14 @@ def prepare_demo(stdout) -> None:
     users = [User.objects.select_related("org").get(username=name)
              for name in ("clerk", "township", "county") if name in demo]
     if len(users) < 3:
-        stdout.write("benefits: demo users missing; nothing prepared\n")
+        stdout.write(_("benefits demo: demo users missing; nothing prepared"))
         return
     clerk, township, county = users
     with acting(clerk, channel="cli"), transaction.atomic():
         for code, prog in programmes().items():
             found = [r for r in evaluate(prog, year) if r.eligible]
-            stdout.write(f"benefits: {code} {year}: {len(found):,} eligible\n")
+            stdout.write(_("benefits demo: %(programme)s %(year)s: %(n)s eligible")
+                         % {"programme": prog.label, "year": year, "n": f"{len(found):,}"})
             local = [r for r in found if r.org_id == clerk.org_id]
             # persons who died or left (in that year or since) go last, so that they are
             # approved and the roster or the requalification stops their payments
@@ -127,8 +131,10 @@ def prepare_demo(stdout) -> None:
         for code in programmes():
             if Application.objects.filter(programme=code, state="approved").exists():
                 report = services.requalify(county, code, today.year)
-                stdout.write(f"benefits: requalification {code} {today.year}: "
-                             f"{report.confirmed} confirmed, {len(report.suspended)} suspended, "
-                             f"{len(report.stopped)} stopped\n")
-    stdout.write(f"benefits: {Application.objects.count()} demo applications in "
-                 f"{time.perf_counter() - start:.1f} s\n")
+                stdout.write(_("benefits demo: requalification %(code)s %(year)s: %(ok)s "
+                               "confirmed, %(suspended)s suspended, %(stopped)s stopped")
+                             % {"code": code, "year": today.year, "ok": report.confirmed,
+                                "suspended": len(report.suspended),
+                                "stopped": len(report.stopped)})
+    stdout.write(_("benefits demo: %(n)s applications in %(s).1f s")
+                 % {"n": Application.objects.count(), "s": time.perf_counter() - start})

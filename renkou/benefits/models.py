@@ -119,6 +119,19 @@ class Application(models.Model):
     def __str__(self) -> str:
         return f"{self.programme} #{self.pk}"
 
+    @property
+    def facts_text(self) -> str:
+        from .eligibility import describe_facts
+
+        return describe_facts(self.facts or {})
+
+    @property
+    def rate_label(self) -> str:
+        """The rate as the pages show it (特别扶助: 死亡 / 伤残; others have one rate)."""
+        from .programmes import label
+
+        return label(self.rate)
+
 
 class Step(models.TextChoices):
     OPEN = "open", _("application opened")

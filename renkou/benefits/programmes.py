@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 __all__ = ["RULES", "UNITS", "ProgrammeError", "Version", "Programme", "load_programmes",
            "programme", "programmes", "YAML_PATH"]
@@ -28,6 +29,18 @@ RULES = ("rural_reward", "special_assistance", "only_child", "child_under_age")
 UNITS = ("person_month", "person_year", "lump_sum")
 PERIODS = ("month", "year")
 LEVELS = ("village", "township", "county")
+#: What the pages show for the configuration's words.
+LABELS = {
+    "person_month": _("per person per month"), "person_year": _("per person per year"),
+    "lump_sum": _("lump sum"), "village": _("village"), "township": _("township"),
+    "county": _("county"), "default": "", "death": _("only child died"),
+    "disability": _("only child disabled"),
+}
+
+
+def label(word: str) -> str:
+    """The Chinese (or English) label of a configuration word (unit, level, rate)."""
+    return str(LABELS.get(word, word))
 
 
 class ProgrammeError(ValueError):
@@ -41,6 +54,10 @@ class Version:
     amounts: dict[str, Decimal]
     criteria: dict[str, Any]
     source: str = "yaml"  # or "db"
+
+    def amount_labels(self) -> list[tuple[str, Decimal]]:
+        """(rate label, amount) pairs for the pages; the default rate has no label."""
+        return [(label(rate), amount) for rate, amount in self.amounts.items()]
 
     def amount(self, rate: str = "default") -> Decimal:
         if rate in self.amounts:
@@ -65,6 +82,14 @@ class Programme:
     @property
     def label(self) -> str:
         return self.name if (get_language() or "zh").startswith("zh") else self.name_en
+
+    @property
+    def unit_label(self) -> str:
+        return label(self.unit)
+
+    @property
+    def review_levels_label(self) -> str:
+        return " → ".join(label(level) for level in self.review_levels)
 
     def version_for(self, org_code: str, day: dt.date) -> Version | None:
         """The version for a unit on a day: longest prefix of ``org_code``, then latest."""

@@ -74,7 +74,11 @@ def version_add(request: HttpRequest, code: str) -> HttpResponse:
 
 @requires(Capability.MANAGE_BENEFITS)
 def screen(request: HttpRequest) -> HttpResponse:
-    form = forms.ScreenForm(request.GET or None)
+    query = None
+    if request.GET:  # a link naming only the programme screens the default year
+        query = request.GET.copy()
+        query.setdefault("year", str(forms.ScreenForm.base_fields["year"].initial()))
+    form = forms.ScreenForm(query)
     context: dict = {"form": form}
     if form.is_valid():
         d = form.cleaned_data

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import time
 
+from django.utils.translation import gettext as _
+
 from .scorecard import compute_scorecard
 from .services import run_checks
 
@@ -17,6 +19,7 @@ def prepare_demo(stdout) -> None:
     started = time.perf_counter()
     report = run_checks()
     compute_scorecard()
-    stdout.write(f"data quality: {sum(report.open.values())} open findings of "
-                 f"{len(report.rules)} rules, scorecard computed "
-                 f"({time.perf_counter() - started:.1f} s)\n")
+    stdout.write(_("data quality: %(n)s open findings of %(rules)s rules, scorecard computed "
+                   "(%(s).1f s)") % {"n": f"{sum(report.open.values()):,}",
+                                     "rules": len(report.rules),
+                                     "s": time.perf_counter() - started})

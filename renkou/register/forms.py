@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from renkou.orgunits.models import OrgUnit
 
@@ -337,7 +338,7 @@ class CorrectFieldsForm(RegisterForm):
     fixable = ("name", "id_number", "sex", "birth_date", "ethnicity", "education",
                "hukou_type", "relationship", "marital_status")
 
-    name = forms.CharField(label=_("name"), max_length=50)
+    name = forms.CharField(label=pgettext_lazy("person", "name"), max_length=50)
     id_number = forms.CharField(label=_("ID number"), max_length=18, required=False)
     sex = forms.ChoiceField(label=_("sex"), choices=Sex.choices, widget=forms.RadioSelect)
     birth_date = forms.DateField(label=_("birth date"), widget=DateInput())
@@ -392,7 +393,7 @@ class EnrolForm(RegisterForm):
     success = _("%(name)s has been enrolled.")
     field_map = {"org": "org_code"}
 
-    name = forms.CharField(label=_("name"), max_length=50)
+    name = forms.CharField(label=pgettext_lazy("person", "name"), max_length=50)
     sex = forms.ChoiceField(label=_("sex"), choices=Sex.choices, widget=forms.RadioSelect)
     birth_date = forms.DateField(label=_("birth date"), widget=DateInput())
     id_number = forms.CharField(label=_("ID number"), max_length=18, required=False)

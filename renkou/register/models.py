@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from renkou.core.scoping import OrgScopedQuerySet
 
@@ -152,7 +153,7 @@ class Person(models.Model):
     id_number = models.CharField(
         _("ID number"), max_length=18, null=True, blank=True, unique=True
     )
-    name = models.CharField(_("name"), max_length=50, db_index=True)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50, db_index=True)
     name_pinyin = models.CharField(_("name in pinyin"), max_length=120, db_index=True)
     name_initials = models.CharField(_("pinyin initials"), max_length=20, db_index=True)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)

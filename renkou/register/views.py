@@ -43,6 +43,7 @@ from .search import (
     scoped_persons,
     search_persons,
 )
+from .services import effective_merge_event
 
 PAGE_SIZE = 50
 
@@ -146,8 +147,11 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     as_of = _as_of(request)
     state = person_state_as_of(person, as_of, events=events) if as_of else None
     audit.record(AuditAction.VIEW, "person", person.pk, details=_as_of_details(as_of))
+    merge = effective_merge_event(person)
+    kept = persons.filter(pk=merge.payload.get("kept_person_id")).first() if merge else None
     return render(request, "register/person.html", {
         "person": person,
+        "merged_into": kept,
         "children": children,
         "events": events,
         "as_of": as_of,

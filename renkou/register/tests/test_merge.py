@@ -70,3 +70,13 @@ def test_fold_of_a_merge_event():
     assert fold(events, dt.date(2023, 12, 31))["status"] == "resident"
     voided = [*events, EventRecord(3, 1, "correction", dt.date(2024, 2, 1), 10, {"void": True}, 2)]
     assert fold(voided) == fold(events[:1])
+
+
+def test_person_page_of_a_merged_record_links_to_the_kept_one(small_register, officer, client):
+    r = small_register
+    dup = _duplicate(r)
+    services.record_merge(dup, r.zxm, officer, reason="同一人")
+    client.force_login(officer)
+    page = client.get(f"/persons/{dup.pk}/").content.decode()
+    assert "已作为重复记录合并到" in page and f'href="/persons/{r.zxm.pk}/"' in page
+    assert "已作为重复记录合并到" not in client.get(f"/persons/{r.zxm.pk}/").content.decode()
