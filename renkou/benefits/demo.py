@@ -77,7 +77,7 @@ def _death_stops_a_payment(clerk, county, today: dt.date, stdout) -> None:
     reg.record_death(app.person, event_date=day, user=clerk)
     roster = services.generate_roster(county, "rural-reward", str(today.year))
     app.refresh_from_db()
-    stdout.write(_("benefits demo: the death of recipient %(person)s on %(day)s; application "
+    _say(stdout, _("benefits demo: the death of recipient %(person)s on %(day)s; application "
                    "%(app)s %(state)s, roster %(roster)s")
                  % {"person": app.person_id, "day": day, "app": app.pk,
                     "state": app.get_state_display(), "roster": roster.pk if roster else "—"})
@@ -85,7 +85,7 @@ def _death_stops_a_payment(clerk, county, today: dt.date, stdout) -> None:
 
 def prepare_demo(stdout) -> None:
     if Application.objects.exists():
-        stdout.write(_("benefits demo: applications already present"))
+        _say(stdout, _("benefits demo: applications already present"))
         return
     start = time.perf_counter()
     today = timezone.localdate()
@@ -96,13 +96,13 @@ def prepare_demo(stdout) -> None:
     users = [User.objects.select_related("org").get(username=name)
              for name in ("clerk", "township", "county") if name in demo]
     if len(users) < 3:
-        stdout.write(_("benefits demo: demo users missing; nothing prepared"))
+        _say(stdout, _("benefits demo: demo users missing; nothing prepared"))
         return
     clerk, township, county = users
     with acting(clerk, channel="cli"), transaction.atomic():
         for code, prog in programmes().items():
             found = [r for r in evaluate(prog, year) if r.eligible]
-            stdout.write(_("benefits demo: %(programme)s %(year)s: %(n)s eligible")
+            _say(stdout, _("benefits demo: %(programme)s %(year)s: %(n)s eligible")
                          % {"programme": prog.label, "year": year, "n": f"{len(found):,}"})
             local = [r for r in found if r.org_id == clerk.org_id]
             # persons who died or left (in that year or since) go last, so that they are
@@ -131,10 +131,15 @@ def prepare_demo(stdout) -> None:
         for code in programmes():
             if Application.objects.filter(programme=code, state="approved").exists():
                 report = services.requalify(county, code, today.year)
-                stdout.write(_("benefits demo: requalification %(code)s %(year)s: %(ok)s "
+                _say(stdout, _("benefits demo: requalification %(code)s %(year)s: %(ok)s "
                                "confirmed, %(suspended)s suspended, %(stopped)s stopped")
                              % {"code": code, "year": today.year, "ok": report.confirmed,
                                 "suspended": len(report.suspended),
                                 "stopped": len(report.stopped)})
-    stdout.write(_("benefits demo: %(n)s applications in %(s).1f s")
+    _say(stdout, _("benefits demo: %(n)s applications in %(s).1f s")
                  % {"n": Application.objects.count(), "s": time.perf_counter() - start})
+
+
+def _say(stdout, message: str) -> None:
+    """One line of the demo's report, on a plain stream or a command's stdout alike."""
+    stdout.write(message if message.endswith("\n") else message + "\n")

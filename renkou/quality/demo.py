@@ -19,7 +19,12 @@ def prepare_demo(stdout) -> None:
     started = time.perf_counter()
     report = run_checks()
     compute_scorecard()
-    stdout.write(_("data quality: %(n)s open findings of %(rules)s rules, scorecard computed "
+    _say(stdout, _("data quality: %(n)s open findings of %(rules)s rules, scorecard computed "
                    "(%(s).1f s)") % {"n": f"{sum(report.open.values()):,}",
                                      "rules": len(report.rules),
                                      "s": time.perf_counter() - started})
+
+
+def _say(stdout, message: str) -> None:
+    """One line of the demo's report, on a plain stream or a command's stdout alike."""
+    stdout.write(message if message.endswith("\n") else message + "\n")

@@ -6,6 +6,7 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 
 from renkou.benefits.demo import prepare_demo
 from renkou.benefits.models import Application, Roster
@@ -16,8 +17,9 @@ def test_prepare_demo_is_idempotent(tmp_path):
     call_command("generate", persons=3000, seed=1, truth=str(tmp_path / "t.csv"),
                  stdout=io.StringIO())
     out = io.StringIO()
-    prepare_demo(out)
-    assert "rural-reward" in out.getvalue()
+    with translation.override("zh-hans"):
+        prepare_demo(out)
+    assert "农村部分计划生育家庭奖励扶助" in out.getvalue()  # the programme, in Chinese
     states = set(Application.objects.values_list("state", flat=True))
     assert {"submitted", "village_passed", "township_passed", "on_notice", "approved"} <= states
     assert Roster.objects.exists()
