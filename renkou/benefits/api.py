@@ -10,6 +10,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from renkou.accounts.permissions import Capability
+from renkou.api import READ_ERRORS
 from renkou.register.identity import mask_id_number
 
 from . import services
@@ -71,7 +72,7 @@ def _require(request: HttpRequest, capability: str) -> None:
     require(request, capability)
 
 
-@router.get("/programmes", response=list[ProgrammeOut], summary="Benefit programmes",
+@router.get("/programmes", response={200: list[ProgrammeOut], **READ_ERRORS}, summary="Benefit programmes",
             description="The programmes with every version (shipped YAML and office versions).")
 def list_programmes(request: HttpRequest) -> list:
     _require(request, Capability.MANAGE_BENEFITS)
@@ -80,7 +81,7 @@ def list_programmes(request: HttpRequest) -> list:
              "versions": [v.__dict__ for v in p.versions]} for p in programmes().values()]
 
 
-@router.get("/figures", response=list[FigureOut], summary="Benefit figures",
+@router.get("/figures", response={200: list[FigureOut], **READ_ERRORS}, summary="Benefit figures",
             description="Recipients, amounts due and paid, payment rate and timeliness by org "
                         "unit (rolled up), programme and roster period, in the caller's subtree.")
 def get_figures(request: HttpRequest, year: int = Query(..., ge=2000, le=2100),
@@ -92,7 +93,8 @@ def get_figures(request: HttpRequest, year: int = Query(..., ge=2000, le=2100),
         raise HttpError(404, str(exc)) from None
 
 
-@router.get("/applications", response=list[ApplicationOut], summary="Benefit applications",
+@router.get("/applications", response={200: list[ApplicationOut], **READ_ERRORS},
+            summary="Benefit applications",
             description="Applications in the caller's subtree (at most 500, newest first).")
 def list_applications(request: HttpRequest, state: str = Query("", max_length=16),
                       programme: str = Query("", max_length=40)) -> list:
