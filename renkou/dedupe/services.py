@@ -23,7 +23,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from renkou.accounts.permissions import Capability, has_capability
 from renkou.core import audit
@@ -65,7 +65,7 @@ EXPORT_COLUMNS = ("person_a", "person_b", "source_ref_a", "source_ref_b", "proba
                   "match_weight", "status", *EXPLANATION_FIELDS)
 
 FIELD_LABELS = {
-    "name": gettext_lazy("name"),
+    "name": pgettext_lazy("person", "name"),
     "id_number": gettext_lazy("ID number"),
     "birth_date": gettext_lazy("birth date"),
     "sex": gettext_lazy("sex"),
