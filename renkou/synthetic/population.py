@@ -306,7 +306,7 @@ class _StartBuilder:
     def _lineage(self, village: int) -> None:
         rng = self.rng
         urban = bool(self.tree.village_urban[village])
-        wife_age = min(max(rng.normal(66, 11), 46.0), 99.0)
+        wife_age = _within(rng, rng.normal(66, 11), 46.0, 99.0)
         husband_age = wife_age + min(max(rng.normal(2.5, 2.5), -3.0), 12.0)
         wife_alive = rng.random() < _survival(wife_age, SEX_F)
         husband_alive = rng.random() < _survival(husband_age, SEX_M)
@@ -377,7 +377,7 @@ class _StartBuilder:
         spouse_sex = SEX_F if sex == SEX_M else SEX_M
         gap = min(max(rng.normal(2.5, 2.5), -3.0), 10.0)
         spouse_age = age - gap if sex == SEX_M else age + gap
-        spouse_age = max(spouse_age, LEGAL_AGE[spouse_sex] + 0.5)
+        spouse_age = _within(rng, spouse_age, LEGAL_AGE[spouse_sex] + 0.5, 120.0)
         # spouses married in from elsewhere sometimes carry another county's area code
         spouse_area = int(rng.integers(1, 9)) if rng.random() < 0.25 else 0
         # the husband's record first, so the household head exists
@@ -428,6 +428,18 @@ def _makeham_q(age: np.ndarray, sex: np.ndarray) -> np.ndarray:
 _SURVIVAL_FROM_25 = {
     sex: np.cumprod(1 - _makeham_q(np.arange(25, 121), np.full(96, sex))) for sex in (SEX_M, SEX_F)
 }
+
+
+def _within(rng: np.random.Generator, age: float, low: float, high: float,
+            spread: float = 3.0) -> float:
+    """``age`` kept between ``low`` and ``high``; an age outside is drawn uniformly from
+    the ``spread`` years inside the bound it crossed. (Clamping to the bound itself would
+    give hundreds of people the same birth day, a heap no register has.)"""
+    if age < low:
+        return low + rng.random() * spread
+    if age > high:
+        return high - rng.random() * spread
+    return age
 
 
 def _survival(age: float, sex: int) -> float:

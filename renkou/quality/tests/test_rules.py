@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from renkou.quality.checks import evaluate
 from renkou.quality.models import OfficeRule
@@ -31,6 +32,13 @@ def test_shipped_rules_load_with_chinese_and_english_texts():
     # the DHIS2 form left / operator / right becomes one comparison
     assert rules["ID_BIRTH_DATE"].check == "(id_birth_date) = (birth_date)"
 
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """The checks below match the English wording, whatever language is active."""
+    with translation.override("en"):
+        yield
 
 @pytest.mark.parametrize("expression, reason", [
     ("(SELECT count(*) FROM person) > 0", "Subquery"),
