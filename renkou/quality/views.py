@@ -14,21 +14,17 @@ The pages measure and rank data quality; they never penalise anyone (DESIGN.md Â
 
 from __future__ import annotations
 
-import io
-import os
-import tempfile
-from pathlib import Path
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from renkou.accounts.permissions import Capability, has_capability, requires
+from renkou.core.downloads import temporary_file_download
 from renkou.orgunits.models import OrgUnit
 
 from . import scorecard as scorecards
@@ -123,26 +119,8 @@ def run_check(request: HttpRequest, code: str) -> HttpResponse:
     return redirect("quality:worklist", code=unit.code)
 
 
-class _RemovedOnClose(io.BufferedReader):
-    """A temporary file read once by the response and removed when it is closed."""
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            Path(self.name).unlink(missing_ok=True)
-
-
 def _download(make, filename: str) -> HttpResponse:
-    handle, name = tempfile.mkstemp(prefix="renkou-quality-", suffix=Path(filename).suffix)
-    os.close(handle)
-    try:
-        make(name)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-    return FileResponse(_RemovedOnClose(io.FileIO(name, "rb")), as_attachment=True,
-                        filename=filename)
+    return temporary_file_download(make, filename)
 
 
 @requires(Capability.EXPORT_REGISTER)

@@ -8,7 +8,6 @@ log themselves.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import os
 import tempfile
 from pathlib import Path
@@ -16,13 +15,14 @@ from pathlib import Path
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from renkou.accounts.permissions import Capability, requires
+from renkou.core.downloads import temporary_file_download
 from renkou.orgunits.excel import ImportRejected
 from renkou.orgunits.models import OrgUnit
 
@@ -203,28 +203,13 @@ def work_item(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("reconciliation:worklist")
 
 
-class _RemovedOnClose(io.BufferedReader):
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            Path(self.name).unlink(missing_ok=True)
-
-
 @requires(Capability.EXPORT_REGISTER)
 def worklist_export(request: HttpRequest) -> HttpResponse:
     """The filtered worklist as Excel (full ID numbers; the export is logged)."""
     filters, _form = _worklist_filters(request)
-    handle, name = tempfile.mkstemp(prefix="renkou-worklist-", suffix=".xlsx")
-    os.close(handle)
-    try:
-        services.export_worklist(name, request.user, **filters)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-    download = f"worklist-{timezone.localdate().isoformat()}.xlsx"
-    return FileResponse(_RemovedOnClose(io.FileIO(name, "rb")), as_attachment=True,
-                        filename=download)
+    return temporary_file_download(
+        lambda path: services.export_worklist(path, request.user, **filters),
+        f"worklist-{timezone.localdate().isoformat()}.xlsx")
 
 
 def _year(request: HttpRequest) -> int:

@@ -10,17 +10,13 @@ limited to the user's org subtree. Every view of a person or household is logged
 from __future__ import annotations
 
 import datetime as dt
-import io
-import os
-import tempfile
 from collections.abc import Callable
 from functools import wraps
-from pathlib import Path
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,6 +24,7 @@ from django.views.decorators.http import require_http_methods
 
 from renkou.accounts.permissions import Capability, has_capability, requires
 from renkou.core import audit
+from renkou.core.downloads import temporary_file_download
 from renkou.core.models import AuditAction
 from renkou.orgunits.models import OrgLevel, OrgUnit
 
@@ -219,17 +216,6 @@ def enrol(request: HttpRequest) -> HttpResponse:
                                                          "kind": "enrol"})
 
 
-class _RemovedOnClose(io.BufferedReader):
-    """A temporary file read once by the response and removed when it is closed
-    (also on Windows, where an open file cannot be removed)."""
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            Path(self.name).unlink(missing_ok=True)
-
-
 @requires(Capability.EXPORT_REGISTER)
 def export(request: HttpRequest) -> HttpResponse:
     """导出: the persons of an org subtree (default: the user's own unit), as they stand
@@ -242,17 +228,11 @@ def export(request: HttpRequest) -> HttpResponse:
                 messages.error(request, error)
         return redirect("register:search")
     org, as_of, fmt = (form.cleaned_data[k] for k in ("org", "as_of", "format"))
-    handle, name = tempfile.mkstemp(prefix="renkou-export-", suffix=f".{fmt}")
-    os.close(handle)
-    try:
-        export_persons(name, org=org or None, as_of=as_of, user=request.user)
-    except OrgUnit.DoesNotExist:
-        Path(name).unlink(missing_ok=True)
-        raise Http404 from None
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
     scope = org or (request.user.org.code if request.user.org_id else "all")
     download = f"persons-{scope}-{(as_of or timezone.localdate()).isoformat()}.{fmt}"
-    return FileResponse(_RemovedOnClose(io.FileIO(name, "rb")), as_attachment=True,
-                        filename=download)
+    try:
+        return temporary_file_download(
+            lambda path: export_persons(path, org=org or None, as_of=as_of, user=request.user),
+            download)
+    except OrgUnit.DoesNotExist:
+        raise Http404 from None
