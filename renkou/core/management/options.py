@@ -1,12 +1,15 @@
-"""Options shared by batch commands: ``--user`` (whose rights and name a run uses)."""
+"""Options shared by batch commands: ``--user`` (whose rights and name a run uses) and
+dates given on the command line."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
-__all__ = ["add_user_argument", "resolve_user"]
+__all__ = ["add_user_argument", "resolve_user", "parse_date"]
 
 
 def add_user_argument(parser, help_text: str) -> None:
@@ -22,3 +25,12 @@ def resolve_user(username: str | None):
         return model.objects.select_related("org").get(username=username)
     except model.DoesNotExist:
         raise CommandError(_("no user named %(name)s") % {"name": username}) from None
+
+
+def parse_date(text: str) -> dt.date:
+    """A ``YYYY-MM-DD`` argument (argparse ``type=``); a clear error otherwise."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise CommandError(_("not a date; write it as YYYY-MM-DD: %(value)s")
+                           % {"value": text}) from exc

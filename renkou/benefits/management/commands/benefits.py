@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 import time
@@ -17,17 +16,11 @@ from renkou.benefits import services
 from renkou.benefits.programmes import YAML_PATH, load_programmes
 from renkou.core.audit import acting
 from renkou.core.management.i18n import activate_language, add_language_argument
-from renkou.core.management.options import add_user_argument, resolve_user
+from renkou.core.management.options import add_user_argument, parse_date, resolve_user
 
 PROGRAMMES = sorted(load_programmes(YAML_PATH))
 
 
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise CommandError(_("not a date; write it as YYYY-MM-DD: %(value)s")
-                           % {"value": text}) from exc
 
 
 class Command(BaseCommand):
@@ -115,7 +108,7 @@ class Command(BaseCommand):
                 services.write_bank_csv(roster, out)
             self.stdout.write(_("wrote %(file)s") % {"file": o["bank_csv"]})
         if o.get("paid_on"):
-            n = services.mark_roster_paid(user, roster, _date(o["paid_on"]))
+            n = services.mark_roster_paid(user, roster, parse_date(o["paid_on"]))
             self.stdout.write(_("%(n)s payments recorded as paid") % {"n": n})
 
     def _requalify(self, user, o: dict) -> None:
@@ -152,7 +145,7 @@ class Command(BaseCommand):
         for item in o["amount"]:
             rate, _sep, value = item.rpartition("=")
             amounts[rate or "default"] = value
-        version = services.add_version(user, o["programme"], effective_from=_date(o["effective_from"]),
+        version = services.add_version(user, o["programme"], effective_from=parse_date(o["effective_from"]),
                                        amounts=amounts, org_prefix=o["org_prefix"], note=o["note"])
         self.stdout.write(_("version %(id)s of %(programme)s from %(date)s added") % {
             "id": version.pk, "programme": o["programme"], "date": version.effective_from})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -11,17 +10,9 @@ from django.utils.translation import gettext as _
 
 from renkou.core.audit import acting
 from renkou.core.management.i18n import activate_language, add_language_argument
-from renkou.core.management.options import add_user_argument, resolve_user
+from renkou.core.management.options import add_user_argument, parse_date, resolve_user
 from renkou.orgunits.models import OrgUnit
 from renkou.register.models import EventType
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise CommandError(_("not a date; write it as YYYY-MM-DD: %(value)s")
-                           % {"value": text}) from exc
 
 
 class Command(BaseCommand):
@@ -65,13 +56,13 @@ class Command(BaseCommand):
         with acting(user, channel="cli"):
             try:
                 if what == "persons":
-                    as_of = _date(options["as_of"]) if options.get("as_of") else None
+                    as_of = parse_date(options["as_of"]) if options.get("as_of") else None
                     n = export_persons(out, org=org, as_of=as_of, progress=progress, user=user)
                 elif what == "events":
                     n = export_events(
                         out, event_type=options.get("type"),
-                        date_from=_date(options["date_from"]) if options.get("date_from") else None,
-                        date_to=_date(options["date_to"]) if options.get("date_to") else None,
+                        date_from=parse_date(options["date_from"]) if options.get("date_from") else None,
+                        date_to=parse_date(options["date_to"]) if options.get("date_to") else None,
                         org=org, progress=progress, user=user,
                     )
                 else:

@@ -14,7 +14,6 @@ exit status 1.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -25,14 +24,7 @@ from django.utils.translation import gettext as _
 
 from renkou.core.audit import acting
 from renkou.core.management.i18n import activate_language, add_language_argument
-from renkou.core.management.options import add_user_argument, resolve_user
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise CommandError(_("%(value)s is not a date (YYYY-MM-DD)") % {"value": text}) from None
+from renkou.core.management.options import add_user_argument, parse_date, resolve_user
 
 
 def _pct(rate) -> str:
@@ -113,9 +105,9 @@ class Command(BaseCommand):
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(_("no such file: %(file)s") % {"file": path})
-        start = _date(options["reference_start"]) if options.get("reference_start") else None
+        start = parse_date(options["reference_start"]) if options.get("reference_start") else None
         try:
-            survey = import_survey(path, name=options["name"], survey_date=_date(options["date"]),
+            survey = import_survey(path, name=options["name"], survey_date=parse_date(options["date"]),
                                    reference_start=start, user=user)
         except ImportRejected as rejected:
             self._rejected(rejected)
@@ -162,8 +154,8 @@ class Command(BaseCommand):
             raise CommandError(_("no such file: %(file)s") % {"file": path})
         try:
             dl = import_list(path, options["source"], user=user,
-                             period_start=_date(options["start"]) if options.get("start") else None,
-                             period_end=_date(options["end"]) if options.get("end") else None)
+                             period_start=parse_date(options["start"]) if options.get("start") else None,
+                             period_end=parse_date(options["end"]) if options.get("end") else None)
         except ImportRejected as rejected:
             self._rejected(rejected)
             return
@@ -205,7 +197,7 @@ class Command(BaseCommand):
             check = qs.get(pk=options["id"])
         except CrossCheck.DoesNotExist:
             raise CommandError(_("no cross-check %(id)s") % {"id": options["id"]}) from None
-        record_feedback(check, feedback_date=_date(options["date"]), result=options["result"],
+        record_feedback(check, feedback_date=parse_date(options["date"]), result=options["result"],
                         user=user)
         self.stdout.write(_("reply recorded"))
 
@@ -214,7 +206,7 @@ class Command(BaseCommand):
 
         truth = make_sample_files(options["out"], villages=options["villages"],
                                   seed=options["seed"],
-                                  survey_date=_date(options["date"]) if options.get("date")
+                                  survey_date=parse_date(options["date"]) if options.get("date")
                                   else None)
         self.stdout.write(_("sample files written to %(dir)s (survey of %(n)s villages; "
                             "truth in truth.json)")
