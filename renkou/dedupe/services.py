@@ -98,6 +98,11 @@ LEFT JOIN register_person m ON m.id = p.mother_id
 LEFT JOIN register_person f ON f.id = p.father_id
 WHERE p.status <> %s {scope}
 """
+#: What the progress line says for each step of :func:`renkou.dedupe.linkage.link`.
+LINKAGE_STEPS = {"training": gettext_lazy("training the model (no labels)"),
+                 "blocking": gettext_lazy("finding candidate pairs (blocking)"),
+                 "prediction": gettext_lazy("scoring the candidate pairs")}
+
 _PERSON_COLUMNS = ("unique_id", "name", "pinyin", "initials", "sex", "birth_date", "id_number",
                    "org_path", "mother_pinyin", "father_pinyin")
 
@@ -187,7 +192,8 @@ def run_detection(*, user=None, org: OrgUnit | None = None, seed: int = 1,
         stored, compared = 0, 0
         scored: list[tuple] = []
         if n >= 2:
-            result = link(con, floor=REVIEW_FLOOR, seed=seed, step=say)
+            result = link(con, floor=REVIEW_FLOOR, seed=seed,
+                          step=lambda name: say(str(LINKAGE_STEPS.get(name, name))))
             timings.update(result.timings)
             compared = result.blocked_pairs
             run.model = result.model
