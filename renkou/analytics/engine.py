@@ -261,8 +261,9 @@ class _Run:
         with self.timed("residence"):
             self.sql(stages.org_sql())
             self.sql(stages.residence_sql(f"DATE '{self.horizon}'"))
-        with self.timed("population"):
-            self.sql(stages.population_sql(self.k_min, self.k_max, f"DATE '{self.cap}'"))
+        if self._needs_population():  # a catalogue of event counts alone skips it
+            with self.timed("population"):
+                self.sql(stages.population_sql(self.k_min, self.k_max, f"DATE '{self.cap}'"))
         with self.timed("events"):
             types = {t for i in self.catalogue for m in (i.numerator, i.denominator)
                      if isinstance(m, EventMeasure) for t in m.types} | {"death"}
@@ -276,6 +277,15 @@ class _Run:
             self._formulas()
         self.step("write")  # the CHECKPOINT in compute_indicators writes the file
         self.timings["rows"] = con.execute("SELECT count(*) FROM indicator_values").fetchone()[0]
+
+    def _needs_population(self) -> bool:
+        """Whether any indicator reads the population stock or person-years (the
+        costliest stage): a ratio with a population measure, or a life table."""
+        return any(ind.method == "life_table"
+                   or (ind.method == "ratio"
+                       and any(m is not None and not isinstance(m, EventMeasure)
+                               for m in (ind.numerator, ind.denominator)))
+                   for ind in self.catalogue)
 
     def _load(self) -> bool:
         con, snap = self.con, self.snapshot
@@ -349,8 +359,9 @@ class _Run:
         # the cells with their five-year age group
         self.sql("CREATE TEMP VIEW ev_src AS SELECT e.*, COALESCE(b.age_group, '') AS age_group "
                  "FROM ev_period e LEFT JOIN bands b ON b.band = e.band")
-        self.sql("CREATE TEMP VIEW pop_src AS SELECT p.*, b.age_group FROM pop_period p "
-                 "JOIN bands b ON b.band = p.band")
+        if self._needs_population():
+            self.sql("CREATE TEMP VIEW pop_src AS SELECT p.*, b.age_group FROM pop_period p "
+                     "JOIN bands b ON b.band = p.band")
         self.sql("CREATE TEMP TABLE poisson_limits (k BIGINT, lo DOUBLE, hi DOUBLE)")
         self.poisson_known: set[int] = set()
         self.timings["poisson_counts"] = 0

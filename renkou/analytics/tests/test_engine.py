@@ -393,3 +393,26 @@ def test_merged_duplicate_leaves_the_statistics_and_returns_when_unmerged(analyt
     reg.void_event(merge, reason="不是同一人")
     services.refresh()
     assert value("POP", "2024", NORTH) == 3 and value("POP", "2022-12", COUNTY) == 10
+
+
+def test_a_catalogue_of_event_counts_alone_gives_the_same_values(hand_county, tmp_path):
+    """The engine skips the population stage when no indicator needs it (what `bench
+    analytics` times as its like-for-like figure) and the counts do not change."""
+    from renkou.analytics.catalogue import load_catalogue
+    from renkou.analytics.engine import compute_indicators
+    from renkou.analytics.snapshot import snapshot_dir
+
+    births = tuple(i for i in load_catalogue() if i.code == "BIRTHS")
+    out = tmp_path / "births.duckdb"
+    timings = compute_indicators(snapshot_dir(), out, catalogue=births)
+    assert "population" not in timings
+    query = ("SELECT org_code, period, sex, birth_order, value, ci_low, ci_high, flag "
+             "FROM indicator_values WHERE indicator = 'BIRTHS' ORDER BY ALL")
+    alone = duckdb.connect(str(out), read_only=True)
+    full = duckdb.connect(str(services.indicators_path()), read_only=True)
+    try:
+        rows = alone.execute(query).fetchall()
+        assert rows and rows == full.execute(query).fetchall()
+    finally:
+        alone.close()
+        full.close()
