@@ -120,6 +120,14 @@ class Application(models.Model):
         return f"{self.programme} #{self.pk}"
 
     @property
+    def programme_label(self) -> str:
+        return programme_label(self.programme)
+
+    @property
+    def end_reason_label(self) -> str:
+        return outcome_label(self.end_reason)
+
+    @property
     def facts_text(self) -> str:
         from .eligibility import describe_facts
 
@@ -144,6 +152,28 @@ class Step(models.TextChoices):
     REQUALIFY = "requalify", _("requalification")
     STOP = "stop", _("payments stopped")
     ACCOUNT = "account", _("bank account")
+
+
+#: What the pages show for a decision's outcome and an application's end reason.
+OUTCOME_LABELS = {
+    "screening": _("opened from screening"), "walk_in": _("walk-in request"),
+    "passed": _("passed"), "rejected": _("rejected"), "approved": _("approved"),
+    "posted": _("posted"), "recorded": _("recorded"), "set": _("set"),
+    "stopped": _("stopped"), "suspended": _("suspended"), "confirmed": _("confirmed"),
+    "dismissed": _("dismissed"), "upheld": _("upheld"), "death": _("death"),
+    "move_out": _("moved out of the area"),
+}
+
+
+def outcome_label(word: str) -> str:
+    return str(OUTCOME_LABELS.get(word, word))
+
+
+def programme_label(code: str) -> str:
+    from .programmes import programmes
+
+    found = programmes().get(code)
+    return found.label if found else code
 
 
 class DecisionIsAppendOnly(Exception):
@@ -183,6 +213,11 @@ class Decision(models.Model):
     def delete(self, *args, **kwargs):
         raise DecisionIsAppendOnly("decisions are append-only")
 
+    @property
+    def outcome_label(self) -> str:
+        return outcome_label(self.outcome)
+
+
 
 class NoticeQuerySet(OrgScopedQuerySet):
     org_path_lookup = "org__path"
@@ -213,6 +248,11 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.programme} {self.starts_on}–{self.ends_on}"
+
+    @property
+    def programme_label(self) -> str:
+        return programme_label(self.programme)
+
 
 
 class Objection(models.Model):
@@ -271,6 +311,11 @@ class Roster(models.Model):
 
     def __str__(self) -> str:
         return f"{self.programme} {self.period}"
+
+    @property
+    def programme_label(self) -> str:
+        return programme_label(self.programme)
+
 
 
 class Payment(models.Model):

@@ -7,53 +7,15 @@ screenshots of the pages it visits.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from renkou.accounts.models import Role, User
+from renkou.conftest import screenshot as _shot
 from renkou.register.models import Person
 
 from .conftest import PASSWORD
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser_page(monkeypatch):
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
-    console: list[str] = []
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the
-    # test makes around it are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
-        yield page
-        errors = [line for line in console if line.startswith("error")]
-        assert not errors, errors  # e.g. a missing stylesheet or script
-        context.close()
-        browser.close()
-
-
-def _shot(page, name: str) -> None:
-    folder = os.environ.get("RENKOU_SCREENSHOT_DIR")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
 def test_log_in_find_by_initials_and_record_a_birth(live_server, small_register, browser_page):
