@@ -262,3 +262,40 @@ def export_worklist(out: str | Path, user, unit: OrgUnit, *, rule: str = "",
         "org": unit.code, "rule": rule, "status": status, "rows": n, "file": Path(out).name},
         user=user)
     return n
+
+
+def install_office_rules(path: Path, *, org: OrgUnit | None = None, user=None) -> list[str]:
+    """Store the rules of a YAML file (the format of ``rules.yaml``) as office rules
+    (本单位校验规则) running in ``org``'s subtree (the whole register when ``None``):
+    every rule is checked first and nothing is stored unless all are valid; a rule
+    whose code is already an office rule replaces it; a built-in code is refused.
+    Returns the codes stored. A user may only install rules for its own subtree."""
+    from .models import OfficeRule
+    from .rules import RuleError, builtin_rules, load_rules
+
+    if user is not None and not has_capability(user, Capability.EDIT_REGISTER):
+        raise PermissionDenied
+    if user is not None and not user.is_superuser:
+        if not user.org_id or (org is not None and not OrgUnit.objects.visible_to(user)
+                               .filter(pk=org.pk).exists()):
+            raise PermissionDenied
+        org = org or user.org
+    rules = load_rules(path)
+    builtin = {r.code for r in builtin_rules()}
+    clash = sorted(r.code for r in rules if r.code in builtin)
+    if clash:
+        raise RuleError(_("%(codes)s: the code of a built-in rule; choose another code")
+                        % {"codes": ", ".join(clash)})
+    with transaction.atomic():
+        for rule in rules:
+            OfficeRule.objects.update_or_create(code=rule.code, defaults={
+                "name_zh": rule.name.get("zh", ""), "name_en": rule.name.get("en", ""),
+                "message_zh": rule.message.get("zh", ""), "message_en": rule.message.get("en", ""),
+                "importance": rule.importance, "scope": rule.scope, "applies": rule.applies,
+                "must_hold": rule.check, "details": ",".join(rule.details), "org": org,
+                "active": True, "created_by": user,
+            })
+        audit.record(AuditAction.CHANGE, "office_rules", org.code if org else "",
+                     details={"codes": [r.code for r in rules], "file": Path(path).name},
+                     user=user)
+    return [r.code for r in rules]

@@ -101,3 +101,48 @@ def test_the_rule_engine_cannot_reach_files(tree):
     with pytest.raises(Exception, match="disabled"):
         reg.con.execute("SELECT * FROM read_csv('/etc/passwd')").fetchall()
     reg.close()
+
+
+OFFICE_RULES = """rules:
+  - code: OVER_95
+    name: {zh: 九十五岁以上核实, en: Aged over 95}
+    message: {zh: "{age}岁，请入户核实", en: "aged {age}: check at home"}
+    importance: low
+    applies: status = 'resident'
+    check: age <= 95
+    details: [age]
+"""
+
+
+def test_office_rules_installed_from_a_file_all_or_nothing(tree, users, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from renkou.core.models import AuditEntry
+
+    good = tmp_path / "ours.yaml"
+    good.write_text(OFFICE_RULES, encoding="utf-8")
+    call_command("quality", "rules", "--file", str(good), "--install", "--org", tree.town.code,
+                 "--user", "township", stdout=StringIO())
+    row = OfficeRule.objects.get(code="OVER_95")
+    assert (row.org, row.created_by, row.importance) == (tree.town, users.township, "low")
+    assert AuditEntry.objects.filter(object_type="office_rules", username="township").exists()
+    assert "OVER_95" in {r.code for r in active_rules()}
+    # a file with one bad rule stores nothing; a built-in code is refused
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(OFFICE_RULES.replace("OVER_95", "OVER_99") + "  - {code: NOPE, name: 坏, "
+                   "message: 坏, check: \"read_csv('/etc/passwd') IS NULL\"}\n", encoding="utf-8")
+    clash = tmp_path / "clash.yaml"
+    builtin = builtin_rules()[0].code
+    clash.write_text(OFFICE_RULES.replace("OVER_95", builtin), encoding="utf-8")
+    for path in (bad, clash):
+        with pytest.raises(CommandError):
+            call_command("quality", "rules", "--file", str(path), "--install", "--user", "county",
+                         stdout=StringIO())
+    assert not OfficeRule.objects.filter(code__in=["OVER_99", builtin]).exists()
+    # a village clerk may not install rules for the township above it
+    with pytest.raises(CommandError):
+        call_command("quality", "rules", "--file", str(good), "--install", "--org", tree.town.code,
+                     "--user", "clerk", stdout=StringIO())

@@ -45,6 +45,12 @@ class Command(BaseCommand):
                                              "or check a YAML file of rules")
         rules.add_argument("--file", type=Path, help="check this YAML file of rules and say "
                                                      "what is wrong")
+        rules.add_argument("--install", action="store_true",
+                           help="with --file: store its rules as office rules (all or nothing)")
+        rules.add_argument("--org", metavar="CODE",
+                           help="with --install: the subtree the rules run in (default: the "
+                                "user's unit, or the whole register)")
+        add_user_argument(rules, "install the rules as this user (its subtree, logged)")
         work = sub.add_parser("worklist", help="export a unit's violations to .xlsx or .csv")
         work.add_argument("--org", metavar="CODE", required=True)
         work.add_argument("--out", metavar="FILE", required=True)
@@ -146,7 +152,23 @@ class Command(BaseCommand):
 
     def _rules(self, options: dict) -> None:
         from renkou.quality.rules import RuleError, active_rules, load_rules
+        from renkou.quality.services import install_office_rules
 
+        if options.get("install"):
+            if not options.get("file"):
+                raise CommandError(_("--install needs --file"))
+            user = resolve_user(options.get("user"))
+            org = self._unit(options["org"], user) if options.get("org") else None
+            try:
+                with acting(user, channel="cli"):
+                    codes = install_office_rules(options["file"], org=org, user=user)
+            except RuleError as exc:
+                raise CommandError(str(exc)) from None
+            except PermissionDenied:
+                raise CommandError(_("this user may not install rules there")) from None
+            self.stdout.write(_("stored %(n)s office rules: %(codes)s")
+                              % {"n": len(codes), "codes": ", ".join(codes)})
+            return
         try:
             rules = load_rules(options["file"]) if options.get("file") else active_rules()
         except RuleError as exc:
