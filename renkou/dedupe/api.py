@@ -1,5 +1,116 @@
-"""JSON API of duplicate detection (mounted by :mod:`renkou.api`)."""
+"""JSON API of duplicate detection (mounted by :mod:`renkou.api` at ``/api/dedupe``): the
+candidate pairs (疑似重复) of the review queue, read-only, ID numbers masked.
 
-from ninja import Router
+The same scoping as the review queue (:func:`renkou.dedupe.services.review_queue`): pairs
+whose two records both lie in the caller's subtree; roles that do not review duplicates
+answer 403. Deciding a pair stays on the pair page, which shows (and logs) both records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+
+from renkou.accounts.permissions import Capability
+from renkou.api import MAX_PAGE, READ_ERRORS, paginate, require
+from renkou.register.identity import mask_id_number
+
+from . import services
+from .linkage import LEVELS
+from .models import CandidatePair, PairStatus
 
 router = Router()
+
+STATUS = Query(PairStatus.PENDING, description="pending (default), same or different")
+
+
+class FieldComparisonOut(Schema):
+    field: str = Field(description="name, id_number, birth_date, sex, mother_name, "
+                                   "father_name or org")
+    label: str
+    level: str = Field(description="the comparison level the model found, e.g. exact, "
+                                   "same_pinyin, day_month_swapped; missing when a side "
+                                   "has no value")
+    level_label: str
+    agreement: str = Field(description="agree, partial, disagree or missing")
+    weight: float | None = Field(description="the level's match weight (log2 Bayes factor); "
+                                             "null when not scored")
+
+
+class PairOut(Schema):
+    id: int
+    person_a: int = Field(description="person_id of the earlier record")
+    person_b: int = Field(description="person_id of the later record")
+    name_a: str
+    name_b: str
+    id_number_a: str = Field(description="masked")
+    id_number_b: str = Field(description="masked")
+    birth_date_a: dt.date
+    birth_date_b: dt.date
+    org_code_a: str = Field(description="registered unit of the earlier record")
+    org_code_b: str = Field(description="registered unit of the later record")
+    probability: float = Field(description="match probability (0–1)")
+    match_weight: float
+    status: PairStatus
+    explanation: list[FieldComparisonOut] = Field(description="per compared field")
+
+
+class PairPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    items: list[PairOut]
+
+
+def _finite(value: Any) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _explanation(pair: CandidatePair) -> list[dict[str, Any]]:
+    rows = []
+    for name in services.EXPLANATION_FIELDS:
+        info = (pair.explanation or {}).get(name) or {}
+        level = info.get("level") or "missing"
+        weight = info.get("weight")
+        rows.append({"field": name, "label": str(services.FIELD_LABELS[name]), "level": level,
+                     "level_label": str(services.LEVEL_LABELS.get(level, level)),
+                     "agreement": LEVELS.get((name, level), "missing"),
+                     "weight": _finite(weight)})
+    return rows
+
+
+def _pair(pair: CandidatePair) -> dict[str, Any]:
+    a, b = pair.person_a, pair.person_b
+    return {"id": pair.pk, "person_a": a.pk, "person_b": b.pk, "name_a": a.name, "name_b": b.name,
+            "id_number_a": mask_id_number(a.id_number), "id_number_b": mask_id_number(b.id_number),
+            "birth_date_a": a.birth_date, "birth_date_b": b.birth_date,
+            "org_code_a": a.registered_org.code, "org_code_b": b.registered_org.code,
+            "probability": pair.probability, "match_weight": pair.match_weight,
+            "status": pair.status, "explanation": _explanation(pair)}
+
+
+@router.get("/pairs", response={200: PairPage, **READ_ERRORS},
+            summary="Candidate duplicate pairs (疑似重复), ID numbers masked",
+            description="The review queue: pairs whose two records both lie in the caller's "
+                        "subtree, most probable first, with the per-field comparison the "
+                        f"model scored. Pairs at or above {services.DEFAULT_THRESHOLD} count "
+                        "as duplicates. For township and county officers; other roles "
+                        "answer 403.")
+def list_pairs(
+    request: HttpRequest,
+    status: PairStatus = STATUS,
+    min_probability: float | None = Query(None, ge=0, le=1,
+                                          description="only pairs at or above this probability"),
+    page: int = Query(1, ge=1, le=MAX_PAGE, description="page number, from 1"),
+    page_size: int = Query(50, ge=1, le=500, description="rows per page"),
+) -> dict:
+    require(request, Capability.MERGE_DUPLICATES)
+    pairs = services.review_queue(request.auth, status=status, min_probability=min_probability)
+    return paginate(pairs, page, page_size, _pair)
