@@ -62,6 +62,17 @@ def officer_token(transactional_db) -> str:
                           org=other, **common)
     household.head = head
     household.save(update_fields=["head"])
+    # a second registration of 张晓明 (a homophone, no ID number), so that the quality
+    # findings, the scorecard and the duplicate queue answer with data, not empty lists
+    services.enrol_person(name="张小明", sex=Sex.MALE, birth_date=dt.date(1990, 3, 7),
+                          org=village, **common)
+    from renkou.dedupe.services import run_detection
+    from renkou.quality.scorecard import compute_scorecard
+    from renkou.quality.services import run_checks
+
+    run_checks()
+    compute_scorecard()
+    run_detection()
     officer = User.objects.create(username="township", role=Role.TOWNSHIP_OFFICER, org=town)
     return issue_token(officer, "schemathesis")
 
