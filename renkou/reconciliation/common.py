@@ -141,6 +141,18 @@ def rollup(counts: dict[int, dict[str, float]], keys: Iterable[str],
     return totals
 
 
+def visible_rollup(counts: dict[int, dict[str, float]], keys: Iterable[str],
+                   user=None) -> list[tuple[OrgUnit, dict[str, float]]]:
+    """:func:`rollup`, then the units ``user`` may see (all with no user), in tree order."""
+    totals = rollup(counts, keys)
+    units = OrgUnit.objects.in_bulk(list(totals))
+    if user is not None:
+        visible = set(OrgUnit.objects.visible_to(user).filter(pk__in=list(totals))
+                      .values_list("pk", flat=True))
+        totals = {pk: c for pk, c in totals.items() if pk in visible}
+    return sorted(((units[pk], c) for pk, c in totals.items()), key=lambda uc: uc[0].path)
+
+
 @dataclass(frozen=True)
 class Rate:
     """A proportion x / n (shown as %) with its 95% Wilson interval; ``None`` when n = 0."""

@@ -20,7 +20,7 @@ from renkou.core import audit
 from renkou.core.models import AuditAction
 from renkou.orgunits.models import OrgUnit
 
-from .common import Rate, rate, rollup
+from .common import Rate, rate, visible_rollup
 from .departments import CROSSCHECK_DAYS
 from .models import CrossCheck
 
@@ -54,17 +54,9 @@ def feedback_rates(user=None, start: dt.date | None = None, end: dt.date | None 
             late=Count("id", filter=Q(feedback_date__gt=F("due_date"))),
             pending=Count("id", filter=Q(feedback_date__isnull=True, due_date__gte=today))):
         counts[row["org_id"]] = row
-    totals = rollup(counts, ("sent", "in_time", "late", "pending"))
-    units = OrgUnit.objects.in_bulk(list(totals))
-    visible = None
-    if user is not None:
-        visible = set(OrgUnit.objects.visible_to(user).filter(pk__in=list(totals))
-                      .values_list("pk", flat=True))
-    rows = [FeedbackRow(units[pk], int(c["sent"]), int(c["in_time"]), int(c["late"]),
+    return [FeedbackRow(unit, int(c["sent"]), int(c["in_time"]), int(c["late"]),
                         int(c["pending"]), rate(c["in_time"], c["sent"]))
-            for pk, c in totals.items() if visible is None or pk in visible]
-    rows.sort(key=lambda r: r.unit.path)
-    return rows
+            for unit, c in visible_rollup(counts, ("sent", "in_time", "late", "pending"), user)]
 
 
 def record_feedback(check: CrossCheck, *, feedback_date: dt.date, result: str,

@@ -57,7 +57,7 @@ from renkou.orgunits.models import OrgLevel, OrgUnit
 from renkou.register.identity import mask_id_number, name_spellings
 from renkou.register.models import EventType, LifeEvent, Person, PersonStatus
 
-from .common import check_id, parse_date, parse_sex, rollup, subtree_q
+from .common import check_id, parse_date, parse_sex, subtree_q, visible_rollup
 from .models import (
     CrossCheck,
     DepartmentList,
@@ -518,14 +518,5 @@ def list_counts(dept_list: DepartmentList, user=None) -> list[tuple[OrgUnit, dic
             not_listed=Count("id", filter=Q(kind=DiscrepancyKind.REGISTER_NOT_IN_LIST)),
             open=Count("id", filter=Q(status="open"))):
         counts[row["org_id"]] = row
-    keys = ("list_only", "not_listed", "open")
-    totals = rollup(counts, keys)
-    units = OrgUnit.objects.in_bulk(list(totals))
-    visible = None
-    if user is not None:
-        visible = set(OrgUnit.objects.visible_to(user).filter(pk__in=list(totals))
-                      .values_list("pk", flat=True))
-    rows = [(units[pk], c) for pk, c in totals.items() if visible is None or pk in visible]
-    rows.sort(key=lambda r: r[0].path)
-    return rows
+    return visible_rollup(counts, ("list_only", "not_listed", "open"), user)
 

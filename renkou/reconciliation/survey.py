@@ -56,7 +56,16 @@ from renkou.orgunits.models import OrgLevel, OrgUnit
 from renkou.register.identity import name_spellings
 from renkou.register.models import Person, PersonStatus
 
-from .common import Rate, check_id, parse_date, parse_sex, rate, register_as_of, rollup
+from .common import (
+    Rate,
+    check_id,
+    parse_date,
+    parse_sex,
+    rate,
+    register_as_of,
+    rollup,
+    visible_rollup,
+)
 from .models import (
     Discrepancy,
     DiscrepancyKind,
@@ -432,15 +441,8 @@ def survey_rates(survey: Survey, user=None) -> list[UnitRates]:
     for c in counts.values():
         c["sampled"] = 1
     keys = (*COUNT_KEYS, "sampled")
-    totals = rollup(counts, keys)
-    units = OrgUnit.objects.in_bulk(list(totals))
-    visible = None
-    if user is not None:
-        visible = set(OrgUnit.objects.visible_to(user).filter(pk__in=list(totals))
-                      .values_list("pk", flat=True))
-    rows = [_rates(units[pk], c, sampled=int(c["sampled"])) for pk, c in totals.items()
-            if visible is None or pk in visible]
-    rows.sort(key=lambda r: r.unit.path)
+    rows = [_rates(unit, c, sampled=int(c["sampled"]))
+            for unit, c in visible_rollup(counts, keys, user)]
     return rows
 
 
