@@ -64,6 +64,19 @@ def _null(col: str) -> Level:
     return Level("missing", "missing", f'"{col}_l" IS NULL OR "{col}_r" IS NULL')
 
 
+def _parent_levels(column: str) -> list[Level]:
+    """A parent's name speaks against a match only: twins and siblings share parents, so
+    the same parent says little; a different parent speaks against (fixed m and u, not
+    trained)."""
+    return [
+        _null(column),
+        Level("same_pinyin", "agree", f"{column}_l = {column}_r", _fixed(0.78, 0.78)),
+        Level("similar_pinyin", "partial", f"{_JW}({column}_l, {column}_r) >= 0.9",
+              _fixed(0.2, 0.2)),
+        Level("different", "disagree", "ELSE", _fixed(0.02, 0.98)),
+    ]
+
+
 #: Comparison levels, most specific first, per field. The codes are what the
 #: explanation of a pair stores; their labels are in :mod:`renkou.dedupe.services`.
 FIELDS: dict[str, list[Level]] = {
@@ -112,24 +125,8 @@ FIELDS: dict[str, list[Level]] = {
         Level("exact", "agree", "sex_l = sex_r", _fixed_m(0.98)),
         Level("different", "disagree", "ELSE", _fixed_m(0.02)),
     ],
-    "mother_name": [
-        _null("mother_pinyin"),
-        # evidence against only: twins and siblings share parents, so the same parent
-        # says little; a different parent speaks against (fixed m and u, not trained)
-        Level("same_pinyin", "agree", "mother_pinyin_l = mother_pinyin_r", _fixed(0.78, 0.78)),
-        Level("similar_pinyin", "partial", f"{_JW}(mother_pinyin_l, mother_pinyin_r) >= 0.9",
-              _fixed(0.2, 0.2)),
-        Level("different", "disagree", "ELSE", _fixed(0.02, 0.98)),
-    ],
-    "father_name": [
-        _null("father_pinyin"),
-        # evidence against only: twins and siblings share parents, so the same parent
-        # says little; a different parent speaks against (fixed m and u, not trained)
-        Level("same_pinyin", "agree", "father_pinyin_l = father_pinyin_r", _fixed(0.78, 0.78)),
-        Level("similar_pinyin", "partial", f"{_JW}(father_pinyin_l, father_pinyin_r) >= 0.9",
-              _fixed(0.2, 0.2)),
-        Level("different", "disagree", "ELSE", _fixed(0.02, 0.98)),
-    ],
+    "mother_name": _parent_levels("mother_pinyin"),
+    "father_name": _parent_levels("father_pinyin"),
     "org": [
         _null("village"),
         Level("same_village", "agree", "village_l = village_r"),
