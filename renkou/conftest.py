@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+pytest_plugins = ["renkou.testing.clock"]
+
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):

@@ -150,6 +150,8 @@ SESSION_COOKIE_AGE = int(os.environ.get("RENKOU_SESSION_IDLE_MINUTES", "30")) * 
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
+# The CSRF cookie ends with the browser session, like the session cookie (shared office machines).
+CSRF_COOKIE_AGE = None
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -9,10 +9,9 @@ import secrets
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from renkou.core import audit
+from renkou.core import audit, clock
 from renkou.core.models import AuditAction
 from renkou.orgunits.models import OrgLevel, OrgUnit
 
@@ -132,7 +131,7 @@ def user_for_token(key: str) -> User | None:
              .filter(key_hash=_hash_key(key), revoked__isnull=True).first())
     if token is None or not token.user.is_active:
         return None
-    now = timezone.now()
+    now = clock.now()
     if token.last_used is None or now - token.last_used > dt.timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used=now)
     return token.user
@@ -143,7 +142,7 @@ def revoke_tokens(user: User, prefix: str | None = None) -> int:
     tokens = ApiToken.objects.filter(user=user, revoked__isnull=True)
     if prefix:
         tokens = tokens.filter(prefix__startswith=prefix[:TOKEN_PREFIX])
-    n = tokens.update(revoked=timezone.now())
+    n = tokens.update(revoked=clock.now())
     if n:
         audit.record(AuditAction.TOKEN, "user", user.username,
                      details={"operation": "revoke", "prefix": prefix or "", "count": n})

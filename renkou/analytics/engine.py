@@ -51,7 +51,9 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 from django.conf import settings
+from django.utils import timezone
 
+from renkou.core import clock
 from renkou.demography import poisson_interval
 
 from . import schema
@@ -198,10 +200,9 @@ def compute_indicators(snapshot: Path, out: Path, *, catalogue: tuple[Indicator,
     half-written file. ``step`` is called with the name of each stage (progress).
     Returns timings (seconds) and counts.
     """
-    from django.utils import timezone
 
     catalogue = catalogue or load_catalogue()
-    today = today or timezone.localdate()
+    today = today or clock.today()
     step = step or (lambda name: None)
     tmp = out.with_name(out.name + ".tmp")
     for f in (tmp, tmp.with_name(tmp.name + ".wal")):
@@ -219,7 +220,7 @@ def compute_indicators(snapshot: Path, out: Path, *, catalogue: tuple[Indicator,
         _Run(con, snapshot, catalogue, today, step, timings).run()
         con.execute("COMMIT")
         con.execute("INSERT INTO refresh_info VALUES ('computed_at', ?), ('today', ?)",
-                    [dt.datetime.now().isoformat(timespec="seconds"), today.isoformat()])
+                    [timezone.localtime(clock.now()).isoformat(timespec="seconds"), today.isoformat()])
         started = time.perf_counter()
         con.execute("CHECKPOINT")
         timings["write"] = round(time.perf_counter() - started, 3)

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 
+from renkou.core import clock
 from renkou.core.audit import AuditAction, record
 
 from . import reports
@@ -221,7 +222,7 @@ def write_pdf(report: OrgReport, out: BinaryIO | str | Path) -> int:
         if table.note:
             story += [Spacer(1, 2), Paragraph(escape(table.note), text_style)]
     story += [Spacer(1, 8), Paragraph(escape(_("Made by renkou on %(date)s.")
-                                             % {"date": dt.date.today().isoformat()}), text_style)]
+                                             % {"date": clock.today().isoformat()}), text_style)]
     doc.build(story)
     return count
 

@@ -32,6 +32,8 @@ from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy, pgettext
 from django.utils.translation import gettext as _
 
+from renkou.core import clock
+
 __all__ = [
     "AGE_GROUPS", "ASFR_AGE_GROUPS", "BIRTH_ORDERS", "Cell", "IndicatorInfo", "NoIndicators",
     "OrgReport", "Period", "Table", "TableRow", "catalogue", "chart_data", "child_headlines",
@@ -307,7 +309,7 @@ def list_periods(con=None) -> list[Period]:
 def default_period(periods: Sequence[Period], today: dt.date | None = None) -> str | None:
     """The latest complete calendar year (ended before ``today``); else the latest year;
     else the newest period of any kind."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     years = [p for p in periods if p.kind == "year"]
     complete = [p for p in years if p.end is not None and p.end < today]
     for candidates in (complete, years, list(periods)):

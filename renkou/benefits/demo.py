@@ -17,10 +17,10 @@ import datetime as dt
 import time
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from renkou.accounts.services import ensure_demo_users
+from renkou.core import clock
 from renkou.core.audit import acting
 from renkou.register import services as reg
 from renkou.register.models import Person
@@ -88,7 +88,7 @@ def prepare_demo(stdout) -> None:
         _say(stdout, _("benefits demo: applications already present"))
         return
     start = time.perf_counter()
-    today = timezone.localdate()
+    today = clock.today()
     year = today.year - 1
     demo = {u: r for u, r, _o in ensure_demo_users()}
     from renkou.accounts.models import User

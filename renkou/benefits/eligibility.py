@@ -65,9 +65,9 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from renkou.core import clock
 from renkou.orgunits.models import OrgUnit
 from renkou.register.ledger import EventRecord, effective_events, fold
 from renkou.register.models import LifeEvent, Person
@@ -335,7 +335,7 @@ def evaluate(prog: Programme, year: int, scope: OrgUnit | None = None, *,
     ``as_of`` (default: the year's end, or today if earlier) is the day the children's
     composition is read; the months due are read over the whole year up to it.
     """
-    as_of = as_of or min(dt.date(year, 12, 31), timezone.localdate())
+    as_of = as_of or min(dt.date(year, 12, 31), clock.today())
     units, in_scope = _scope_units(scope)
     cand_qs = candidates(prog, year, scope, persons)
     cands = list(cand_qs)

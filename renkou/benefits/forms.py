@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from renkou.core import clock
 
 from .programmes import programmes
 
@@ -14,7 +15,7 @@ def _programme_choices() -> list[tuple[str, str]]:
 
 
 def _last_year() -> int:
-    return timezone.localdate().year - 1
+    return clock.today().year - 1
 
 
 class ScreenForm(forms.Form):
@@ -64,14 +65,14 @@ class BankForm(forms.Form):
 
 class NoticeForm(forms.Form):
     programme = forms.ChoiceField(label=_("programme"), choices=_programme_choices)
-    starts_on = forms.DateField(label=_("starts on"), initial=timezone.localdate)
+    starts_on = forms.DateField(label=_("starts on"), initial=clock.today)
     days = forms.IntegerField(label=_("days"), min_value=1, max_value=60, required=False,
                               help_text=_("default: the programme's notice period"))
 
 
 class ObjectionForm(forms.Form):
     application = forms.IntegerField(label=_("application"), min_value=1)
-    received_on = forms.DateField(label=_("received on"), initial=timezone.localdate)
+    received_on = forms.DateField(label=_("received on"), initial=clock.today)
     text = forms.CharField(label=_("objection"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -88,13 +89,13 @@ class RosterForm(forms.Form):
 
 
 class PaidForm(forms.Form):
-    paid_on = forms.DateField(label=_("paid on"), initial=timezone.localdate)
+    paid_on = forms.DateField(label=_("paid on"), initial=clock.today)
 
 
 class RequalifyForm(forms.Form):
     programme = forms.ChoiceField(label=_("programme"), choices=_programme_choices)
     year = forms.IntegerField(label=_("year"), min_value=2000, max_value=2100,
-                              initial=lambda: timezone.localdate().year)
+                              initial=lambda: clock.today().year)
 
 
 class VersionForm(forms.Form):

@@ -28,13 +28,12 @@ from typing import IO, Any
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from renkou.accounts.models import Role
 from renkou.accounts.permissions import Capability, has_capability
-from renkou.core import audit
+from renkou.core import audit, clock
 from renkou.core.models import AuditAction
 from renkou.orgunits.models import OrgUnit
 from renkou.register.identity import mask_id_number
@@ -89,10 +88,6 @@ STEP_ROLE = {Step.VILLAGE: Role.VILLAGE_CLERK, Step.TOWNSHIP: Role.TOWNSHIP_OFFI
 
 class WorkflowError(Exception):
     """A step that cannot be taken now, with the reason in the user's language."""
-
-
-def _today() -> dt.date:
-    return timezone.localdate()
 
 
 def user_scope(user, org_code: str | None = None) -> OrgUnit | None:
@@ -281,7 +276,7 @@ def open_walk_in(user, code: str, year: int, person: Person, *, attestations: di
                                   "may attest what the register cannot know") % {"reason": r.reason})
         if not r.base_months:
             raise WorkflowError(_("not eligible: %(reason)s") % {"reason": r.reason})
-    stamp = {"by": user.get_username() if user else "", "on": _today().isoformat()}
+    stamp = {"by": user.get_username() if user else "", "on": clock.today().isoformat()}
     app = Application.objects.create(
         programme=code, year=year, person=person, org_id=r.org_id, source="walk_in",
         rate=rate if rate != "default" else r.rate,
@@ -317,7 +312,7 @@ def review(user, app: Application, *, approve: bool, comment: str = "",
     elif step == Step.TOWNSHIP:
         nxt = S.TOWNSHIP_PASSED
     else:
-        today = today or _today()
+        today = today or clock.today()
         notice = app.notices.order_by("-ends_on").first()
         if notice is None or notice.ends_on >= today:
             raise WorkflowError(_("the public notice runs until %(date)s; approve after it ends")
@@ -345,8 +340,8 @@ def open_notice(user, code: str, applications: Iterable[Application], *,
     wrong = [a for a in apps if a.state != S.TOWNSHIP_PASSED]
     if wrong:
         raise WorkflowError(_("application %(id)s is not awaiting public notice") % {"id": wrong[0].pk})
-    starts_on = starts_on or _today()
-    if starts_on > _today():
+    starts_on = starts_on or clock.today()
+    if starts_on > clock.today():
         raise WorkflowError(_("the notice cannot start in the future"))
     days = days or prog.notice_days
     org = user.org or OrgUnit.objects.filter(pk=apps[0].org_id).first()
@@ -366,7 +361,7 @@ def record_objection(user, notice: Notice, app: Application, text: str,
                      received_on: dt.date | None = None) -> Objection:
     """Record an objection (异议) to an application on notice."""
     _can_manage(user)
-    received_on = received_on or _today()
+    received_on = received_on or clock.today()
     if not text.strip():
         raise WorkflowError(_("write down the objection"))
     if not notice.applications.filter(pk=app.pk).exists():
@@ -393,7 +388,7 @@ def resolve_objection(user, objection: Objection, *, upheld: bool, comment: str)
     objection.resolution = "upheld" if upheld else "dismissed"
     objection.resolution_comment = comment
     objection.resolved_by = user
-    objection.resolved_at = timezone.now()
+    objection.resolved_at = clock.now()
     objection.save()
     app = objection.application
     _decide(app, Step.RESOLUTION, objection.resolution, user, comment,
@@ -488,7 +483,7 @@ def generate_roster(user, code: str, period: str, *, org_code: str | None = None
     if not apps:
         return None
     results = {r.person_id: r for r in evaluate(
-        prog, year, None, persons=apps_qs.values("person_id"), as_of=min(end, _today()))}
+        prog, year, None, persons=apps_qs.values("person_id"), as_of=min(end, clock.today()))}
     paid: dict[int, set[int]] = defaultdict(set)
     for app_id, months in Payment.objects.filter(application__in=apps_qs, year=year) \
             .values_list("application_id", "months"):

@@ -14,11 +14,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from renkou.accounts.permissions import Capability, requires
+from renkou.core import clock
 from renkou.register.identity import mask_id_number
 from renkou.register.models import Person
 
@@ -35,7 +35,7 @@ def _fail(request: HttpRequest, exc: Exception) -> None:
 
 @requires(Capability.MANAGE_BENEFITS)
 def index(request: HttpRequest) -> HttpResponse:
-    today = timezone.localdate()
+    today = clock.today()
     progs = [(p, p.version_for(request.user.org.code if request.user.org else "", today))
              for p in programmes().values()]
     counts = Counter(services.scoped_applications(request.user).values_list("state", flat=True))
@@ -236,7 +236,7 @@ def attachment(request: HttpRequest, pk: int) -> HttpResponse:
 def notices(request: HttpRequest) -> HttpResponse:
     return render(request, "benefits/notices.html", {
         "notices": Notice.objects.visible_to(request.user).order_by("-starts_on", "-id")[:200],
-        "today": timezone.localdate()})
+        "today": clock.today()})
 
 
 @requires(Capability.MANAGE_BENEFITS)
@@ -269,7 +269,7 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "notice": notice, "prog": programme(notice.programme), "rows": rows,
         "objections": notice.objections.select_related("application__person"),
         "objection_form": forms.ObjectionForm(), "resolve_form": forms.ResolveForm(),
-        "today": timezone.localdate()})
+        "today": clock.today()})
 
 
 @requires(Capability.MANAGE_BENEFITS)
@@ -385,7 +385,7 @@ def requalify(request: HttpRequest) -> HttpResponse:
 
 @requires(Capability.VIEW_AGGREGATES)
 def figures(request: HttpRequest) -> HttpResponse:
-    form = forms.FiguresForm(request.GET or {"year": timezone.localdate().year - 1})
+    form = forms.FiguresForm(request.GET or {"year": clock.today().year - 1})
     rows = []
     if form.is_valid():
         try:

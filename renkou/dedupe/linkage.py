@@ -20,6 +20,7 @@ This module works on a DuckDB connection and imports nothing from Django.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable
@@ -37,9 +38,9 @@ PERSONS_TABLE = "dedupe_persons"
 _DIFFERENT_VALID_IDS = ("(l.id_valid AND r.id_valid AND l.id_number <> r.id_number)")
 
 _JW = "jaro_winkler_similarity"
-#: Both born 16 or more years ago (the age of the first resident ID card).
-_ADULTS = ("date_diff('year', birth_date_l, current_date) >= 16 "
-           "AND date_diff('year', birth_date_r, current_date) >= 16")
+#: Both born 16 or more years ago (the age of the first resident ID card); ``adult`` is
+#: computed by :func:`prepare_persons` against the clock's today, not DuckDB's.
+_ADULTS = "adult_l AND adult_r"
 
 
 @dataclass(frozen=True)
@@ -169,13 +170,14 @@ DETERMINISTIC_RULES = [
 DETERMINISTIC_RECALL = 0.7
 
 
-def prepare_persons(con: duckdb.DuckDBPyConnection, source: str) -> int:
+def prepare_persons(con: duckdb.DuckDBPyConnection, source: str, *, today: dt.date) -> int:
     """Create :data:`PERSONS_TABLE` from ``source`` (a table or view with the columns
     ``unique_id, name, pinyin, initials, sex, birth_date, id_number, org_path,
     mother_pinyin, father_pinyin``); return its row count.
 
     Adds the surname (first character), birth year, township and village (from the
-    org path), and whether the ID number is valid (GB 11643 ISO 7064 MOD 11-2).
+    org path), whether the ID number is valid (GB 11643 ISO 7064 MOD 11-2) and whether
+    the person was born 16 or more calendar years before ``today`` (``adult``).
     """
     weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
     digits = " + ".join(
@@ -190,6 +192,7 @@ def prepare_persons(con: duckdb.DuckDBPyConnection, source: str) -> int:
                substr(name, 1, 1) AS surname, year(CAST(birth_date AS DATE)) AS birth_year,
                split_part(org_path, '/', 2) AS township,
                array_to_string(list_slice(string_split(org_path, '/'), 1, 3), '/') AS village,
+               date_diff('year', CAST(birth_date AS DATE), DATE '{today.isoformat()}') >= 16 AS adult,
                COALESCE(length(id_number) = 18
                         AND substr('10X98765432', (({digits}) % 11) + 1, 1) = upper(substr(id_number, 18, 1)),
                         FALSE) AS id_valid

@@ -21,12 +21,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from renkou.accounts.permissions import Capability, has_capability
-from renkou.core import audit
+from renkou.core import audit, clock
 from renkou.core.models import AuditAction
 from renkou.core.scoping import user_org_path
 from renkou.orgunits.models import OrgUnit
@@ -177,7 +176,7 @@ def run_detection(*, user=None, org: OrgUnit | None = None, seed: int = 1,
     path = _scope_path(user, org)
     say = say or (lambda _m: None)
     # saved with its pairs in one transaction at the end: a failed run leaves no trace
-    run = DetectionRun(started_at=timezone.now(), user=user, org=org)
+    run = DetectionRun(started_at=clock.now(), user=user, org=org)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     say(_("reading the register"))
@@ -187,7 +186,7 @@ def run_detection(*, user=None, org: OrgUnit | None = None, seed: int = 1,
     con = duckdb.connect()
     try:
         con.register("persons_arrow", persons)
-        n = prepare_persons(con, "persons_arrow")
+        n = prepare_persons(con, "persons_arrow", today=clock.today())
         del persons
         stored, compared = 0, 0
         scored: list[tuple] = []
@@ -226,7 +225,7 @@ def run_detection(*, user=None, org: OrgUnit | None = None, seed: int = 1,
             CandidatePair.objects.bulk_create(batch)
             stored += len(batch)
             timings["storing"] = time.perf_counter() - started
-            run.finished_at = timezone.now()
+            run.finished_at = clock.now()
             run.persons, run.compared_pairs, run.stored_pairs = n, compared, stored
             run.timings = {k: round(v, 3) for k, v in timings.items()}
             run.save(update_fields=["finished_at", "persons", "compared_pairs", "stored_pairs",
@@ -313,7 +312,7 @@ def decide_same(pair: CandidatePair, kept: Person, user, *, reason: str = "") ->
     duplicate = Person.objects.get(pk=duplicate_id)
     event = register.record_merge(duplicate, kept, user, reason=reason,
                                   details={"pair_id": pair.pk})
-    pair.status, pair.decided_by, pair.decided_at = PairStatus.SAME, user, timezone.now()
+    pair.status, pair.decided_by, pair.decided_at = PairStatus.SAME, user, clock.now()
     pair.merge_event = event
     pair.save(update_fields=["status", "decided_by", "decided_at", "merge_event"])
     return pair
@@ -325,7 +324,7 @@ def decide_different(pair: CandidatePair, user) -> CandidatePair:
     pair = CandidatePair.objects.select_for_update().get(pk=pair.pk)
     if pair.status == PairStatus.SAME:
         raise ValidationError({"status": _("undo the merge first")})
-    pair.status, pair.decided_by, pair.decided_at = PairStatus.DIFFERENT, user, timezone.now()
+    pair.status, pair.decided_by, pair.decided_at = PairStatus.DIFFERENT, user, clock.now()
     pair.save(update_fields=["status", "decided_by", "decided_at"])
     audit.record(AuditAction.CHANGE, "duplicate_pair", pair.pk,
                  details={"status": pair.status, "person_a": pair.person_a_id,
@@ -340,7 +339,7 @@ def undo_merge(pair: CandidatePair, user, *, reason: str) -> CandidatePair:
     if pair.status != PairStatus.SAME or pair.merge_event is None:
         raise ValidationError({"status": _("this pair has not been merged")})
     register.void_event(pair.merge_event, reason=reason, user=user)
-    pair.status, pair.decided_by, pair.decided_at = PairStatus.PENDING, user, timezone.now()
+    pair.status, pair.decided_by, pair.decided_at = PairStatus.PENDING, user, clock.now()
     pair.merge_event = None
     pair.save(update_fields=["status", "decided_by", "decided_at", "merge_event"])
     return pair

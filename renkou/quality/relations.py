@@ -31,6 +31,7 @@ from django.utils import timezone
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
+from renkou.core import clock
 from renkou.orgunits.models import OrgUnit
 from renkou.register.models import LifeEvent, Person
 
@@ -132,7 +133,7 @@ def load_register(unit: OrgUnit | None = None, today: dt.date | None = None) -> 
     import time
 
     started = time.perf_counter()
-    today = today or timezone.localdate()
+    today = today or clock.today()
     seconds: dict[str, float] = {}
     orgs = list(OrgUnit.objects.order_by("pk").values_list("pk", "path", "level", "code"))
     id_by_code = {code: pk for pk, _p, _l, code in orgs}

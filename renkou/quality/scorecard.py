@@ -48,11 +48,10 @@ from typing import Any
 
 import numpy as np
 from django.db import models, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from renkou.core import audit
+from renkou.core import audit, clock
 from renkou.core.models import AuditAction
 from renkou.demography import myers, srb_interval, un_age_sex_accuracy, whipple
 from renkou.orgunits.excel import TableWriter
@@ -276,7 +275,7 @@ def compute_scorecard(today: dt.date | None = None) -> dict[int, dict[str, Any]]
 
 @transaction.atomic
 def save_scorecard(values: dict[int, dict[str, Any]]) -> None:
-    now = timezone.now()
+    now = clock.now()
     ScorecardRow.objects.all().delete()
     ScorecardRow.objects.bulk_create(
         [ScorecardRow(org_id=org_id, computed_at=now, values=v) for org_id, v in values.items()],

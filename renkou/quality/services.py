@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from renkou.accounts.permissions import Capability, has_capability
-from renkou.core import audit
+from renkou.core import audit, clock
 from renkou.core.models import AuditAction
 from renkou.orgunits.excel import TableWriter
 from renkou.orgunits.models import OrgUnit
@@ -118,7 +118,7 @@ def _store(findings: list[Finding], unit: OrgUnit | None, rules: list[Rule],
     first_found = {(c, s, f): at for c, s, f, at in existing.filter(status=ViolationStatus.OPEN)
                    .values_list("rule_code", "subject", "fingerprint", "found_at")}
     existing.filter(status=ViolationStatus.OPEN).delete()
-    now = timezone.now()
+    now = clock.now()
     new = []
     for f in findings:
         key = (f.rule_code, f.subject, f.fingerprint)
@@ -222,7 +222,7 @@ def resolve(violation: Violation, *, status: str, comment: str, user) -> Violati
     if status == ViolationStatus.OPEN:
         violation.resolved_at, violation.resolved_by = None, None
     else:
-        violation.resolved_at = timezone.now()
+        violation.resolved_at = clock.now()
         violation.resolved_by = user if getattr(user, "is_authenticated", False) else None
     violation.save(update_fields=["status", "comment", "resolved_at", "resolved_by"])
     audit.record(AuditAction.CHANGE, "violation", violation.pk, details={

@@ -19,11 +19,11 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from renkou.accounts.permissions import Capability, has_capability, requires
+from renkou.core import clock
 from renkou.core.downloads import temporary_file_download
 from renkou.orgunits.models import OrgUnit
 
@@ -133,7 +133,7 @@ def worklist_export(request: HttpRequest, code: str) -> HttpResponse:
         status = ""
     return _download(
         lambda name: services.export_worklist(name, request.user, unit, rule=rule, status=status),
-        f"worklist-{unit.code}-{timezone.localdate().isoformat()}.xlsx")
+        f"worklist-{unit.code}-{clock.today().isoformat()}.xlsx")
 
 
 def _level(request: HttpRequest) -> int | None:
@@ -167,4 +167,4 @@ def scorecard_export(request: HttpRequest) -> HttpResponse:
     unit = _unit(request, request.GET.get("org"))
     level = _level(request)
     return _download(lambda name: scorecards.export_scorecard(name, request.user, unit, level),
-                     f"scorecard-{unit.code}-{timezone.localdate().isoformat()}.xlsx")
+                     f"scorecard-{unit.code}-{clock.today().isoformat()}.xlsx")

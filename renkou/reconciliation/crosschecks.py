@@ -16,7 +16,7 @@ from django.db.models import Count, F, Q
 from django.utils.translation import gettext as _
 
 from renkou.accounts.permissions import Capability, has_capability
-from renkou.core import audit
+from renkou.core import audit, clock
 from renkou.core.models import AuditAction
 from renkou.orgunits.models import OrgUnit
 
@@ -41,7 +41,7 @@ def feedback_rates(user=None, start: dt.date | None = None, end: dt.date | None 
                    today: dt.date | None = None) -> list[FeedbackRow]:
     """The feedback rate of every sending unit and the units above it, for requests sent
     from ``start`` to ``end``: one GROUP BY over the requests, rolled up via the path."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     qs = CrossCheck.objects.all() if user is None else CrossCheck.objects.visible_to(user)
     if start is not None:
         qs = qs.filter(sent_date__gte=start)

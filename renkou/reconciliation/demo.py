@@ -10,9 +10,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from renkou.core import clock
 from renkou.orgunits.models import OrgLevel, OrgUnit
 from renkou.register.models import Person
 
@@ -31,7 +31,7 @@ def prepare_demo(stdout) -> None:
     if Survey.objects.filter(name=DEMO_SURVEY_NAME).exists() or not Person.objects.exists():
         return
     started = time.perf_counter()
-    today = timezone.localdate()
+    today = clock.today()
     with tempfile.TemporaryDirectory(prefix="renkou-reconciliation-") as folder:
         truth = make_sample_files(folder, villages=DEMO_VILLAGES, seed=1, survey_date=today)
         start = dt.date.fromisoformat(truth["reference_start"])

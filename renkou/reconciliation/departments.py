@@ -46,11 +46,10 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from renkou.accounts.permissions import Capability, has_capability
-from renkou.core import audit
+from renkou.core import audit, clock
 from renkou.core.models import AuditAction
 from renkou.orgunits.excel import ImportRejected, RowError, read_table
 from renkou.orgunits.models import OrgLevel, OrgUnit
@@ -124,7 +123,7 @@ class ListPlan:
 def validate_list(path: str | Path, source: str, *, today: dt.date | None = None
                   ) -> ListPlan:
     """Check every row of a department list; nothing is written."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     plan = ListPlan(source)
     errors = plan.errors
     if source not in COLUMNS:
@@ -465,7 +464,7 @@ def _write(plan: ListPlan, *, user, file_name: str, period: tuple[dt.date, dt.da
     dept_list = DepartmentList.objects.create(
         source=plan.source, period_start=period[0], period_end=period[1],
         imported_by=user if user is not None and user.is_authenticated else None,
-        imported_at=timezone.now(), file_name=file_name, scope=scope)
+        imported_at=clock.now(), file_name=file_name, scope=scope)
     for r in plan.records:
         r.dept_list = dept_list
     matcher = _Matcher(dept_list, user, today)
@@ -492,7 +491,7 @@ def import_list(path: str | Path, source: str, *, user=None, period_start: dt.da
     """
     if user is not None and not has_capability(user, Capability.EDIT_REGISTER):
         raise PermissionDenied(_("this role may not change the register"))
-    today = today or timezone.localdate()
+    today = today or clock.today()
     plan = validate_list(path, source, today=today)
     if plan.errors:
         raise ImportRejected(plan.errors, len(plan.records))

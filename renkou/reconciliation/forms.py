@@ -6,8 +6,9 @@ import datetime as dt
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from renkou.core import clock
 
 from .models import DiscrepancyKind, Source, WorkStatus
 
@@ -34,7 +35,7 @@ class SurveyUploadForm(forms.Form):
 
     def clean_survey_date(self) -> dt.date:
         day = self.cleaned_data["survey_date"]
-        if day > timezone.localdate():
+        if day > clock.today():
             raise ValidationError(_("the survey date is in the future"))
         return day
 

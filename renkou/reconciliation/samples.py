@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from django.db.models import Count
-from django.utils import timezone
 from stdnum.cn import ric
 
+from renkou.core import clock
 from renkou.orgunits.excel import TableWriter
 from renkou.orgunits.models import OrgLevel, OrgUnit
 from renkou.register.identity import name_spellings
@@ -77,7 +77,7 @@ def make_sample_files(out: str | Path, *, villages: int = 5, seed: int = 1,
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
-    today = timezone.localdate()
+    today = clock.today()
     survey_date = survey_date or today
     ref_start = _one_year_before(survey_date)
     county_areas = {u.code[:6] for u in OrgUnit.objects.filter(level=OrgLevel.COUNTY)}

@@ -13,11 +13,10 @@ from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Max, Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from renkou.accounts.permissions import Capability, has_capability
-from renkou.core import audit
+from renkou.core import audit, clock
 from renkou.core.models import AuditAction
 from renkou.orgunits.excel import TableWriter
 from renkou.orgunits.models import OrgUnit
@@ -146,7 +145,7 @@ def work_item(item: Discrepancy, *, status: str, comment: str, user) -> Discrepa
     item.status = status
     item.comment = (comment or "").strip()[:300]
     item.updated_by = user
-    item.updated_at = timezone.now()
+    item.updated_at = clock.now()
     item.save(update_fields=["status", "comment", "updated_by", "updated_at"])
     audit.record(AuditAction.CHANGE, "discrepancy", item.pk,
                  details={"status": status}, user=user)

@@ -45,11 +45,10 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from renkou.accounts.permissions import Capability, has_capability
-from renkou.core import audit
+from renkou.core import audit, clock
 from renkou.core.models import AuditAction
 from renkou.orgunits.excel import ImportRejected, RowError, read_table
 from renkou.orgunits.models import OrgLevel, OrgUnit
@@ -136,7 +135,7 @@ def validate_survey(path: str | Path, *, survey_date: dt.date, user=None,
     Every problem is collected with its spreadsheet row (the header is row 1), column
     and reason. With ``user``, villages must lie in that user's subtree.
     """
-    today = today or timezone.localdate()
+    today = today or clock.today()
     plan = SurveyPlan()
     errors = plan.errors
     if survey_date > today:
@@ -277,7 +276,7 @@ def _write_survey(plan: SurveyPlan, *, name: str, survey_date: dt.date,
     survey = Survey.objects.create(
         name=name, survey_date=survey_date, reference_start=reference_start,
         imported_by=user if user is not None and user.is_authenticated else None,
-        imported_at=timezone.now(), file_name=file_name)
+        imported_at=clock.now(), file_name=file_name)
     SurveyVillage.objects.bulk_create(
         SurveyVillage(survey=survey, village_id=v) for v in sorted(plan.villages))
     members = SurveyMember.objects.bulk_create(

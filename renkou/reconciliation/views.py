@@ -17,11 +17,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from renkou.accounts.permissions import Capability, requires
+from renkou.core import clock
 from renkou.core.downloads import temporary_file_download
 from renkou.orgunits.excel import ImportRejected
 from renkou.orgunits.models import OrgUnit
@@ -54,7 +54,7 @@ def _saved_upload(upload) -> str:
 def index(request: HttpRequest) -> HttpResponse:
     """Surveys, department lists, open worklist items and the cross-check feedback rate."""
     user = request.user
-    year = timezone.localdate().year
+    year = clock.today().year
     feedback = services.feedback_rates(user, dt.date(year, 1, 1), dt.date(year, 12, 31))
     return render(request, "reconciliation/index.html", {
         "surveys": services.visible_surveys(user)[:20],
@@ -209,14 +209,14 @@ def worklist_export(request: HttpRequest) -> HttpResponse:
     filters, _form = _worklist_filters(request)
     return temporary_file_download(
         lambda path: services.export_worklist(path, request.user, **filters),
-        f"worklist-{timezone.localdate().isoformat()}.xlsx")
+        f"worklist-{clock.today().isoformat()}.xlsx")
 
 
 def _year(request: HttpRequest) -> int:
     try:
-        return int(request.GET.get("year") or timezone.localdate().year)
+        return int(request.GET.get("year") or clock.today().year)
     except ValueError:
-        return timezone.localdate().year
+        return clock.today().year
 
 
 @requires(Capability.VIEW_REGISTER)
@@ -228,10 +228,10 @@ def crosschecks(request: HttpRequest) -> HttpResponse:
                                                                sent_date__lte=end)
     page = Paginator(checks, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "reconciliation/crosschecks.html", {
-        "year": year, "years": range(timezone.localdate().year, timezone.localdate().year - 5, -1),
+        "year": year, "years": range(clock.today().year, clock.today().year - 5, -1),
         "rows": services.feedback_rates(request.user, start, end),
-        "page": page, "form": CrossCheckForm(initial={"sent_date": timezone.localdate()}),
-        "today": timezone.localdate(),
+        "page": page, "form": CrossCheckForm(initial={"sent_date": clock.today()}),
+        "today": clock.today(),
     })
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from stdnum.cn import ric
 
+from renkou.core import clock
+
 __all__ = ["BENCH_AREA", "BENCH_COLUMNS", "bench_org_tree", "ensure_org_tree",
            "bench_rows", "write_bench_file"]
 
@@ -103,7 +105,7 @@ def bench_rows(persons: int, seed: int = 1) -> Iterator[list[str]]:
     ids = _IdNumbers()
     villages = [(code, ur) for code, _n, kind, _p, ur in bench_org_tree()
                 if kind in ("village", "community")]
-    today = dt.date.today()
+    today = clock.today()
     last_enrol = min(today, dt.date(2020, 12, 31))
     epoch = dt.date(1935, 1, 1).toordinal()
     surnames = list(_SURNAMES)

@@ -13,10 +13,10 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from renkou.core import clock
 from renkou.orgunits.models import OrgUnit
 
 from . import services
@@ -91,7 +91,7 @@ class RegisterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.person = person
-        today = timezone.localdate().isoformat()
+        today = clock.today().isoformat()
         for field in self.fields.values():
             if getattr(field, "past_only", False):
                 field.widget.attrs["max"] = today
@@ -417,7 +417,7 @@ class EnrolForm(RegisterForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if not self.is_bound:
-            self.initial.setdefault("event_date", timezone.localdate())
+            self.initial.setdefault("event_date", clock.today())
             if getattr(self.user, "org_id", None):
                 self.initial.setdefault("org_code", self.user.org.code)
 
@@ -487,7 +487,7 @@ class ExportForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["as_of"].widget.attrs["max"] = timezone.localdate().isoformat()
+        self.fields["as_of"].widget.attrs["max"] = clock.today().isoformat()
         if getattr(user, "org_id", None):
             self.fields["org"].initial = user.org.code
 
@@ -496,7 +496,7 @@ class ExportForm(forms.Form):
 
     def clean_as_of(self):
         as_of = self.cleaned_data.get("as_of")
-        if as_of and as_of > timezone.localdate():
+        if as_of and as_of > clock.today():
             raise ValidationError(_("the date is later than today"))
         return as_of
 

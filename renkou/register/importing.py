@@ -41,12 +41,11 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.management.color import no_style
 from django.db import connection, models
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
 from renkou.accounts.permissions import Capability, has_capability
-from renkou.core import audit
+from renkou.core import audit, clock
 from renkou.core.bulkload import bulk_load, worth_bulk_mode
 from renkou.core.models import AuditAction
 from renkou.orgunits.excel import ImportRejected, RowError, read_table
@@ -307,7 +306,7 @@ def validate_persons(path: str | Path, *, today: dt.date | None = None,
     if user is not None and not has_capability(user, Capability.EDIT_REGISTER):
         raise PermissionDenied(_("this role may not change the register"))
     started = time.perf_counter()
-    today = today or timezone.localdate()
+    today = today or clock.today()
     header, cells_iter = read_table(path)
     errors: list[RowError] = []
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
@@ -688,7 +687,7 @@ def write_persons(plan: ImportPlan, *, user=None, progress: bool = False) -> Imp
     started = time.perf_counter()
     rows = plan.rows
     pg = connection.vendor == "postgresql"
-    now = timezone.now()
+    now = clock.now()
     recorded_at = now if pg else connection.ops.adapt_datetimefield_value(now)
     user_id = user.pk if user is not None else None
 

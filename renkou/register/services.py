@@ -13,10 +13,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from renkou.core import audit
+from renkou.core import audit, clock
 from renkou.core.models import AuditAction
 from renkou.orgunits.models import OrgUnit
 
@@ -72,12 +71,8 @@ def age_on(birth_date: dt.date, day: dt.date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
-def _today() -> dt.date:
-    return timezone.localdate()
-
-
 def _check_event_date(person: Person | None, event_date: dt.date, birth_date: dt.date | None):
-    if event_date > _today():
+    if event_date > clock.today():
         raise ValidationError({"event_date": _("the event date is in the future")})
     if birth_date is not None and event_date < birth_date:
         raise ValidationError({"event_date": _("the event date is before the person's birth")})
@@ -143,7 +138,7 @@ def append_event(
     """Append one event to the ledger and refresh the person's register row."""
     event = LifeEvent.objects.create(
         event_type=event_type, person=person, event_date=event_date,
-        recorded_at=recorded_at or timezone.now(), recorded_by=user, recorded_via=via,
+        recorded_at=recorded_at or clock.now(), recorded_by=user, recorded_via=via,
         org=org, payload=payload or {}, supersedes=supersedes,
     )
     refresh_from_ledger(person)
@@ -177,7 +172,7 @@ def enrol_person(*, event_date: dt.date | None = None, user=None, via: str = "fo
                  household: Household | None = None, relationship: str = "",
                  marital_status: str = MaritalStatus.SINGLE, **fields) -> Person:
     """Enter a person found in the area into the register (建档)."""
-    event_date = event_date or _today()
+    event_date = event_date or clock.today()
     _check_event_date(None, event_date, fields.get("birth_date"))
     person = _new_person(household=household, relationship=relationship,
                          marital_status=marital_status, **fields)
@@ -342,7 +337,7 @@ def void_event(event: LifeEvent, *, reason: str, user=None, via: str = "form") -
     _check_correctable(event)
     if not reason.strip():
         raise ValidationError({"reason": _("give the reason for the correction")})
-    return append_event(event.person, EventType.CORRECTION, _today(), event.org,
+    return append_event(event.person, EventType.CORRECTION, clock.today(), event.org,
                         {"void": True, "reason": reason}, user=user, via=via, supersedes=event)
 
 
@@ -363,7 +358,7 @@ def correct_event(event: LifeEvent, *, reason: str, event_date: dt.date | None =
         "payload": payload if payload is not None else target.payload,
         "reason": reason,
     }
-    return append_event(event.person, EventType.CORRECTION, _today(), org or target.org, spec,
+    return append_event(event.person, EventType.CORRECTION, clock.today(), org or target.org, spec,
                         user=user, via=via, supersedes=event)
 
 
@@ -393,7 +388,7 @@ def correct_fields(person: Person, changes: dict[str, Any], *, reason: str, user
     if "name" in recorded:
         person.name_pinyin, person.name_initials = name_spellings(person.name)
     person.save()
-    return append_event(person, EventType.CORRECTION, _today(), person.registered_org,
+    return append_event(person, EventType.CORRECTION, clock.today(), person.registered_org,
                         {"fields": recorded, "reason": reason}, user=user, via=via)
 
 
@@ -419,7 +414,7 @@ def record_merge(duplicate: Person, kept: Person, user=None, *, reason: str = ""
     if reason.strip():
         payload["reason"] = reason.strip()
     payload.update(details or {})
-    return append_event(duplicate, EventType.MERGE, _today(), duplicate.registered_org, payload,
+    return append_event(duplicate, EventType.MERGE, clock.today(), duplicate.registered_org, payload,
                         user=user, via=via)
 
 

@@ -18,12 +18,11 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from renkou.accounts.permissions import Capability, has_capability, requires
-from renkou.core import audit
+from renkou.core import audit, clock
 from renkou.core.downloads import temporary_file_download
 from renkou.core.models import AuditAction
 from renkou.orgunits.models import OrgLevel, OrgUnit
@@ -154,7 +153,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "as_of": as_of,
         "state": state,
         "event_links": _event_links(person),
-        "today": timezone.localdate(),
+        "today": clock.today(),
     })
 
 
@@ -177,7 +176,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "household": household,
         "members": members,
         "as_of": as_of,
-        "today": timezone.localdate(),
+        "today": clock.today(),
     })
 
 
@@ -229,7 +228,7 @@ def export(request: HttpRequest) -> HttpResponse:
         return redirect("register:search")
     org, as_of, fmt = (form.cleaned_data[k] for k in ("org", "as_of", "format"))
     scope = org or (request.user.org.code if request.user.org_id else "all")
-    download = f"persons-{scope}-{(as_of or timezone.localdate()).isoformat()}.{fmt}"
+    download = f"persons-{scope}-{(as_of or clock.today()).isoformat()}.{fmt}"
     try:
         return temporary_file_download(
             lambda path: export_persons(path, org=org or None, as_of=as_of, user=request.user),

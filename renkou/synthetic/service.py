@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 from django.apps import apps
 from django.db import connection, transaction
-from django.utils import timezone
 
+from renkou.core import clock
 from renkou.register.models import Household, LifeEvent, Person
 
 from .defects import inject_defects, write_truth
@@ -86,7 +86,7 @@ def generate_county(
         if not replace:
             raise RegisterNotEmpty()
         clear_register()
-    end = end or timezone.localdate()
+    end = end or clock.today()
     timings: dict[str, float] = {}
     t = time.perf_counter()
     pop = generate_population(persons, seed, end)
@@ -100,7 +100,7 @@ def generate_county(
     codes = np.array([c for c, _ in ETHNICITY])
     ethnicity = codes[np.searchsorted(np.cumsum([w for _, w in ETHNICITY]),
                                       rng.random(pop.n_persons) * sum(w for _, w in ETHNICITY))]
-    stamps = recorded_times(rng, pop.events["day"], pop.events["type"], timezone.now())
+    stamps = recorded_times(rng, pop.events["day"], pop.events["type"], clock.now())
     timings["simulate"] = time.perf_counter() - t
     t = time.perf_counter()
     counts = write_county(pop, id_numbers=id_numbers, names=names, ethnicity=ethnicity,

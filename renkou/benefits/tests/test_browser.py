@@ -12,6 +12,7 @@ import pytest
 
 from renkou.benefits.models import Application, Roster
 from renkou.conftest import screenshot
+from renkou.core import clock
 from renkou.register import services as reg
 
 from .conftest import PASSWORD
@@ -40,7 +41,7 @@ def test_screen_apply_review_notice_approve_roster_and_a_death_stops_it(
         live_server, users, elderly_couple, browser_page):
     page, base = browser_page, live_server.url
     page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
-    year = dt.date.today().year - 1
+    year = clock.today().year - 1
 
     _log_in(page, base, "clerk")  # village clerk of 东村
     page.goto(f"{base}/benefits/screen/?programme=rural-reward&year={year}")
@@ -59,7 +60,7 @@ def test_screen_apply_review_notice_approve_roster_and_a_death_stops_it(
     page.goto(f"{base}/benefits/applications/")
     page.check(f"input[name=application][value='{app.pk}']")
     page.select_option("select[name=programme] >> nth=-1", "rural-reward")
-    started = dt.date.today() - dt.timedelta(days=10)  # a notice that has already run 7 days
+    started = clock.today() - dt.timedelta(days=10)  # a notice that has already run 7 days
     page.fill("input[name=starts_on]", started.isoformat())
     page.click("text=发布公示")
     page.wait_for_load_state()
@@ -84,7 +85,7 @@ def test_screen_apply_review_notice_approve_roster_and_a_death_stops_it(
 
     # the ledger records his death this year (mid-March, or today early in the year):
     # this year's roster pays up to the month of death and stops the application
-    today = dt.date.today()
+    today = clock.today()
     died = min(dt.date(today.year, 3, 15), today)
     reg.record_death(elderly_couple.father, event_date=died, user=users.clerk)
     page.goto(f"{base}/benefits/rosters/")

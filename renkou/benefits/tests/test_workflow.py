@@ -11,11 +11,11 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 from openpyxl import load_workbook
 
 from renkou.benefits import services
 from renkou.benefits.models import ApplicationState, Decision, DecisionIsAppendOnly
+from renkou.core import clock
 from renkou.core.models import AuditEntry
 from renkou.register import services as reg
 from renkou.register.models import Sex
@@ -25,7 +25,7 @@ S = ApplicationState
 
 
 def _ended_notice(users, app):
-    start = timezone.localdate() - dt.timedelta(days=10)
+    start = clock.today() - dt.timedelta(days=10)
     return services.open_notice(users.township, app.programme, [app], starts_on=start, days=7)
 
 

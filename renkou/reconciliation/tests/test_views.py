@@ -9,6 +9,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
+from renkou.core import clock
 from renkou.core.models import AuditEntry
 from renkou.reconciliation import services
 from renkou.reconciliation.models import CrossCheck, Discrepancy, Survey, WorkStatus
@@ -129,7 +130,7 @@ def test_list_upload_and_page(client, users, county, tmp_path):
 
 def test_crosscheck_pages_and_feedback_rate(client, users, county):
     c = _login(client, users.officer)
-    this_year = dt.date.today().year
+    this_year = clock.today().year
     for i, subject in enumerate(("甲", "乙", "丙")):
         response = c.post("/reconciliation/crosschecks/new/", {
             "target_area_code": "330122", "subject": subject,

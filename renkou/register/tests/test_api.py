@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.utils import timezone
 
 from renkou.accounts.models import ApiToken, Role, User
 from renkou.accounts.services import issue_token, revoke_tokens
+from renkou.core import clock
 from renkou.core.models import AuditAction, AuditEntry
 from renkou.register.models import LifeEvent, Person, PersonStatus
 
@@ -234,7 +234,7 @@ def test_record_death(api_post, token, small_register):
 def test_refusal_is_422_in_chinese_by_default_and_english_on_request(api_post, token,
                                                                     small_register):
     path = f"/api/persons/{small_register.zxm.pk}/events"
-    future = (timezone.localdate() + dt.timedelta(days=3)).isoformat()
+    future = (clock.today() + dt.timedelta(days=3)).isoformat()
     body = {"event_type": "death", "event_date": future}
     response = api_post(path, body, token)
     assert response.status_code == 422

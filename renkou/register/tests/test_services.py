@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
+from renkou.core import clock
 from renkou.register import services
 from renkou.register.ledger import LEDGER_FIELDS, EventRecord, fold
 from renkou.register.models import EventType, LedgerIsAppendOnly, LifeEvent, Person
@@ -63,7 +63,7 @@ def test_birth_rules(small_register):
     r = small_register
     with pytest.raises(ValidationError) as future:
         services.record_birth(mother=r.mother, father=r.zxm, name="张一", sex="M",
-                              birth_date=timezone.localdate() + dt.timedelta(days=1))
+                              birth_date=clock.today() + dt.timedelta(days=1))
     assert "event_date" in errors(future)
     with pytest.raises(ValidationError) as man:
         services.record_birth(mother=r.zxm, name="张一", sex="M", birth_date=dt.date(2022, 1, 1))

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from renkou.accounts.models import Role, User
+from renkou.core import clock
 from renkou.core.models import AuditAction, AuditEntry
 from renkou.register import services
 from renkou.register.identity import mask_id_number
@@ -37,7 +37,7 @@ def _event_url(person, kind):
 
 
 def _tomorrow() -> str:
-    return (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+    return (clock.today() + dt.timedelta(days=1)).isoformat()
 
 
 # --- access -------------------------------------------------------------------------
@@ -350,7 +350,7 @@ def test_birth_form_refuses_a_mother_younger_than_12(officer_client, small_regis
 
 def test_birth_form_field_max_is_today(officer_client, small_register):
     html = officer_client.get(_event_url(small_register.mother, "birth")).content.decode()
-    assert f'max="{timezone.localdate().isoformat()}"' in html
+    assert f'max="{clock.today().isoformat()}"' in html
 
 
 def test_death_form(officer_client, small_register):
