@@ -1,11 +1,19 @@
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from renkou.core import registry
 
-class AccountsConfig(AppConfig):
+from .permissions import CAPABILITIES
+
+
+class AccountsConfig(registry.PlatformApp):
+    """Users, roles and API tokens; the capabilities every app builds on."""
+
     name = "renkou.accounts"
     label = "accounts"
     verbose_name = _("accounts")
+    url_prefix = "accounts/"
+    capabilities = CAPABILITIES
+    commands = ("user", "token")
 
     def ready(self) -> None:
         from . import signals  # noqa: F401  (connects the log-in receivers)

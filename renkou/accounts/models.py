@@ -6,15 +6,9 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .roles import Role
+
 __all__ = ["Role", "User", "ApiToken"]
-
-
-class Role(models.TextChoices):
-    VILLAGE_CLERK = "village_clerk", _("village clerk")
-    TOWNSHIP_OFFICER = "township_officer", _("township officer")
-    COUNTY_OFFICER = "county_officer", _("county officer")
-    STATISTICIAN = "statistician", _("statistician")
-    AUDITOR = "auditor", _("auditor")
 
 
 class User(AbstractUser):

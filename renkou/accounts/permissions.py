@@ -1,15 +1,17 @@
 """What each role may do: the one permission layer.
 
-A role grants capabilities; a view declares the capability it needs with
-:func:`requires` (a test walks every URL and fails on a view that declares none);
-querysets are limited to the user's org subtree by the models' ``visible_to``
-(:mod:`renkou.core.scoping`). Together: a record outside the user's subtree answers
-404, a page outside the user's role answers 403.
+A role grants capabilities; each app declares the capabilities it defines and the
+roles that hold them on its ``AppConfig`` (:class:`renkou.core.registry.CapabilitySpec`),
+and this module answers from what they declared. A view declares the capability it
+needs with :func:`requires` (a test walks every URL and fails on a view that
+declares none); querysets are limited to the user's org subtree by the models'
+``visible_to`` (:mod:`renkou.core.scoping`). Together: a record outside the user's
+subtree answers 404, a page outside the user's role answers 403.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
@@ -17,39 +19,39 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .models import Role
+from renkou.core.registry import CapabilitySpec, role_capabilities
 
-__all__ = ["Capability", "ROLE_CAPABILITIES", "has_capability", "requires", "PUBLIC"]
+from .roles import Role
+
+__all__ = ["Capability", "CAPABILITIES", "role_capabilities", "has_capability", "requires", "PUBLIC"]
 
 
 class Capability(models.TextChoices):
+    """The capabilities the register's apps share (declared here, by the accounts app).
+    An app's own capabilities live in its ``permissions`` module."""
+
     VIEW_REGISTER = "view_register", _("read person and household records")
     EDIT_REGISTER = "edit_register", _("record life events and corrections")
     EXPORT_REGISTER = "export_register", _("export person records")
     VIEW_AGGREGATES = "view_aggregates", _("read aggregate statistics")
     VIEW_AUDIT = "view_audit", _("read the access and change logs")
     MANAGE_USERS = "manage_users", _("manage users")
-    MERGE_DUPLICATES = "merge_duplicates", _("review duplicate candidates and merge records")
-    MANAGE_BENEFITS = "manage_benefits", _("screen, apply for and review family benefits")
-    APPROVE_BENEFITS = "approve_benefits", _("approve family benefits and payment rosters")
 
 
-_REGISTER_WORK = {Capability.VIEW_REGISTER, Capability.EDIT_REGISTER,
-                  Capability.EXPORT_REGISTER, Capability.VIEW_AGGREGATES}
+_OFFICES = (Role.VILLAGE_CLERK, Role.TOWNSHIP_OFFICER, Role.COUNTY_OFFICER)
 
 #: DESIGN.md §1. A statistician reads aggregates only, never a person record; an
 #: auditor reads logs only.
-ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
-    Role.VILLAGE_CLERK: frozenset(_REGISTER_WORK | {Capability.MANAGE_BENEFITS}),
-    Role.TOWNSHIP_OFFICER: frozenset(_REGISTER_WORK | {Capability.MERGE_DUPLICATES,
-                                                       Capability.MANAGE_BENEFITS}),
-    Role.COUNTY_OFFICER: frozenset(_REGISTER_WORK | {Capability.MANAGE_USERS,
-                                                     Capability.MERGE_DUPLICATES,
-                                                     Capability.MANAGE_BENEFITS,
-                                                     Capability.APPROVE_BENEFITS}),
-    Role.STATISTICIAN: frozenset({Capability.VIEW_AGGREGATES}),
-    Role.AUDITOR: frozenset({Capability.VIEW_AUDIT}),
-}
+CAPABILITIES = (
+    CapabilitySpec(Capability.VIEW_REGISTER, Capability.VIEW_REGISTER.label, roles=_OFFICES),
+    CapabilitySpec(Capability.EDIT_REGISTER, Capability.EDIT_REGISTER.label, roles=_OFFICES),
+    CapabilitySpec(Capability.EXPORT_REGISTER, Capability.EXPORT_REGISTER.label, roles=_OFFICES),
+    CapabilitySpec(Capability.VIEW_AGGREGATES, Capability.VIEW_AGGREGATES.label,
+                   roles=(*_OFFICES, Role.STATISTICIAN)),
+    CapabilitySpec(Capability.VIEW_AUDIT, Capability.VIEW_AUDIT.label, roles=(Role.AUDITOR,)),
+    CapabilitySpec(Capability.MANAGE_USERS, Capability.MANAGE_USERS.label,
+                   roles=(Role.COUNTY_OFFICER,)),
+)
 
 #: Marker for views anyone may open (login page, language switch).
 PUBLIC = "public"
@@ -61,7 +63,8 @@ def has_capability(user, capability: str) -> bool:
         return False
     if user.is_superuser:
         return True
-    return capability in ROLE_CAPABILITIES.get(getattr(user, "role", ""), frozenset())
+    held: Mapping[str, frozenset[str]] = role_capabilities()
+    return capability in held.get(getattr(user, "role", ""), frozenset())
 
 
 def requires(capability: str) -> Callable:

@@ -1,4 +1,4 @@
-"""JSON API of family benefits (mounted by :mod:`renkou.api` at ``/api/benefits``)."""
+"""JSON API of family benefits (mounted by :mod:`renkou.core.api` at ``/api/benefits``)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from renkou.accounts.permissions import Capability
-from renkou.api import READ_ERRORS
+from renkou.core.api import READ_ERRORS
 from renkou.register.identity import mask_id_number
 
 from . import services
+from .permissions import MANAGE_BENEFITS
 from .programmes import programmes
 
 router = Router()
@@ -67,7 +68,7 @@ class ApplicationOut(Schema):
 
 
 def _require(request: HttpRequest, capability: str) -> None:
-    from renkou.api import require
+    from renkou.core.api import require
 
     require(request, capability)
 
@@ -75,7 +76,7 @@ def _require(request: HttpRequest, capability: str) -> None:
 @router.get("/programmes", response={200: list[ProgrammeOut], **READ_ERRORS}, summary="Benefit programmes",
             description="The programmes with every version (shipped YAML and office versions).")
 def list_programmes(request: HttpRequest) -> list:
-    _require(request, Capability.MANAGE_BENEFITS)
+    _require(request, MANAGE_BENEFITS)
     return [{**p.__dict__, "name": p.label, "review_levels": list(p.review_levels),
              "documents": list(p.documents),
              "versions": [v.__dict__ for v in p.versions]} for p in programmes().values()]
@@ -98,7 +99,7 @@ def get_figures(request: HttpRequest, year: int = Query(..., ge=2000, le=2100),
             description="Applications in the caller's subtree (at most 500, newest first).")
 def list_applications(request: HttpRequest, state: str = Query("", max_length=16),
                       programme: str = Query("", max_length=40)) -> list:
-    _require(request, Capability.MANAGE_BENEFITS)
+    _require(request, MANAGE_BENEFITS)
     qs = services.scoped_applications(request.auth)
     if state:
         qs = qs.filter(state=state)

@@ -1,8 +1,19 @@
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from renkou.core import registry
 
-class BenefitsConfig(AppConfig):
+from .permissions import CAPABILITIES, MANAGE_BENEFITS
+
+
+class BenefitsConfig(registry.PlatformApp):
     name = "renkou.benefits"
     label = "benefits"
     verbose_name = _("family benefits")
+    url_prefix = "benefits/"
+    api_prefix = "/benefits"
+    api_tags = ("benefits",)
+    capabilities = CAPABILITIES
+    menu = (registry.MenuEntry(_("Benefits"), "benefits:index", MANAGE_BENEFITS, order=80),)
+    commands = ("benefits",)
+    #: records one recipient's death (a payment stops), which the statistics include
+    demo_order = 30

@@ -68,6 +68,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from renkou.core import clock
+from renkou.core.scoping import subtree_q
 from renkou.orgunits.models import OrgUnit
 from renkou.register.ledger import EventRecord, effective_events, fold
 from renkou.register.models import LifeEvent, Person
@@ -261,8 +262,7 @@ def candidates(prog: Programme, year: int, scope: OrgUnit | None,
     """
     qs = Person.objects.all()
     if scope is not None:
-        qs = qs.filter(Q(registered_org__path=scope.path)
-                       | Q(registered_org__path__startswith=scope.path + "/"))
+        qs = qs.filter(subtree_q(scope.path, "registered_org__path"))
     if persons is not None:
         qs = qs.filter(pk__in=persons)
     fields = ["pk", "name", "id_number", "sex", "birth_date", "hukou_type", "registered_org_id",

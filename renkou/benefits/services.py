@@ -32,9 +32,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from renkou.accounts.models import Role
-from renkou.accounts.permissions import Capability, has_capability
+from renkou.accounts.permissions import has_capability
 from renkou.core import audit, clock
 from renkou.core.models import AuditAction
+from renkou.core.scoping import subtree_q
 from renkou.orgunits.models import OrgUnit
 from renkou.register.identity import mask_id_number
 from renkou.register.models import EventType, LifeEvent, Person
@@ -51,6 +52,7 @@ from .models import (
     Roster,
     Step,
 )
+from .permissions import APPROVE_BENEFITS, MANAGE_BENEFITS
 from .programmes import Programme, programme
 
 __all__ = [
@@ -161,7 +163,7 @@ def _role_check(user, app: Application, step: str) -> None:
     if user.role != STEP_ROLE[step]:
         raise PermissionDenied(_("this step is taken by a %(role)s")
                                % {"role": Role(STEP_ROLE[step]).label})
-    if step == Step.COUNTY and not has_capability(user, Capability.APPROVE_BENEFITS):
+    if step == Step.COUNTY and not has_capability(user, APPROVE_BENEFITS):
         raise PermissionDenied
 
 
@@ -206,7 +208,7 @@ def _decide(app: Application, step: str, outcome: str, user, comment: str = "",
 
 
 def _can_manage(user) -> None:
-    if user is not None and not has_capability(user, Capability.MANAGE_BENEFITS):
+    if user is not None and not has_capability(user, MANAGE_BENEFITS):
         raise PermissionDenied
 
 
@@ -478,7 +480,7 @@ def generate_roster(user, code: str, period: str, *, org_code: str | None = None
     scope = user_scope(user, org_code)
     apps_qs = Application.objects.filter(programme=code, state=S.APPROVED)
     if scope is not None:
-        apps_qs = apps_qs.filter(Q(org__path=scope.path) | Q(org__path__startswith=scope.path + "/"))
+        apps_qs = apps_qs.filter(subtree_q(scope.path, "org__path"))
     apps = {a.person_id: a for a in apps_qs}
     if not apps:
         return None
@@ -603,7 +605,7 @@ def write_bank_csv(roster: Roster, out: IO[str]) -> int:
 @transaction.atomic
 def mark_roster_paid(user, roster: Roster, paid_on: dt.date) -> int:
     """Record the bank's confirmation that a roster was paid (county officers)."""
-    if user is not None and not has_capability(user, Capability.APPROVE_BENEFITS):
+    if user is not None and not has_capability(user, APPROVE_BENEFITS):
         raise PermissionDenied
     n = roster.payments.filter(paid=False).update(paid=True, paid_on=paid_on)
     roster.paid_on = paid_on
@@ -635,7 +637,7 @@ def requalify(user, code: str, year: int, *, org_code: str | None = None) -> Req
     scope = user_scope(user, org_code)
     apps_qs = Application.objects.filter(programme=code, state=S.APPROVED)
     if scope is not None:
-        apps_qs = apps_qs.filter(Q(org__path=scope.path) | Q(org__path__startswith=scope.path + "/"))
+        apps_qs = apps_qs.filter(subtree_q(scope.path, "org__path"))
     apps = {a.person_id: a for a in apps_qs}
     results = {r.person_id: r for r in evaluate(prog, year, None,
                                                 persons=apps_qs.values("person_id"))}

@@ -24,6 +24,7 @@ from renkou.register.models import Person
 
 from . import forms, services
 from .models import Application, ApplicationState, Decision, Notice, Objection, Roster
+from .permissions import APPROVE_BENEFITS, MANAGE_BENEFITS
 from .programmes import programme, programmes
 
 PAGE_SIZE = 100
@@ -33,7 +34,7 @@ def _fail(request: HttpRequest, exc: Exception) -> None:
     messages.error(request, str(exc))
 
 
-@requires(Capability.MANAGE_BENEFITS)
+@requires(MANAGE_BENEFITS)
 def index(request: HttpRequest) -> HttpResponse:
     today = clock.today()
     progs = [(p, p.version_for(request.user.org.code if request.user.org else "", today))
@@ -43,7 +44,7 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "benefits/index.html", {"programmes": progs, "states": states})
 
 
-@requires(Capability.MANAGE_BENEFITS)
+@requires(MANAGE_BENEFITS)
 def programme_detail(request: HttpRequest, code: str) -> HttpResponse:
     try:
         prog = programme(code)
@@ -54,7 +55,7 @@ def programme_detail(request: HttpRequest, code: str) -> HttpResponse:
                   {"prog": prog, "versions": versions, "form": forms.VersionForm()})
 
 
-@requires(Capability.APPROVE_BENEFITS)
+@requires(APPROVE_BENEFITS)
 @require_POST
 def version_add(request: HttpRequest, code: str) -> HttpResponse:
     form = forms.VersionForm(request.POST)
@@ -72,7 +73,7 @@ def version_add(request: HttpRequest, code: str) -> HttpResponse:
     return redirect("benefits:programme", code=code)
 
 
-@requires(Capability.MANAGE_BENEFITS)
+@requires(MANAGE_BENEFITS)
 def screen(request: HttpRequest) -> HttpResponse:
     query = None
     if request.GET:  # a link naming only the programme screens the default year
@@ -107,7 +108,7 @@ def screen(request: HttpRequest) -> HttpResponse:
     return render(request, "benefits/screen.html", context)
 
 
-@requires(Capability.MANAGE_BENEFITS)
+@requires(MANAGE_BENEFITS)
 @require_POST
 def open_bulk(request: HttpRequest) -> HttpResponse:
     code, year = request.POST.get("programme", ""), request.POST.get("year", "")
@@ -127,7 +128,7 @@ def _url(name: str, **kwargs) -> str:
     return reverse(name, kwargs=kwargs or None)
 
 
-@requires(Capability.MANAGE_BENEFITS)
+@requires(MANAGE_BENEFITS)
 def applications(request: HttpRequest) -> HttpResponse:
     qs = services.scoped_applications(request.user)
     state, code = request.GET.get("state", ""), request.GET.get("programme", "")
@@ -144,7 +145,7 @@ def applications(request: HttpRequest) -> HttpResponse:
     })
 
 
-@requires(Capability.MANAGE_BENEFITS)
+@requires(MANAGE_BENEFITS)
 @require_POST
 def walk_in(request: HttpRequest) -> HttpResponse:
     form = forms.WalkInForm(request.POST)
@@ -167,7 +168,7 @@ def _application(request: HttpRequest, pk: int) -> Application:
     return get_object_or_404(services.scoped_applications(request.user), pk=pk)
 
 
-@requires(Capability.MANAGE_BENEFITS)
+@requires(MANAGE_BENEFITS)
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     app = _application(request, pk)
     decisions = app.decisions.select_related("user").defer("attachment")
@@ -183,7 +184,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
-@requires(Capability.MANAGE_BENEFITS)
+@requires(MANAGE_BENEFITS)
 @require_POST
 def application_decide(request: HttpRequest, pk: int) -> HttpResponse:
     app = _application(request, pk)
@@ -201,7 +202,7 @@ def application_decide(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("benefits:application", pk=pk)
 
 
-@requires(Capability.MANAGE_BENEFITS)
+@requires(MANAGE_BENEFITS)
 @require_POST
 def application_bank(request: HttpRequest, pk: int) -> HttpResponse:
     app = _application(request, pk)
@@ -217,7 +218,7 @@ def application_bank(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("benefits:application", pk=pk)
 
 
-@requires(Capability.MANAGE_BENEFITS)
+@requires(MANAGE_BENEFITS)
 def attachment(request: HttpRequest, pk: int) -> HttpResponse:
     decision = get_object_or_404(Decision, pk=pk, attachment_name__gt="")
     _application(request, decision.application_id)  # 404 outside the subtree
@@ -232,14 +233,14 @@ def attachment(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@requires(Capability.MANAGE_BENEFITS)
+@requires(MANAGE_BENEFITS)
 def notices(request: HttpRequest) -> HttpResponse:
     return render(request, "benefits/notices.html", {
         "notices": Notice.objects.visible_to(request.user).order_by("-starts_on", "-id")[:200],
         "today": clock.today()})
 
 
-@requires(Capability.MANAGE_BENEFITS)
+@requires(MANAGE_BENEFITS)
 @require_POST
 def notice_open(request: HttpRequest) -> HttpResponse:
     form = forms.NoticeForm(request.POST)
@@ -260,7 +261,7 @@ def notice_open(request: HttpRequest) -> HttpResponse:
     return redirect("benefits:notice", pk=notice.pk)
 
 
-@requires(Capability.MANAGE_BENEFITS)
+@requires(MANAGE_BENEFITS)
 def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     notice = get_object_or_404(Notice.objects.visible_to(request.user), pk=pk)
     apps = notice.applications.select_related("person", "org").order_by("org__code", "id")
@@ -272,7 +273,7 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "today": clock.today()})
 
 
-@requires(Capability.MANAGE_BENEFITS)
+@requires(MANAGE_BENEFITS)
 @require_POST
 def objection_add(request: HttpRequest, pk: int) -> HttpResponse:
     notice = get_object_or_404(Notice.objects.visible_to(request.user), pk=pk)
@@ -290,7 +291,7 @@ def objection_add(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("benefits:notice", pk=pk)
 
 
-@requires(Capability.MANAGE_BENEFITS)
+@requires(MANAGE_BENEFITS)
 @require_POST
 def objection_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     objection = get_object_or_404(Objection, pk=pk)
@@ -309,7 +310,7 @@ def objection_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("benefits:notice", pk=objection.notice_id)
 
 
-@requires(Capability.MANAGE_BENEFITS)
+@requires(MANAGE_BENEFITS)
 def rosters(request: HttpRequest) -> HttpResponse:
     form = forms.RosterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -327,7 +328,7 @@ def rosters(request: HttpRequest) -> HttpResponse:
         "form": form, "rosters": Roster.objects.visible_to(request.user)[:200]})
 
 
-@requires(Capability.MANAGE_BENEFITS)
+@requires(MANAGE_BENEFITS)
 def roster_detail(request: HttpRequest, pk: int) -> HttpResponse:
     roster = get_object_or_404(Roster.objects.visible_to(request.user), pk=pk)
     rows = services.roster_rows(roster)
@@ -336,7 +337,7 @@ def roster_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "total": sum(r[11] for r in rows), "paid_form": forms.PaidForm()})
 
 
-@requires(Capability.MANAGE_BENEFITS)
+@requires(MANAGE_BENEFITS)
 def roster_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     roster = get_object_or_404(Roster.objects.visible_to(request.user), pk=pk)
     out = io.BytesIO()
@@ -348,7 +349,7 @@ def roster_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@requires(Capability.APPROVE_BENEFITS)
+@requires(APPROVE_BENEFITS)
 def roster_bank(request: HttpRequest, pk: int) -> HttpResponse:
     roster = get_object_or_404(Roster.objects.visible_to(request.user), pk=pk)
     out = io.StringIO()
@@ -359,7 +360,7 @@ def roster_bank(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@requires(Capability.APPROVE_BENEFITS)
+@requires(APPROVE_BENEFITS)
 @require_POST
 def roster_paid(request: HttpRequest, pk: int) -> HttpResponse:
     roster = get_object_or_404(Roster.objects.visible_to(request.user), pk=pk)
@@ -370,7 +371,7 @@ def roster_paid(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("benefits:roster", pk=pk)
 
 
-@requires(Capability.MANAGE_BENEFITS)
+@requires(MANAGE_BENEFITS)
 def requalify(request: HttpRequest) -> HttpResponse:
     form = forms.RequalifyForm(request.POST or None)
     report = None
@@ -399,7 +400,7 @@ def figures(request: HttpRequest) -> HttpResponse:
     return render(request, "benefits/figures.html", {"form": form, "rows": rows})
 
 
-@requires(Capability.MANAGE_BENEFITS)
+@requires(MANAGE_BENEFITS)
 def person_history(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(Person.objects.visible_to(request.user), pk=pk)
     history = services.recipient_history(request.user, person)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.db import models
 
-__all__ = ["OrgScopedQuerySet", "user_org_path"]
+__all__ = ["OrgScopedQuerySet", "user_org_path", "subtree_q", "subtree_sql", "in_subtree"]
 
 
 def user_org_path(user) -> str | None:
@@ -19,6 +19,28 @@ def user_org_path(user) -> str | None:
         return None
     org = getattr(user, "org", None)
     return org.path if org is not None else ""
+
+
+def subtree_q(path: str, lookup: str = "path") -> models.Q:
+    """Rows whose org path (``lookup``, e.g. ``"org__path"``) is ``path`` or lies below it.
+
+    The subtree filter, once: "starts with <path>/" written as a range that an ordinary
+    B-tree index answers ("0" is the character after "/").
+    """
+    return models.Q(**{lookup: path}) | models.Q(**{f"{lookup}__gte": path + "/",
+                                                   f"{lookup}__lt": path + "0"})
+
+
+def subtree_sql(column: str, path: str, placeholder: str = "%s") -> tuple[str, list[str]]:
+    """The same filter as raw SQL on ``column`` (Django's ``%s`` or DuckDB's ``?``
+    placeholders): ``(sql, params)``."""
+    p = placeholder
+    return f"({column} = {p} OR ({column} >= {p} AND {column} < {p}))", [path, path + "/", path + "0"]
+
+
+def in_subtree(path: str, root: str) -> bool:
+    """Whether the org path ``path`` is ``root`` or lies below it (the same rule in Python)."""
+    return path == root or path.startswith(root + "/")
 
 
 class OrgScopedQuerySet(models.QuerySet):
@@ -43,7 +65,4 @@ class OrgScopedQuerySet(models.QuerySet):
             return self
         if path == "":
             return self.none()  # a user bound to no org unit sees nothing
-        lookup = self.org_path_lookup
-        # "starts with <path>/" as a range an ordinary B-tree index answers ("0" follows "/")
-        return self.filter(models.Q(**{lookup: path})
-                           | models.Q(**{f"{lookup}__gte": path + "/", f"{lookup}__lt": path + "0"}))
+        return self.filter(subtree_q(path, self.org_path_lookup))

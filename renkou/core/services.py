@@ -10,7 +10,7 @@ from django.utils import timezone
 from renkou.accounts.permissions import Capability, has_capability
 
 from .models import AuditEntry
-from .scoping import user_org_path
+from .scoping import subtree_q, user_org_path
 
 __all__ = ["visible_audit_entries", "filter_audit_entries"]
 
@@ -31,11 +31,7 @@ def visible_audit_entries(user) -> QuerySet[AuditEntry]:
         return entries
     if path == "":
         return entries.none()  # an auditor bound to no org unit reads nothing
-    return entries.filter(
-        Q(user__isnull=True)
-        | Q(user__org__path=path)
-        | Q(user__org__path__gte=path + "/", user__org__path__lt=path + "0")  # the subtree
-    )
+    return entries.filter(Q(user__isnull=True) | subtree_q(path, "user__org__path"))
 
 
 def _start_of(day: dt.date) -> dt.datetime:

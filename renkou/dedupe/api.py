@@ -1,4 +1,4 @@
-"""JSON API of duplicate detection (mounted by :mod:`renkou.api` at ``/api/dedupe``): the
+"""JSON API of duplicate detection (mounted by :mod:`renkou.core.api` at ``/api/dedupe``): the
 candidate pairs (疑似重复) of the review queue, read-only, ID numbers masked.
 
 The same scoping as the review queue (:func:`renkou.dedupe.services.review_queue`): pairs
@@ -15,13 +15,13 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from renkou.accounts.permissions import Capability
-from renkou.api import MAX_PAGE, READ_ERRORS, paginate, require
+from renkou.core.api import MAX_PAGE, READ_ERRORS, paginate, require
 from renkou.register.identity import mask_id_number
 
 from . import services
 from .linkage import LEVELS
 from .models import CandidatePair, PairStatus
+from .permissions import MERGE_DUPLICATES
 
 router = Router()
 
@@ -111,6 +111,6 @@ def list_pairs(
     page: int = Query(1, ge=1, le=MAX_PAGE, description="page number, from 1"),
     page_size: int = Query(50, ge=1, le=500, description="rows per page"),
 ) -> dict:
-    require(request, Capability.MERGE_DUPLICATES)
+    require(request, MERGE_DUPLICATES)
     pairs = services.review_queue(request.auth, status=status, min_probability=min_probability)
     return paginate(pairs, page, page_size, _pair)

@@ -1,8 +1,18 @@
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from renkou.core import registry
 
-class DedupeConfig(AppConfig):
+from .permissions import CAPABILITIES, MERGE_DUPLICATES
+
+
+class DedupeConfig(registry.PlatformApp):
     name = "renkou.dedupe"
     label = "dedupe"
     verbose_name = _("duplicate detection")
+    url_prefix = "dedupe/"
+    api_prefix = "/dedupe"
+    api_tags = ("duplicates",)
+    capabilities = CAPABILITIES
+    menu = (registry.MenuEntry(_("Duplicates"), "dedupe:index", MERGE_DUPLICATES, order=60),)
+    commands = ("dedupe",)
+    demo_order = 10

@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from renkou.core.scoping import OrgScopedQuerySet, user_org_path
+from renkou.core.scoping import OrgScopedQuerySet, subtree_q, user_org_path
 
 __all__ = ["PairStatus", "DetectionRun", "CandidatePair"]
 
@@ -60,9 +60,7 @@ class CandidatePairQuerySet(OrgScopedQuerySet):
         path = user_org_path(user) if user.is_authenticated else ""
         if not path:
             return pairs
-        lookup = "person_a__registered_org__path"
-        return pairs.filter(Q(**{lookup: path})
-                            | Q(**{f"{lookup}__gte": path + "/", f"{lookup}__lt": path + "0"}))
+        return pairs.filter(subtree_q(path, "person_a__registered_org__path"))
 
 
 class CandidatePair(models.Model):

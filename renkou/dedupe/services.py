@@ -24,16 +24,17 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from renkou.accounts.permissions import Capability, has_capability
+from renkou.accounts.permissions import has_capability
 from renkou.core import audit, clock
 from renkou.core.models import AuditAction
-from renkou.core.scoping import user_org_path
+from renkou.core.scoping import in_subtree, subtree_q, subtree_sql, user_org_path
 from renkou.orgunits.models import OrgUnit
 from renkou.register import services as register
 from renkou.register.models import Person, PersonStatus
 
 from .linkage import FIELDS, LEVELS, link, prepare_persons
 from .models import CandidatePair, DetectionRun, PairStatus
+from .permissions import MERGE_DUPLICATES
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -112,7 +113,7 @@ def _scope_path(user, org: OrgUnit | None) -> str | None:
     """The org path a run covers (``None``: the whole register)."""
     paths = []
     if user is not None:
-        if not has_capability(user, Capability.MERGE_DUPLICATES):
+        if not has_capability(user, MERGE_DUPLICATES):
             raise PermissionDenied(_("this role may not review duplicates"))
         path = user_org_path(user)
         if path == "":
@@ -120,7 +121,7 @@ def _scope_path(user, org: OrgUnit | None) -> str | None:
         if path is not None:
             paths.append(path)
     if org is not None:
-        if paths and not (org.path == paths[0] or org.path.startswith(paths[0] + "/")):
+        if paths and not in_subtree(org.path, paths[0]):
             raise PermissionDenied(_("the org unit %(code)s is outside this user's area")
                                    % {"code": org.code})
         paths = [org.path]
@@ -134,8 +135,9 @@ def _read_persons(path: str | None):
     params: list[Any] = [PersonStatus.MERGED]
     scope = ""
     if path is not None:
-        scope = "AND (o.path = %s OR (o.path >= %s AND o.path < %s))"
-        params += [path, path + "/", path + "0"]
+        in_area, area_params = subtree_sql("o.path", path)
+        scope = f"AND {in_area}"
+        params += area_params
     columns: list[list[Any]] = [[] for _c in _PERSON_COLUMNS]
     with connection.cursor() as cursor:
         cursor.execute(_PERSON_SQL.format(scope=scope), params)
@@ -236,8 +238,7 @@ def run_detection(*, user=None, org: OrgUnit | None = None, seed: int = 1,
 
 
 def _in_path(path: str, prefix: str) -> Q:
-    lookup = f"{prefix}registered_org__path"
-    return Q(**{lookup: path}) | Q(**{f"{lookup}__gte": path + "/", f"{lookup}__lt": path + "0"})
+    return subtree_q(path, f"{prefix}registered_org__path")
 
 
 def _pending_in(path: str | None) -> QuerySet:
@@ -355,7 +356,7 @@ def export_pairs(out: str | Path, *, user=None, threshold: float = DEFAULT_THRES
     the level of agreement. Scoped to ``user``'s subtree and logged.
     """
     if user is not None:
-        if not has_capability(user, Capability.MERGE_DUPLICATES):
+        if not has_capability(user, MERGE_DUPLICATES):
             raise PermissionDenied(_("this role may not review duplicates"))
         pairs = CandidatePair.objects.visible_to(user)
     else:

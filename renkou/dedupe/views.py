@@ -16,10 +16,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from renkou.accounts.permissions import Capability, requires
+from renkou.accounts.permissions import requires
 
 from . import services
 from .models import CandidatePair, PairStatus
+from .permissions import MERGE_DUPLICATES
 
 
 def _pair_or_404(request: HttpRequest, pk: int) -> CandidatePair:
@@ -29,7 +30,7 @@ def _pair_or_404(request: HttpRequest, pk: int) -> CandidatePair:
         raise Http404 from None
 
 
-@requires(Capability.MERGE_DUPLICATES)
+@requires(MERGE_DUPLICATES)
 def index(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status") or PairStatus.PENDING
     if status not in PairStatus.values:
@@ -42,7 +43,7 @@ def index(request: HttpRequest) -> HttpResponse:
     })
 
 
-@requires(Capability.MERGE_DUPLICATES)
+@requires(MERGE_DUPLICATES)
 def pair(request: HttpRequest, pk: int) -> HttpResponse:
     candidate = _pair_or_404(request, pk)
     return render(request, "dedupe/pair.html", {
@@ -52,7 +53,7 @@ def pair(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@requires(Capability.MERGE_DUPLICATES)
+@requires(MERGE_DUPLICATES)
 def decide(request: HttpRequest, pk: int) -> HttpResponse:
     candidate = _pair_or_404(request, pk)
     action = request.POST.get("action")

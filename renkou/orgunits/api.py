@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Path, Query, Router, Schema
 
 from renkou.accounts.permissions import Capability
-from renkou.api import MAX_PAGE, READ_ERRORS, paginate, require
+from renkou.core.api import MAX_PAGE, READ_ERRORS, paginate, require
 from renkou.register.search import annotate_resident_counts
 
 from .models import OrgKind, OrgLevel, OrgUnit, UrbanRural

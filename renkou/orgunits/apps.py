@@ -1,8 +1,13 @@
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from renkou.core import registry
 
-class OrgunitsConfig(AppConfig):
+
+class OrgunitsConfig(registry.PlatformApp):
     name = "renkou.orgunits"
     label = "orgunits"
     verbose_name = _("orgunits")
+    url_prefix = "org/"
+    api_prefix = "/orgunits"
+    api_tags = ("org units",)
+    menu = (registry.MenuEntry(_("Org units"), "orgunits:tree", "view_aggregates", order=30),)

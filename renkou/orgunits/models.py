@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from renkou.core.scoping import OrgScopedQuerySet
+from renkou.core.scoping import OrgScopedQuerySet, subtree_q
 
 __all__ = ["OrgLevel", "OrgKind", "UrbanRural", "OrgUnit"]
 
@@ -98,9 +98,7 @@ class OrgUnit(models.Model):
 
     def subtree(self) -> models.QuerySet[OrgUnit]:
         """This unit and everything below it."""
-        return OrgUnit.objects.filter(
-            models.Q(pk=self.pk) | models.Q(path__startswith=self.path + "/")
-        )
+        return OrgUnit.objects.filter(subtree_q(self.path))
 
     def ancestors(self) -> list[OrgUnit]:
         """Units from the root down to this one's parent."""

@@ -1,4 +1,4 @@
-"""JSON API of data quality (mounted by :mod:`renkou.api` at ``/api/quality``): the stored
+"""JSON API of data quality (mounted by :mod:`renkou.core.api` at ``/api/quality``): the stored
 scorecard (数据质量评分) with its ranks, and the rule violations (校验问题) with ID numbers
 masked. Read-only, with the same scoping as the pages: the caller's subtree (a unit outside
 it answers 404), 403 outside the role."""
@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from renkou.accounts.permissions import Capability
-from renkou.api import MAX_PAGE, NO_NUL, READ_ERRORS, paginate, require
+from renkou.core.api import MAX_PAGE, NO_NUL, READ_ERRORS, paginate, require
 from renkou.orgunits.models import OrgUnit
 from renkou.register.identity import mask_id_number
 

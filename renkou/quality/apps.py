@@ -1,8 +1,16 @@
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from renkou.core import registry
 
-class QualityConfig(AppConfig):
+
+class QualityConfig(registry.PlatformApp):
     name = "renkou.quality"
     label = "quality"
     verbose_name = _("data quality")
+    url_prefix = "quality/"
+    api_prefix = "/quality"
+    api_tags = ("data quality",)
+    menu = (registry.MenuEntry(_("Data quality"), "quality:index", "view_aggregates", order=50),)
+    commands = ("quality",)
+    #: last: the scorecard reads the duplicates, surveys and benefits prepared before it
+    demo_order = 40

@@ -13,6 +13,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from renkou.core.scoping import subtree_sql
+
 from .relations import LoadedRegister
 from .rules import Rule
 
@@ -54,8 +56,9 @@ def evaluate_rule(reg: LoadedRegister, rule: Rule) -> list[Finding]:
              "in_scope"]
     params: list[Any] = []
     if rule.org_path:
-        where.append("(_path = ? OR starts_with(_path, ?))")
-        params += [rule.org_path, rule.org_path + "/"]
+        in_area, area_params = subtree_sql("_path", rule.org_path, "?")
+        where.append(in_area)
+        params += area_params
     sql = (f"SELECT {subject} AS subject, {person} AS person_id, {event} AS event_id, "
            f"{org} AS org_id, md5(concat_ws('|', '{rule.code}', {fp_cols})) AS fp{detail_cols} "
            f"FROM {_TABLE[rule.scope]} WHERE {' AND '.join(where)} ORDER BY subject")

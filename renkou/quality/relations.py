@@ -31,7 +31,7 @@ from django.utils import timezone
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
-from renkou.core import clock
+from renkou.core import clock, scoping
 from renkou.orgunits.models import OrgUnit
 from renkou.register.models import LifeEvent, Person
 
@@ -43,9 +43,8 @@ CHUNK = 20_000
 
 
 def subtree_q(unit: OrgUnit, prefix: str = "") -> models.Q:
-    """The unit and everything below it, as a range an ordinary B-tree index answers."""
-    return models.Q(**{f"{prefix}path": unit.path}) | models.Q(
-        **{f"{prefix}path__gte": unit.path + "/", f"{prefix}path__lt": unit.path + "0"})
+    """The unit and everything below it (:func:`renkou.core.scoping.subtree_q`)."""
+    return scoping.subtree_q(unit.path, f"{prefix}path")
 
 
 @lru_cache(maxsize=10_000)
@@ -139,8 +138,7 @@ def load_register(unit: OrgUnit | None = None, today: dt.date | None = None) -> 
     id_by_code = {code: pk for pk, _p, _l, code in orgs}
     in_scope_orgs = None
     if unit is not None:
-        prefix = unit.path + "/"
-        in_scope_orgs = {pk for pk, path, _l, _c in orgs if path == unit.path or path.startswith(prefix)}
+        in_scope_orgs = {pk for pk, path, _l, _c in orgs if scoping.in_subtree(path, unit.path)}
 
     persons = Person.objects.order_by()
     if unit is not None:

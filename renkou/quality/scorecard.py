@@ -53,6 +53,7 @@ from django.utils.translation import gettext_lazy
 
 from renkou.core import audit, clock
 from renkou.core.models import AuditAction
+from renkou.core.scoping import subtree_q
 from renkou.demography import myers, srb_interval, un_age_sex_accuracy, whipple
 from renkou.orgunits.excel import TableWriter
 from renkou.orgunits.models import OrgUnit
@@ -316,8 +317,7 @@ def scorecard_table(user, unit: OrgUnit, *, level: int | None = None, sort: str 
     units = OrgUnit.objects.all() if user is None else OrgUnit.objects.visible_to(user)
     stored = ScorecardRow.objects.filter(org__in=units).select_related("org")
     own = stored.filter(org=unit).first()
-    below = stored.filter(org__level=level).filter(
-        models.Q(org__path__gte=unit.path + "/", org__path__lt=unit.path + "0"))
+    below = stored.filter(org__level=level).filter(subtree_q(unit.path, "org__path")).exclude(org=unit)
     rows = [{"unit": r.org, "values": r.values} for r in below]
     rank(rows)
     if sort.startswith("rank_") and sort[5:] in MEASURES:

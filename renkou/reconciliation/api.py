@@ -1,4 +1,4 @@
-"""JSON API of reconciliation (mounted by :mod:`renkou.api` at ``/api/reconciliation``):
+"""JSON API of reconciliation (mounted by :mod:`renkou.core.api` at ``/api/reconciliation``):
 surveys and their rates, the worklist (ID numbers masked) and the cross-check feedback
 rate. The same scoping as the pages: the caller's subtree, 403 outside its role."""
 
@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from renkou.accounts.permissions import Capability
-from renkou.api import MAX_PAGE, READ_ERRORS, paginate, require
+from renkou.core.api import MAX_PAGE, READ_ERRORS, paginate, require
 from renkou.register.identity import mask_id_number
 
 from . import services

@@ -11,6 +11,7 @@ import numpy as np
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from renkou.core import scoping
 from renkou.demography.intervals import wilson_interval
 from renkou.orgunits.models import OrgLevel, OrgUnit
 from renkou.register.identity import id_number_problems, normalise_id_number
@@ -57,9 +58,8 @@ def check_id(text: str, birth_date: dt.date | None = None, sex: str | None = Non
 
 
 def subtree_q(unit: OrgUnit, prefix: str = "") -> Q:
-    """Rows whose ``<prefix>path`` lies in ``unit``'s subtree (an indexed range)."""
-    return Q(**{f"{prefix}path": unit.path}) | Q(
-        **{f"{prefix}path__gte": unit.path + "/", f"{prefix}path__lt": unit.path + "0"})
+    """Rows whose ``<prefix>path`` lies in ``unit``'s subtree (:func:`renkou.core.scoping.subtree_q`)."""
+    return scoping.subtree_q(unit.path, f"{prefix}path")
 
 
 def units_under(units: Iterable[OrgUnit]) -> dict[int, int]:

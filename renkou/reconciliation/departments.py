@@ -51,6 +51,7 @@ from django.utils.translation import gettext as _
 from renkou.accounts.permissions import Capability, has_capability
 from renkou.core import audit, clock
 from renkou.core.models import AuditAction
+from renkou.core.scoping import in_subtree
 from renkou.orgunits.excel import ImportRejected, RowError, read_table
 from renkou.orgunits.models import OrgLevel, OrgUnit
 from renkou.register.identity import mask_id_number, name_spellings
@@ -260,7 +261,7 @@ class _Matcher:
         if self.root is None:
             return True
         unit = self.unit(org_id)
-        return unit.path == self.root.path or unit.path.startswith(self.root.path + "/")
+        return in_subtree(unit.path, self.root.path)
 
     def unit(self, org_id: int) -> OrgUnit:
         if org_id not in self.units:

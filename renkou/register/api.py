@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from ninja import Body, Field, Path, Query, Router, Schema, Status
 
 from renkou.accounts.permissions import Capability
-from renkou.api import (
+from renkou.core import audit
+from renkou.core.api import (
     MAX_ID,
     MAX_PAGE,
     NO_NUL,
@@ -30,10 +31,9 @@ from renkou.api import (
     WRITE_ERRORS,
     paginate,
     require,
-    subtree_q,
 )
-from renkou.core import audit
 from renkou.core.models import AuditAction
+from renkou.core.scoping import subtree_q
 from renkou.orgunits.models import OrgUnit
 
 from . import services

@@ -1,8 +1,18 @@
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from renkou.core import registry
 
-class RegisterConfig(AppConfig):
+
+class RegisterConfig(registry.PlatformApp):
     name = "renkou.register"
     label = "register"
     verbose_name = _("register")
+    url_prefix = ""
+    api_prefix = "/"
+    api_tags = ("register",)
+    menu = (
+        registry.MenuEntry(_("Home"), "register:home", "view_aggregates", order=10),
+        registry.MenuEntry(_("Person search"), "register:search", "view_register", order=20),
+        registry.MenuEntry(_("Enrol a person"), "register:enrol", "edit_register", order=90),
+    )
+    commands = ("import_data", "export")

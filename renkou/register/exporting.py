@@ -26,6 +26,7 @@ from tqdm import tqdm
 from renkou.accounts.permissions import Capability, has_capability
 from renkou.core import audit
 from renkou.core.models import AuditAction
+from renkou.core.scoping import subtree_q
 from renkou.orgunits.excel import TableWriter
 from renkou.orgunits.models import OrgUnit
 
@@ -58,8 +59,7 @@ def org_subtree(code: str) -> OrgUnit:
 
 
 def _subtree_q(unit: OrgUnit, prefix: str) -> models.Q:
-    return models.Q(**{f"{prefix}path": unit.path}) | models.Q(
-        **{f"{prefix}path__gte": unit.path + "/", f"{prefix}path__lt": unit.path + "0"})
+    return subtree_q(unit.path, f"{prefix}path")
 
 
 def _day(value: dt.date | None) -> str:

@@ -1,7 +1,10 @@
-from django.apps import AppConfig
+from renkou.core import registry
 
 
-class SyntheticConfig(AppConfig):
+class SyntheticConfig(registry.PlatformApp):
+    """The deterministic synthetic county: it drives the demo, the tests and the benchmarks."""
+
     name = "renkou.synthetic"
     label = "synthetic"
     verbose_name = "synthetic county"
+    commands = ("generate", "demo", "bench")

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from renkou.accounts.services import DEMO_PASSWORD, ensure_demo_users
+from renkou.core import registry
+from renkou.core.management.commands.serve import serve
 from renkou.synthetic.service import register_is_empty
-
-from .serve import serve
 
 #: Share of persons given a known defect (duplicates, swapped birth day and month, …) so
 #: the data-quality pages have something to find; the ground truth goes to this file.
 DEMO_DEFECT_RATE = 0.01
 DEMO_TRUTH_FILE = "demo-defects-truth.csv"
-#: Apps that put the fresh demo county into a state their pages can show, in this order:
-#: duplicates and surveys feed the quality scorecard; benefits records one death (so a
-#: payment stops), which the statistics computed after them include.
-DEMO_PREPARERS = ("renkou.dedupe", "renkou.reconciliation", "renkou.benefits", "renkou.quality")
+# Each app that puts the fresh demo county into a state its pages can show declares a
+# demo step on its AppConfig (``demo_order``); they run in that order, then the
+# statistics are computed so that they include what the steps recorded.
 
 
 class Command(BaseCommand):
@@ -43,8 +40,8 @@ class Command(BaseCommand):
                          truth=DEMO_TRUTH_FILE, stdout=self.stdout,
                          verbosity=options["verbosity"])
             ensure_demo_users()  # the preparers act as the demo users
-            for app in DEMO_PREPARERS:
-                import_module(f"{app}.demo").prepare_demo(self.stdout)
+            for step in registry.demo_steps():
+                step.run(self.stdout)
             self.stdout.write(_("computing the statistics…"))
             call_command("analytics", "refresh", "--quiet", stdout=self.stdout)
         else:

@@ -1,5 +1,7 @@
-"""The JSON API (django-ninja): one NinjaAPI, one router per app.
+"""The JSON API's plumbing (django-ninja): one NinjaAPI, one router per app.
 
+Each app's ``api.py`` defines a ``router`` and its ``AppConfig`` says where it is
+mounted (``api_prefix``, :mod:`renkou.core.registry`); this module imports no app.
 What every endpoint shares lives here, once:
 
 - **authentication**: ``Authorization: Bearer TOKEN`` (``renkou token create``); for
@@ -12,7 +14,8 @@ What every endpoint shares lives here, once:
   not exist.
 - **language**: Chinese, or English when the request's ``Accept-Language`` prefers
   it (the web pages ignore that header; the API is read by programs that set it).
-- **the access log**: ``GET /api/audit`` for auditors (their subtree's users).
+- **the access log**: ``GET /api/audit`` for auditors (their subtree's users),
+  in :mod:`renkou.core.audit_api`.
 - **errors**: a refusal by the register's services (``ValidationError`` keyed by
   field) and a malformed request both answer 422 ``{"errors": [{"field", "message"}]}``;
   401, 403 and 404 answer ``{"detail": message}``.
@@ -20,30 +23,28 @@ What every endpoint shares lives here, once:
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from ninja import Field, NinjaAPI, Query, Router, Schema
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
-from renkou.accounts.permissions import Capability, has_capability
+from renkou.accounts.permissions import has_capability
 from renkou.accounts.services import user_for_token
-from renkou.core import audit
-from renkou.core.models import AuditAction
-from renkou.core.services import filter_audit_entries, visible_audit_entries
+
+from . import audit
 
 __all__ = [
     "api", "Detail", "Errors", "FieldError", "READ_ERRORS", "WRITE_ERRORS", "READ_AUTH",
-    "WRITE_AUTH", "MAX_ID", "MAX_PAGE", "NO_NUL", "require", "paginate", "subtree_q",
+    "WRITE_AUTH", "MAX_ID", "MAX_PAGE", "NO_NUL", "require", "paginate",
     "api_language",
 ]
 
@@ -53,11 +54,6 @@ MAX_ID = 2**63 - 1
 MAX_PAGE = 100_000
 #: Text parameters may hold anything but NUL (which PostgreSQL cannot store or compare).
 NO_NUL = r"^[^\x00]*$"
-#: Dates the log filter accepts (a wider range could not be turned into a time).
-AUDIT_FROM = Query(None, alias="from", ge=dt.date(1900, 1, 1), le=dt.date(9998, 12, 31),
-                   description="entries on or after this day")
-AUDIT_TO = Query(None, alias="to", ge=dt.date(1900, 1, 1), le=dt.date(9998, 12, 31),
-                 description="entries on or before this day")
 
 
 class Detail(Schema):
@@ -116,11 +112,6 @@ def paginate(queryset: QuerySet, page: int, page_size: int,
     }
 
 
-def subtree_q(path: str, lookup: str) -> Q:
-    """Rows whose org path (``lookup``) is ``path`` or below it, as an index range."""
-    return Q(**{lookup: path}) | Q(**{f"{lookup}__gte": path + "/", f"{lookup}__lt": path + "0"})
-
-
 def api_language(request: HttpRequest) -> str:
     """``en`` when ``Accept-Language`` prefers English over Chinese, else Chinese."""
     header = request.headers.get("Accept-Language", "")
@@ -152,20 +143,10 @@ class RenkouAPI(NinjaAPI):
         if self._mounted:
             return
         self._mounted = True
-        from renkou.benefits.api import router as benefits_router
-        from renkou.dedupe.api import router as dedupe_router
-        from renkou.orgunits.api import router as orgunits_router
-        from renkou.quality.api import router as quality_router
-        from renkou.reconciliation.api import router as reconciliation_router
-        from renkou.register.api import router as register_router
+        from . import registry
 
-        self.add_router("/", register_router, tags=["register"])
-        self.add_router("/orgunits", orgunits_router, tags=["org units"])
-        self.add_router("/audit", audit_router, tags=["audit"])
-        self.add_router("/quality", quality_router, tags=["data quality"])
-        self.add_router("/dedupe", dedupe_router, tags=["duplicates"])
-        self.add_router("/reconciliation", reconciliation_router, tags=["reconciliation"])
-        self.add_router("/benefits", benefits_router, tags=["benefits"])
+        for prefix, router, tags in registry.api_routers():
+            self.add_router(prefix, router, tags=tags)
 
     @property
     def urls(self) -> tuple:
@@ -239,54 +220,3 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
     return response
 
 
-# ---------------------------------------------------------------- the access log (auditors)
-
-audit_router = Router()
-
-
-class AuditEntryOut(Schema):
-    time: dt.datetime
-    user: str
-    role: str
-    action: AuditAction
-    object_type: str
-    object_id: str = Field(description="for a person, its person_id")
-    client_address: str | None
-    channel: str
-    details: dict[str, Any]
-
-
-class AuditPage(Schema):
-    count: int
-    page: int
-    page_size: int
-    items: list[AuditEntryOut]
-
-
-def _entry(e: Any) -> dict[str, Any]:
-    return {"time": e.time, "user": e.username, "role": e.role, "action": e.action,
-            "object_type": e.object_type, "object_id": e.object_id,
-            "client_address": e.client_address, "channel": e.channel, "details": e.details or {}}
-
-
-@audit_router.get("", response={200: AuditPage, **READ_ERRORS}, summary="The access and change log",
-                  description="For auditors: entries of users in the auditor's subtree (and "
-                              "those attributed to no user), newest first, with the log page's "
-                              "filters. Other roles answer 403.")
-def list_audit_entries(
-    request: HttpRequest,
-    user: str = Query("", max_length=150, pattern=NO_NUL, description="username"),
-    action: AuditAction | None = None,
-    object_type: str = Query("", max_length=32, pattern=NO_NUL),
-    object_id: str = Query("", max_length=64, pattern=NO_NUL, description="a person's person_id"),
-    date_from: dt.date | None = AUDIT_FROM,
-    date_to: dt.date | None = AUDIT_TO,
-    page: int = Query(1, ge=1, le=MAX_PAGE),
-    page_size: int = Query(50, ge=1, le=500),
-) -> dict:
-    require(request, Capability.VIEW_AUDIT)
-    entries = filter_audit_entries(
-        visible_audit_entries(request.auth), username=user, action=action or "",
-        object_type=object_type, object_id=object_id, date_from=date_from, date_to=date_to,
-    )
-    return paginate(entries, page, page_size, _entry)
