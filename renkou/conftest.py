@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-pytest_plugins = ["renkou.testing.clock"]
+pytest_plugins = ["renkou.testing.clock", "renkou.testing.fixtures"]
 
 
 @pytest.fixture(scope="session")

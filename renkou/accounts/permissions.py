@@ -78,7 +78,7 @@ def requires(capability: str) -> Callable:
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
-        guarded.required_capability = capability
+        guarded.required_capability = capability  # type: ignore[attr-defined]
         return guarded
 
     return decorate

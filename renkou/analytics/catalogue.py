@@ -18,6 +18,8 @@ from typing import Any
 import yaml
 from django.utils.translation import gettext as _
 
+from renkou.register.vocabulary import RECORDED_EVENTS
+
 __all__ = [
     "AGE_GROUPS",
     "BAND_STARTS",
@@ -40,8 +42,7 @@ INTERVALS = ("poisson", "wilson", "srb", "none")
 METHODS = ("ratio", "formula", "life_table")
 POPULATION_KINDS = ("start", "end", "mid_period", "person_years")
 EVENT_VALUES = ("count", "mother_age")
-EVENT_TYPES = ("enrol", "birth", "death", "marriage", "divorce", "move_in", "move_out",
-               "move_within")
+EVENT_TYPES = RECORDED_EVENTS
 BIRTH_ORDERS = ("1", "2", "3+")
 #: Disaggregation columns of ``indicator_values``, in their order there.
 DIMENSIONS = ("sex", "age_group", "birth_order", "urban_rural")

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from renkou.core.models import AppendOnlyModel, RecordIsAppendOnly
 from renkou.core.scoping import OrgScopedQuerySet
 
 __all__ = [
@@ -176,11 +177,11 @@ def programme_label(code: str) -> str:
     return found.label if found else code
 
 
-class DecisionIsAppendOnly(Exception):
+class DecisionIsAppendOnly(RecordIsAppendOnly):
     """Raised on any attempt to change or delete a recorded decision."""
 
 
-class Decision(models.Model):
+class Decision(AppendOnlyModel):
     """One step of the workflow, as decided (append-only): who, when, what, why."""
 
     application = models.ForeignKey(Application, verbose_name=_("application"),
@@ -197,6 +198,9 @@ class Decision(models.Model):
     role = models.CharField(_("role"), max_length=20, blank=True)
     at = models.DateTimeField(_("time"), auto_now_add=True)
 
+    append_only_error = DecisionIsAppendOnly
+    append_only_message = "decisions are append-only"
+
     class Meta:
         ordering = ["at", "id"]
         verbose_name = _("decision")
@@ -205,13 +209,6 @@ class Decision(models.Model):
     def __str__(self) -> str:
         return f"{self.step} {self.outcome}"
 
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None and not self._state.adding:
-            raise DecisionIsAppendOnly("decisions are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise DecisionIsAppendOnly("decisions are append-only")
 
     @property
     def outcome_label(self) -> str:

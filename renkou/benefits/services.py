@@ -97,18 +97,12 @@ def user_scope(user, org_code: str | None = None) -> OrgUnit | None:
 
     ``None`` means the whole register (a superuser, or a command run without ``--user``).
     """
-    if org_code:
-        units = OrgUnit.objects.all() if user is None or user.is_superuser else \
-            OrgUnit.objects.visible_to(user)
-        unit = units.filter(code=org_code).first()
-        if unit is None:
-            raise WorkflowError(_("no org unit has the code %(code)s") % {"code": org_code})
-        return unit
-    if user is None or user.is_superuser:
-        return None
-    if user.org is None:
-        raise PermissionDenied
-    return user.org
+    try:
+        return OrgUnit.objects.resolve_for(user, org_code)
+    except OrgUnit.DoesNotExist:
+        if org_code:
+            raise WorkflowError(_("no org unit has the code %(code)s") % {"code": org_code}) from None
+        raise PermissionDenied from None
 
 
 # ---------------------------------------------------------------- screening

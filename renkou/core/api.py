@@ -32,6 +32,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import trans_real
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -96,7 +97,8 @@ WRITE_AUTH = [TokenAuth()]
 
 def require(request: HttpRequest, *capabilities: str) -> None:
     """403 unless the caller's role grants one of ``capabilities``."""
-    if not any(has_capability(request.auth, c) for c in capabilities):
+    caller = getattr(request, "auth", None)  # set by the endpoint's authentication
+    if not any(has_capability(caller, c) for c in capabilities):
         raise HttpError(403, _("your role does not allow this"))
 
 
@@ -115,7 +117,7 @@ def paginate(queryset: QuerySet, page: int, page_size: int,
 def api_language(request: HttpRequest) -> str:
     """``en`` when ``Accept-Language`` prefers English over Chinese, else Chinese."""
     header = request.headers.get("Accept-Language", "")
-    for code, _q in translation.trans_real.parse_accept_lang_header(header):
+    for code, _q in trans_real.parse_accept_lang_header(header):
         code = code.lower()
         if code.startswith("en"):
             return "en"

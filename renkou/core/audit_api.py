@@ -66,7 +66,7 @@ def list_audit_entries(
 ) -> dict:
     require(request, Capability.VIEW_AUDIT)
     entries = filter_audit_entries(
-        visible_audit_entries(request.auth), username=user, action=action or "",
+        visible_audit_entries(getattr(request, "auth", None)), username=user, action=action or "",
         object_type=object_type, object_id=object_id, date_from=date_from, date_to=date_to,
     )
     return paginate(entries, page, page_size, _entry)

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
@@ -63,9 +64,9 @@ def _fresh_postgres(db: dict):
     import psycopg
 
     name = f"{db['NAME']}_bench"
-    params = {"host": db.get("HOST") or None, "port": db.get("PORT") or None,
-              "user": db.get("USER") or None, "password": db.get("PASSWORD") or None}
-    params = {k: v for k, v in params.items() if v}
+    given = {"host": db.get("HOST"), "port": db.get("PORT"), "user": db.get("USER"),
+             "password": db.get("PASSWORD")}
+    params: dict[str, Any] = {k: v for k, v in given.items() if v}
 
     def admin(sql: str) -> None:
         with psycopg.connect(dbname=db["NAME"], autocommit=True, **params) as conn:

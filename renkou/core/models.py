@@ -6,7 +6,48 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["AuditAction", "AuditEntry", "AuditLogIsAppendOnly"]
+__all__ = ["AuditAction", "AuditEntry", "AuditLogIsAppendOnly", "AppendOnlyModel",
+           "AppendOnlyQuerySet", "RecordIsAppendOnly"]
+
+
+class RecordIsAppendOnly(Exception):
+    """Raised on any attempt to change or delete a row of an append-only table."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """A queryset that refuses ``update()`` and ``delete()``: rows are only ever added."""
+
+    def update(self, **kwargs):
+        raise self.model.append_only_error(self.model.append_only_message)
+
+    def delete(self):
+        raise self.model.append_only_error(self.model.append_only_message)
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise self.model.append_only_error(self.model.append_only_message)
+
+
+class AppendOnlyModel(models.Model):
+    """Base of the append-only tables (the ledger, the log, benefit decisions): a row is
+    written once; ``save()`` of a stored row, ``delete()`` and the queryset's
+    ``update()``/``delete()`` raise :attr:`append_only_error`. A subclass with its own
+    queryset mixes in :class:`AppendOnlyQuerySet`."""
+
+    append_only_error: type[Exception] = RecordIsAppendOnly
+    append_only_message = "this table is append-only"
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise self.append_only_error(self.append_only_message)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise self.append_only_error(self.append_only_message)
 
 
 class AuditAction(models.TextChoices):
@@ -22,11 +63,11 @@ class AuditAction(models.TextChoices):
     TOKEN = "token", _("API token")
 
 
-class AuditLogIsAppendOnly(Exception):
+class AuditLogIsAppendOnly(RecordIsAppendOnly):
     """Raised on any attempt to change or delete a log entry."""
 
 
-class AuditEntry(models.Model):
+class AuditEntry(AppendOnlyModel):
     """Who did what to which record, when, from where, and through which channel.
 
     ``username`` and ``role`` are copied at the time, so the entry stays true if the
@@ -49,6 +90,9 @@ class AuditEntry(models.Model):
                                help_text=_("web, api or cli"))
     details = models.JSONField(_("details"), default=dict, blank=True)
 
+    append_only_error = AuditLogIsAppendOnly
+    append_only_message = "the log is append-only"
+
     class Meta:
         ordering = ["-time", "-id"]
         verbose_name = _("log entry")
@@ -58,10 +102,3 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.time:%Y-%m-%d %H:%M:%S} {self.username} {self.action}"
 
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None and not self._state.adding:
-            raise AuditLogIsAppendOnly("the log is append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AuditLogIsAppendOnly("the log is append-only")

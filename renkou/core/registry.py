@@ -135,9 +135,9 @@ def url_patterns() -> list[Any]:
     """One ``include`` per app with pages; the site root ("") last."""
     from django.urls import include, path
 
-    mounted = [a for a in platform_apps() if a.url_prefix is not None]
-    mounted.sort(key=lambda a: a.url_prefix == "")
-    return [path(a.url_prefix, include(f"{a.name}.urls")) for a in mounted]
+    mounted = [(a.url_prefix, a.name) for a in platform_apps() if a.url_prefix is not None]
+    mounted.sort(key=lambda m: m[0] == "")
+    return [path(prefix, include(f"{name}.urls")) for prefix, name in mounted]
 
 
 def api_routers() -> list[tuple[str, Any, list[str]]]:

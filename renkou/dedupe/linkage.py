@@ -173,16 +173,13 @@ DETERMINISTIC_RECALL = 0.7
 def prepare_persons(con: duckdb.DuckDBPyConnection, source: str, *, today: dt.date) -> int:
     """Create :data:`PERSONS_TABLE` from ``source`` (a table or view with the columns
     ``unique_id, name, pinyin, initials, sex, birth_date, id_number, org_path,
-    mother_pinyin, father_pinyin``); return its row count.
+    mother_pinyin, father_pinyin, id_valid``, the last from
+    :func:`renkou.register.identity.id_number_is_valid`); return its row count.
 
     Adds the surname (first character), birth year, township and village (from the
-    org path), whether the ID number is valid (GB 11643 ISO 7064 MOD 11-2) and whether
-    the person was born 16 or more calendar years before ``today`` (``adult``).
+    org path) and whether the person was born 16 or more calendar years before
+    ``today`` (``adult``).
     """
-    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    digits = " + ".join(
-        f"TRY_CAST(substr(id_number, {i + 1}, 1) AS INTEGER) * {w}" for i, w in enumerate(weights)
-    )
     con.execute(f"""
         CREATE OR REPLACE TABLE {PERSONS_TABLE} AS
         SELECT unique_id, name, NULLIF(pinyin, '') AS pinyin, initials, sex,
@@ -193,9 +190,7 @@ def prepare_persons(con: duckdb.DuckDBPyConnection, source: str, *, today: dt.da
                split_part(org_path, '/', 2) AS township,
                array_to_string(list_slice(string_split(org_path, '/'), 1, 3), '/') AS village,
                date_diff('year', CAST(birth_date AS DATE), DATE '{today.isoformat()}') >= 16 AS adult,
-               COALESCE(length(id_number) = 18
-                        AND substr('10X98765432', (({digits}) % 11) + 1, 1) = upper(substr(id_number, 18, 1)),
-                        FALSE) AS id_valid
+               COALESCE(id_valid, FALSE) AS id_valid
         FROM {source}
     """).fetchall()
     return con.execute(f"SELECT count(*) FROM {PERSONS_TABLE}").fetchall()[0][0]

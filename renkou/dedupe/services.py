@@ -27,9 +27,10 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from renkou.accounts.permissions import has_capability
 from renkou.core import audit, clock
 from renkou.core.models import AuditAction
-from renkou.core.scoping import in_subtree, subtree_q, subtree_sql, user_org_path
+from renkou.core.scoping import subtree_q, subtree_sql, user_org_path
 from renkou.orgunits.models import OrgUnit
 from renkou.register import services as register
+from renkou.register.identity import id_number_is_valid
 from renkou.register.models import Person, PersonStatus
 
 from .linkage import FIELDS, LEVELS, link, prepare_persons
@@ -111,21 +112,17 @@ _PERSON_COLUMNS = ("unique_id", "name", "pinyin", "initials", "sex", "birth_date
 
 def _scope_path(user, org: OrgUnit | None) -> str | None:
     """The org path a run covers (``None``: the whole register)."""
-    paths = []
     if user is not None:
         if not has_capability(user, MERGE_DUPLICATES):
             raise PermissionDenied(_("this role may not review duplicates"))
-        path = user_org_path(user)
-        if path == "":
+        if user_org_path(user) == "":
             raise PermissionDenied(_("this user is bound to no org unit"))
-        if path is not None:
-            paths.append(path)
-    if org is not None:
-        if paths and not in_subtree(org.path, paths[0]):
-            raise PermissionDenied(_("the org unit %(code)s is outside this user's area")
-                                   % {"code": org.code})
-        paths = [org.path]
-    return paths[0] if paths else None
+    try:
+        unit = OrgUnit.objects.resolve_for(user, org.code if org is not None else None)
+    except OrgUnit.DoesNotExist:
+        raise PermissionDenied(_("the org unit %(code)s is outside this user's area")
+                               % {"code": org.code if org is not None else ""}) from None
+    return unit.path if unit is not None else None
 
 
 def _read_persons(path: str | None):
@@ -147,13 +144,16 @@ def _read_persons(path: str | None):
     birth = columns[5]
     if birth and isinstance(birth[0], str):
         columns[5] = [dt.date.fromisoformat(x) for x in birth]
-    return pa.table({name: columns[i] for i, name in enumerate(_PERSON_COLUMNS)},
+    table = {name: columns[i] for i, name in enumerate(_PERSON_COLUMNS)}
+    table["id_valid"] = [id_number_is_valid(n) for n in columns[6]]
+    return pa.table(table,
                     schema=pa.schema([("unique_id", pa.int64()), ("name", pa.string()),
                                       ("pinyin", pa.string()), ("initials", pa.string()),
                                       ("sex", pa.string()), ("birth_date", pa.date32()),
                                       ("id_number", pa.string()), ("org_path", pa.string()),
                                       ("mother_pinyin", pa.string()),
-                                      ("father_pinyin", pa.string())]))
+                                      ("father_pinyin", pa.string()),
+                                      ("id_valid", pa.bool_())]))
 
 
 def _decided_pairs():

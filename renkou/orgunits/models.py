@@ -53,6 +53,25 @@ class OrgUnitQuerySet(OrgScopedQuerySet):
     org_path_lookup = "path"
     required_capability = ("view_register", "view_aggregates")
 
+    def resolve_for(self, user, code: str | None = None) -> OrgUnit | None:
+        """The unit a user asked to work on: the unit ``code`` names if it lies in the
+        user's subtree, else (no code) the user's own unit.
+
+        ``None`` means the whole register: a superuser, or a command run without a
+        user, that named no unit. Raises ``OrgUnit.DoesNotExist`` for a code outside the
+        subtree or unknown (callers answer as for a record that does not exist) and for
+        a user bound to no unit.
+        """
+        unrestricted = user is None or user.is_superuser
+        units = self.all() if unrestricted else self.visible_to(user)
+        if code:
+            return units.get(code=code)
+        if unrestricted:
+            return None
+        if user.org_id is None:
+            raise self.model.DoesNotExist("this user is bound to no org unit")
+        return units.get(pk=user.org_id)
+
 
 class OrgUnit(models.Model):
     """One unit of the administrative tree.

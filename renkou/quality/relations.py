@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import duckdb
@@ -28,55 +27,23 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import models
 from django.utils import timezone
-from stdnum.cn import ric
-from stdnum.exceptions import ValidationError as StdnumError
 
 from renkou.core import clock, scoping
 from renkou.orgunits.models import OrgUnit
+from renkou.register.identity import id_columns
 from renkou.register.models import LifeEvent, Person
+from renkou.register.vocabulary import LIFE_EVENTS, sql_list
 
 __all__ = ["LoadedRegister", "load_register", "id_columns", "subtree_q", "LIFE_EVENT_TYPES"]
 
 #: Events whose timeliness is measured (not enrolment, not corrections).
-LIFE_EVENT_TYPES = ("birth", "death", "marriage", "divorce", "move_in", "move_out", "move_within")
+LIFE_EVENT_TYPES = LIFE_EVENTS
 CHUNK = 20_000
 
 
 def subtree_q(unit: OrgUnit, prefix: str = "") -> models.Q:
     """The unit and everything below it (:func:`renkou.core.scoping.subtree_q`)."""
     return scoping.subtree_q(unit.path, f"{prefix}path")
-
-
-@lru_cache(maxsize=10_000)
-def _area_ok(area: str) -> bool:
-    try:
-        ric.get_birth_place(area + "19900101001X")
-    except StdnumError:
-        return False
-    return True
-
-
-def id_columns(id_number: str | None) -> tuple:
-    """``(valid_format, check_ok, area_ok, date_ok, birth_date, sex, body)`` of one ID number.
-
-    ``body`` is the first 17 characters; a 15-digit first-generation number (area,
-    yymmdd, 3-digit sequence) is widened to the same 17 characters (19yymmdd), so the
-    two forms of one number compare equal.
-    """
-    if not id_number:
-        return (None,) * 7
-    n = id_number.strip().upper()
-    if len(n) == 15 and n.isdigit():
-        return (False, None, _area_ok(n[:6]), None, None, None, n[:6] + "19" + n[6:])
-    valid = len(n) == 18 and n[:17].isdigit() and (n[17].isdigit() or n[17] == "X")
-    if not valid:
-        return (False, None, None, None, None, None, n[:17] if len(n) >= 17 else None)
-    try:
-        birth = dt.date(int(n[6:10]), int(n[10:12]), int(n[12:14]))
-    except ValueError:
-        birth = None
-    return (True, ric.calc_check_digit(n) == n[17], _area_ok(n[:6]), birth is not None, birth,
-            "M" if int(n[16]) % 2 else "F", n[:17])
 
 
 def _local_dates(stamps) -> pa.Array:
@@ -232,7 +199,8 @@ def load_register(unit: OrgUnit | None = None, today: dt.date | None = None) -> 
     con.register("body_raw", bodies)
     since = today - dt.timedelta(days=365)
     con.execute(_BUILD_SQL.replace("$today::DATE", f"DATE '{today.isoformat()}'")
-                .replace("$since::DATE", f"DATE '{since.isoformat()}'"))
+                .replace("$since::DATE", f"DATE '{since.isoformat()}'")
+                .replace("$life_events", sql_list(LIFE_EVENTS)))
     for name in ("person_raw", "event_raw", "org_raw", "anc_raw", "body_raw"):
         con.unregister(name)
     con.execute("SET enable_external_access = false")
@@ -308,8 +276,7 @@ WITH per_org AS (
            count(*) FILTER (WHERE e.event_type = 'birth') AS births_12m,
            count(*) FILTER (WHERE e.event_type = 'birth' AND p.sex = 'M') AS male_births_12m,
            count(*) FILTER (WHERE e.event_type = 'death') AS deaths_12m,
-           count(*) FILTER (WHERE e.event_type IN ('birth', 'death', 'marriage', 'divorce',
-                                                   'move_in', 'move_out', 'move_within'))
+           count(*) FILTER (WHERE e.event_type IN $life_events)
                AS events_12m
     FROM event_all e JOIN person_raw p ON p.person_id = e.person_id
     WHERE e.event_date >= $since::DATE AND e.event_date <= $today::DATE

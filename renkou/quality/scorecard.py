@@ -54,8 +54,8 @@ from django.utils.translation import gettext_lazy
 from renkou.core import audit, clock
 from renkou.core.models import AuditAction
 from renkou.core.scoping import subtree_q
+from renkou.core.tables import TableWriter
 from renkou.demography import myers, srb_interval, un_age_sex_accuracy, whipple
-from renkou.orgunits.excel import TableWriter
 from renkou.orgunits.models import OrgUnit
 
 from .models import ScorecardRow, Violation, ViolationStatus

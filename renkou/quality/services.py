@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from renkou.accounts.permissions import Capability, has_capability
 from renkou.core import audit, clock
 from renkou.core.models import AuditAction
-from renkou.orgunits.excel import TableWriter
+from renkou.core.tables import TableWriter
 from renkou.orgunits.models import OrgUnit
 from renkou.register.identity import mask_id_number
 from renkou.register.models import EventType
@@ -135,16 +135,13 @@ def _store(findings: list[Finding], unit: OrgUnit | None, rules: list[Rule],
 
 def visible_unit(user, code: str | None) -> OrgUnit:
     """The unit with ``code`` in the user's subtree (default: the user's own unit, or the
-    root for an unbound superuser); ``OrgUnit.DoesNotExist`` otherwise."""
-    units = OrgUnit.objects.visible_to(user)
-    if code:
-        return units.get(code=code)
-    if user.org_id:
-        return units.get(pk=user.org_id)
-    root = units.filter(parent=None).order_by("code").first()
-    if root is None:
-        raise OrgUnit.DoesNotExist
-    return root
+    root for a superuser); ``OrgUnit.DoesNotExist`` otherwise."""
+    unit = OrgUnit.objects.resolve_for(user, code)
+    if unit is None:
+        unit = OrgUnit.objects.filter(parent=None).order_by("code").first()
+        if unit is None:
+            raise OrgUnit.DoesNotExist
+    return unit
 
 
 def violation_summary(user, unit: OrgUnit) -> dict[str, Any]:

@@ -189,9 +189,8 @@ def rate(x: float, n: float, deff: float = 1.0, method: str = "") -> Rate:
 
 def scope_root(user) -> OrgUnit | None:
     """The unit a user works in (its own), or the county for an unrestricted run."""
-    if user is not None and not user.is_superuser and getattr(user, "org_id", None):
-        return user.org
-    return OrgUnit.objects.filter(level=OrgLevel.COUNTY).order_by("code").first()
+    unit = OrgUnit.objects.resolve_for(user) if user is not None and user.org_id else None
+    return unit or OrgUnit.objects.filter(level=OrgLevel.COUNTY).order_by("code").first()
 
 
 def message_for_missing_column(name: str) -> str:

@@ -52,7 +52,7 @@ from renkou.accounts.permissions import Capability, has_capability
 from renkou.core import audit, clock
 from renkou.core.models import AuditAction
 from renkou.core.scoping import in_subtree
-from renkou.orgunits.excel import ImportRejected, RowError, read_table
+from renkou.core.tables import ImportRejected, RowError, read_table
 from renkou.orgunits.models import OrgLevel, OrgUnit
 from renkou.register.identity import mask_id_number, name_spellings
 from renkou.register.models import EventType, LifeEvent, Person, PersonStatus

@@ -34,7 +34,7 @@ from django.db.models import Count
 from stdnum.cn import ric
 
 from renkou.core import clock
-from renkou.orgunits.excel import TableWriter
+from renkou.core.tables import TableWriter
 from renkou.orgunits.models import OrgLevel, OrgUnit
 from renkou.register.identity import name_spellings
 from renkou.register.models import EventType, LifeEvent, Person, PersonStatus

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from renkou.accounts.permissions import Capability, has_capability
 from renkou.core import audit, clock
 from renkou.core.models import AuditAction
-from renkou.orgunits.excel import TableWriter
+from renkou.core.tables import TableWriter
 from renkou.orgunits.models import OrgUnit
 
 from .common import subtree_q

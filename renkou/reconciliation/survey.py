@@ -50,7 +50,7 @@ from django.utils.translation import gettext as _
 from renkou.accounts.permissions import Capability, has_capability
 from renkou.core import audit, clock
 from renkou.core.models import AuditAction
-from renkou.orgunits.excel import ImportRejected, RowError, read_table
+from renkou.core.tables import ImportRejected, RowError, read_table
 from renkou.orgunits.models import OrgLevel, OrgUnit
 from renkou.register.identity import name_spellings
 from renkou.register.models import Person, PersonStatus

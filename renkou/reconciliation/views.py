@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from renkou.accounts.permissions import Capability, requires
 from renkou.core import clock
 from renkou.core.downloads import temporary_file_download
-from renkou.orgunits.excel import ImportRejected
+from renkou.core.tables import ImportRejected
 from renkou.orgunits.models import OrgUnit
 
 from . import services

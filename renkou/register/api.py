@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Body, Field, Path, Query, Router, Schema, Status
@@ -180,7 +180,12 @@ def _persons(request: HttpRequest, capability: str = Capability.VIEW_REGISTER) -
 
 def _visible_unit(request: HttpRequest, code: str) -> OrgUnit:
     """The unit with this code in the caller's subtree; 404 otherwise."""
-    return get_object_or_404(OrgUnit.objects.visible_to(request.auth), code=code)
+    try:
+        unit = OrgUnit.objects.resolve_for(request.auth, code)
+    except OrgUnit.DoesNotExist:
+        raise Http404 from None
+    assert unit is not None  # a code was given
+    return unit
 
 
 def _visible_person(request: HttpRequest, person_id: int,

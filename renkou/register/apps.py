@@ -15,4 +15,4 @@ class RegisterConfig(registry.PlatformApp):
         registry.MenuEntry(_("Person search"), "register:search", "view_register", order=20),
         registry.MenuEntry(_("Enrol a person"), "register:enrol", "edit_register", order=90),
     )
-    commands = ("import_data", "export")
+    commands = ("register", "import_data", "export")

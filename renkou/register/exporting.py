@@ -27,7 +27,7 @@ from renkou.accounts.permissions import Capability, has_capability
 from renkou.core import audit
 from renkou.core.models import AuditAction
 from renkou.core.scoping import subtree_q
-from renkou.orgunits.excel import TableWriter
+from renkou.core.tables import TableWriter
 from renkou.orgunits.models import OrgUnit
 
 from .ledger import EventRecord, fold_many

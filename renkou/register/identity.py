@@ -14,8 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from pypinyin import Style, lazy_pinyin
 from stdnum.cn import ric
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
+from stdnum.exceptions import ValidationError as StdnumError
 
-__all__ = ["id_number_problems", "normalise_id_number", "mask_id_number", "name_spellings"]
+__all__ = ["id_number_problems", "id_columns", "id_number_is_valid", "normalise_id_number",
+           "mask_id_number", "name_spellings"]
 
 
 def normalise_id_number(value: str | None) -> str | None:
@@ -54,6 +56,46 @@ def id_number_problems(
         if id_sex != sex:
             problems.append(str(_("the sex digit of the ID number disagrees with the sex")))
     return problems
+
+
+@lru_cache(maxsize=10_000)
+def _area_ok(area: str) -> bool:
+    try:
+        ric.get_birth_place(area + "19900101001X")
+    except StdnumError:
+        return False
+    return True
+
+
+def id_columns(id_number: str | None) -> tuple:
+    """``(valid_format, check_ok, area_ok, date_ok, birth_date, sex, body)`` of one ID number
+    (the columns the quality rules read).
+
+    ``body`` is the first 17 characters; a 15-digit first-generation number (area,
+    yymmdd, 3-digit sequence) is widened to the same 17 characters (19yymmdd), so the
+    two forms of one number compare equal.
+    """
+    if not id_number:
+        return (None,) * 7
+    n = id_number.strip().upper()
+    if len(n) == 15 and n.isdigit():
+        return (False, None, _area_ok(n[:6]), None, None, None, n[:6] + "19" + n[6:])
+    valid = len(n) == 18 and n[:17].isdigit() and (n[17].isdigit() or n[17] == "X")
+    if not valid:
+        return (False, None, None, None, None, None, n[:17] if len(n) >= 17 else None)
+    try:
+        birth = dt.date(int(n[6:10]), int(n[10:12]), int(n[12:14]))
+    except ValueError:
+        birth = None
+    return (True, ric.calc_check_digit(n) == n[17], _area_ok(n[:6]), birth is not None, birth,
+            "M" if int(n[16]) % 2 else "F", n[:17])
+
+
+def id_number_is_valid(id_number: str | None) -> bool:
+    """Whether the number is a well-formed 18-character ID with the right check digit
+    (what duplicate detection trusts: two different valid numbers are two people)."""
+    parts = id_columns(id_number)
+    return bool(parts[0] and parts[1])
 
 
 def mask_id_number(id_number: str | None) -> str:

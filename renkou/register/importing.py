@@ -48,7 +48,7 @@ from renkou.accounts.permissions import Capability, has_capability
 from renkou.core import audit, clock
 from renkou.core.bulkload import bulk_load, worth_bulk_mode
 from renkou.core.models import AuditAction
-from renkou.orgunits.excel import ImportRejected, RowError, read_table
+from renkou.core.tables import ImportRejected, RowError, read_table
 from renkou.orgunits.models import OrgUnit
 
 from .identity import id_number_problems, name_spellings

@@ -13,7 +13,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from renkou.core.models import AppendOnlyModel, AppendOnlyQuerySet, RecordIsAppendOnly
 from renkou.core.scoping import OrgScopedQuerySet
+
+from .vocabulary import EventType
 
 __all__ = [
     "Sex",
@@ -85,22 +88,6 @@ class PersonStatus(models.TextChoices):
     MERGED = "merged", _("merged into another record")
 
 
-class EventType(models.TextChoices):
-    """Kinds of life event in the ledger (活台帐)."""
-
-    ENROL = "enrol", _("enrolment")  # 建档: the person enters the register as found
-    BIRTH = "birth", _("birth")
-    DEATH = "death", _("death")
-    MARRIAGE = "marriage", _("marriage")
-    DIVORCE = "divorce", _("divorce")
-    MOVE_IN = "move_in", _("move in")
-    MOVE_OUT = "move_out", _("move out")
-    MOVE_WITHIN = "move_within", _("move within the county")
-    CORRECTION = "correction", _("correction")
-    #: 合并重复: this record is a duplicate of the kept record named in the details
-    MERGE = "merge", _("merge of a duplicate record")
-
-
 class HouseholdQuerySet(OrgScopedQuerySet):
     org_path_lookup = "org__path"
     required_capability = "view_register"
@@ -111,7 +98,7 @@ class PersonQuerySet(OrgScopedQuerySet):
     required_capability = "view_register"
 
 
-class LifeEventQuerySet(OrgScopedQuerySet):
+class LifeEventQuerySet(AppendOnlyQuerySet, OrgScopedQuerySet):
     org_path_lookup = "person__registered_org__path"
     required_capability = "view_register"
 
@@ -216,11 +203,11 @@ class Person(models.Model):
         return self.pk
 
 
-class LedgerIsAppendOnly(Exception):
+class LedgerIsAppendOnly(RecordIsAppendOnly):
     """Raised on any attempt to change or delete a recorded life event."""
 
 
-class LifeEvent(models.Model):
+class LifeEvent(AppendOnlyModel):
     """One entry of the living ledger (活台帐). Append-only.
 
     ``org`` is the unit where the event happened (for a move, the destination).
@@ -252,6 +239,9 @@ class LifeEvent(models.Model):
 
     objects = LifeEventQuerySet.as_manager()
 
+    append_only_error = LedgerIsAppendOnly
+    append_only_message = "life events are append-only; record a correction"
+
     class Meta:
         ordering = ["event_date", "id"]
         verbose_name = _("life event")
@@ -261,10 +251,3 @@ class LifeEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.get_event_type_display()} {self.event_date}"
 
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None and not self._state.adding:
-            raise LedgerIsAppendOnly("life events are append-only; record a correction")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise LedgerIsAppendOnly("life events are append-only; record a correction")

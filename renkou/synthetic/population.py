@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from renkou.register.vocabulary import RECORDED_EVENTS
+
 from .county import CountyTree, build_county
 from .names import GIVEN_CHARS, OTHER_AREA_CODES, SURNAMES
 
@@ -33,8 +35,7 @@ MARITAL = ("single", "married", "divorced", "widowed")
 SINGLE, MARRIED, DIVORCED, WIDOWED = range(4)
 STATUS = ("resident", "moved_out", "dead")
 RESIDENT, MOVED_OUT, DEAD = range(3)
-EVENT_TYPES = ("enrol", "birth", "death", "marriage", "divorce", "move_in", "move_out",
-               "move_within")
+EVENT_TYPES = RECORDED_EVENTS
 EV = {name: i for i, name in enumerate(EVENT_TYPES)}
 LEGAL_AGE = {SEX_M: 22, SEX_F: 20}
 YEAR = 365.2425

@@ -13,7 +13,6 @@ from django.utils.translation import gettext
 
 from renkou.accounts.models import ApiToken, Role, User
 from renkou.core.models import AuditAction, AuditEntry
-from renkou.register.tests.conftest import small_register  # noqa: F401 (fixture)
 
 STRONG = "Hexie-renkou-2026"
 
@@ -30,7 +29,7 @@ def _chinese():
     translation.activate("zh-hans")
 
 
-def test_user_create(small_register):  # noqa: F811
+def test_user_create(small_register):
     out = run("user", "create", "wangli", "--role", "village_clerk",
               "--org", small_register.village.code, "--password", STRONG)
     user = User.objects.get(username="wangli")
@@ -44,7 +43,7 @@ def test_user_create(small_register):  # noqa: F811
     assert "wangli" in run("user", "list")
 
 
-def test_weak_password_is_refused_in_chinese(small_register):  # noqa: F811
+def test_weak_password_is_refused_in_chinese(small_register):
     with pytest.raises(CommandError) as refused:
         run("user", "create", "wangli", "--role", "village_clerk",
             "--org", small_register.village.code, "--password", "12345678")
@@ -57,13 +56,13 @@ def test_weak_password_is_refused_in_chinese(small_register):  # noqa: F811
     assert not AuditEntry.objects.filter(action=AuditAction.USER).exists()
 
 
-def test_weak_password_in_english(small_register):  # noqa: F811
+def test_weak_password_in_english(small_register):
     with pytest.raises(CommandError, match="too short"):
         run("user", "create", "wangli", "--role", "village_clerk",
             "--org", small_register.village.code, "--password", "Ab1", "--lang", "en")
 
 
-def test_unknown_org_and_existing_user_are_refused(small_register):  # noqa: F811
+def test_unknown_org_and_existing_user_are_refused(small_register):
     with pytest.raises(CommandError, match="999"):
         run("user", "create", "wangli", "--role", "village_clerk", "--org", "999",
             "--password", STRONG)
@@ -75,7 +74,7 @@ def test_unknown_org_and_existing_user_are_refused(small_register):  # noqa: F81
     assert User.objects.get(username="wangli").role == Role.VILLAGE_CLERK
 
 
-def test_token_create_prints_the_token_last(client, small_register):  # noqa: F811
+def test_token_create_prints_the_token_last(client, small_register):
     run("user", "create", "zhen", "--role", "township_officer",
         "--org", small_register.town.code, "--password", STRONG)
     out = run("token", "create", "zhen", "--name", "报表脚本")
@@ -99,7 +98,7 @@ def test_token_for_unknown_user(db):
         run("token", "create", "nobody")
 
 
-def test_audit_export(client, small_register, tmp_path):  # noqa: F811
+def test_audit_export(client, small_register, tmp_path):
     run("user", "create", "zhen", "--role", "township_officer",
         "--org", small_register.town.code, "--password", STRONG)
     key = run("token", "create", "zhen").split()[-1]
@@ -123,7 +122,7 @@ def test_audit_export(client, small_register, tmp_path):  # noqa: F811
     assert logged.details["rows"] == len(rows)
 
 
-def test_audit_export_filters(client, small_register, tmp_path):  # noqa: F811
+def test_audit_export_filters(client, small_register, tmp_path):
     run("user", "create", "zhen", "--role", "township_officer",
         "--org", small_register.town.code, "--password", STRONG)
     out = tmp_path / "audit.csv"

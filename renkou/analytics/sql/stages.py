@@ -15,14 +15,16 @@ counts by unit at every level × class × period × type × sex × age band × b
 
 from __future__ import annotations
 
+from renkou.register.vocabulary import ENTRY_EVENTS, EXIT_EVENTS, RESIDENCE_EVENTS, sql_list
+
 from .dialect import days_between, month_index
 
 __all__ = ["org_sql", "residence_sql", "population_sql", "events_sql"]
 
-ENTRY = "('enrol', 'birth', 'move_in')"
+ENTRY = sql_list(ENTRY_EVENTS)
 EPOCH = "DATE '1970-01-01'"
-EXIT = "('move_out', 'death')"
-RESIDENCE = "('enrol', 'birth', 'move_in', 'move_out', 'death', 'move_within')"
+EXIT = sql_list(EXIT_EVENTS)
+RESIDENCE = sql_list(RESIDENCE_EVENTS)
 
 
 def age_on(birth: str, day: str) -> str:

@@ -11,7 +11,7 @@ from renkou.accounts.models import Role, User
 from renkou.orgunits.models import OrgKind, OrgUnit, UrbanRural
 from renkou.register import services as reg
 from renkou.register.models import HukouType, Sex
-from renkou.register.tests.conftest import make_id_number
+from renkou.testing.factories import make_id_number
 
 ENROLLED_ON = dt.date(2020, 1, 1)
 PASSWORD = "renkou-test-pass-2024"

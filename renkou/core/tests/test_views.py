@@ -7,7 +7,6 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from renkou.accounts.models import Role, User
 from renkou.core import audit
@@ -110,12 +109,16 @@ def test_filters(client, people, entries):
     assert _shown(client, client_address="10.0.0.2") == [entries["b"]]
 
 
-def test_date_filters_take_whole_days_in_the_site_time_zone(client, people, entries):
+def test_date_filters_take_whole_days_in_the_site_time_zone(client, people, clock):
     client.force_login(people["auditor"])
     day = dt.date(2024, 3, 1)
-    late = timezone.make_aware(dt.datetime(2024, 3, 1, 23, 30))  # Asia/Shanghai
-    AuditEntry.objects.filter(pk=entries["a"].pk).update(time=late)
-    AuditEntry.objects.filter(pk=entries["b"].pk).update(time=late + dt.timedelta(hours=1))
+    clock.move_to(day, at=dt.time(23, 30))  # Asia/Shanghai
+    with audit.acting(people["clerk_a"], "10.0.0.1", "web"):
+        entries = {"a": audit.record(AuditAction.VIEW, "person", 11)}
+    clock.move_to(day + dt.timedelta(days=1), at=dt.time(0, 30))
+    with audit.acting(people["clerk_b"], "10.0.0.2", "web"):
+        entries["b"] = audit.record(AuditAction.EXPORT, "persons", details={"rows": 3})
+    clock.restore()
     assert _shown(client, date_from="2024-03-01", date_to="2024-03-01") == [entries["a"]]
     assert _shown(client, date_from="2024-03-02", date_to="2024-03-02") == [entries["b"]]
     assert entries["a"] not in _shown(client, date_from=(day + dt.timedelta(days=1)).isoformat())

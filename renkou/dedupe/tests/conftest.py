@@ -11,20 +11,14 @@ import pytest
 from renkou.accounts.models import Role, User
 from renkou.register import services
 from renkou.register.models import HukouType, Sex
-from renkou.register.tests.conftest import (  # noqa: F401 - fixtures used by the tests
-    PASSWORD,
-    make_id_number,
-    officer,
-    officer_client,
-    small_register,
-)
+from renkou.testing.factories import PASSWORD, make_id_number
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰文红建国志海波云"
 
 
 @pytest.fixture
-def dup_register(small_register):  # noqa: F811
+def dup_register(small_register):
     """``small_register`` plus 160 distinct fillers and these pairs:
 
     - 张小明 (no ID, in the street's community) — a homophone duplicate of 张晓明;
@@ -68,7 +62,7 @@ def make_user(username: str, role: str, org) -> User:
 
 
 @pytest.fixture
-def town_officer(small_register) -> User:  # noqa: F811
+def town_officer(small_register) -> User:
     """A township officer of 和平镇 (the village's township), not of the street."""
     return make_user("town", Role.TOWNSHIP_OFFICER, small_register.town)
 

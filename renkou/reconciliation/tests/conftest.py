@@ -31,7 +31,7 @@ from renkou.accounts.models import Role, User
 from renkou.orgunits.models import OrgKind, OrgUnit, UrbanRural
 from renkou.register import services
 from renkou.register.models import HukouType, Sex
-from renkou.register.tests.conftest import make_id_number
+from renkou.testing.factories import make_id_number
 
 PASSWORD = "renkou-test-pass-2024"
 ENROLLED = dt.date(2020, 1, 1)

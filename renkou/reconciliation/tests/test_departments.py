@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import translation
 
-from renkou.orgunits.excel import ImportRejected
+from renkou.core.tables import ImportRejected
 from renkou.reconciliation import services
 from renkou.reconciliation.departments import COLUMNS
 from renkou.reconciliation.models import (
@@ -19,7 +19,7 @@ from renkou.reconciliation.models import (
     Source,
 )
 from renkou.register.models import Sex
-from renkou.register.tests.conftest import make_id_number
+from renkou.testing.factories import make_id_number
 
 from .conftest import write_xlsx
 

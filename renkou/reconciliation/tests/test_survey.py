@@ -9,7 +9,7 @@ import pytest
 from django.utils import translation
 
 from renkou.core.models import AuditEntry
-from renkou.orgunits.excel import ImportRejected
+from renkou.core.tables import ImportRejected
 from renkou.reconciliation import services
 from renkou.reconciliation.models import (
     Discrepancy,

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from stdnum.cn import ric
 
 from renkou.orgunits.models import OrgUnit
@@ -140,7 +141,8 @@ def test_valid_file_is_written_with_ledger_and_exports_back(tree, tmp_path):
 
 
 def _wipe_register() -> None:
-    LifeEvent.objects.all().delete()
+    with connection.cursor() as cursor:  # the ledger refuses delete(): only a test empties it
+        cursor.execute("DELETE FROM register_lifeevent")
     Person.objects.update(mother=None, father=None)
     Household.objects.update(head=None)
     Person.objects.all().delete()

@@ -70,13 +70,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         activate_language(options.get("lang"))
         out = options["out"]
-        filters = {
-            "date_from": _date(options["date_from"]) if options.get("date_from") else None,
-            "date_to": _date(options["date_to"]) if options.get("date_to") else None,
-            "username": options.get("user") or "",
-            "action": options.get("action") or "",
-        }
-        entries = filter_audit_entries(AuditEntry.objects.order_by("time", "id"), **filters)
+        date_from = _date(options["date_from"]) if options.get("date_from") else None
+        date_to = _date(options["date_to"]) if options.get("date_to") else None
+        username, action = options.get("user") or "", options.get("action") or ""
+        filters = {"date_from": date_from, "date_to": date_to, "username": username, "action": action}
+        entries = filter_audit_entries(AuditEntry.objects.order_by("time", "id"), date_from=date_from,
+                                       date_to=date_to, username=username, action=action)
         try:
             n = write_audit_csv(entries, out)
         except OSError as exc:

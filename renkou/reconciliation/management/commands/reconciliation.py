@@ -99,7 +99,7 @@ class Command(BaseCommand):
         raise CommandError(str(rejected), returncode=1)
 
     def _import_survey(self, user, options) -> None:
-        from renkou.orgunits.excel import ImportRejected
+        from renkou.core.tables import ImportRejected
         from renkou.reconciliation.services import import_survey, survey_rates
 
         path = Path(options["file"])
@@ -145,7 +145,7 @@ class Command(BaseCommand):
         self._print_rates(rows)
 
     def _import_list(self, user, options) -> None:
-        from renkou.orgunits.excel import ImportRejected
+        from renkou.core.tables import ImportRejected
         from renkou.reconciliation.models import CrossCheck, Discrepancy
         from renkou.reconciliation.services import import_list
 

@@ -49,7 +49,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         activate_language(options.get("lang"))
-        from renkou.orgunits.excel import ImportRejected, import_orgunits
+        from renkou.core.tables import ImportRejected
+        from renkou.orgunits.excel import import_orgunits
         from renkou.register.importing import import_persons
 
         path = Path(options["file"])
@@ -83,7 +84,7 @@ class Command(BaseCommand):
             Path(options["timings_json"]).write_text(json.dumps(summary.as_dict()))
 
     def _report(self, rejected, options: dict[str, Any]) -> None:
-        from renkou.orgunits.excel import write_error_report
+        from renkou.core.tables import write_error_report
 
         shown = rejected.errors[: max(options["show"], 0)]
         for error in shown:

@@ -103,7 +103,7 @@ class Command(BaseCommand):
 
     def _bench_import(self, persons: int, seed: int, keep: bool) -> None:
         from renkou.core.benchdb import fresh_database, is_postgres, redact
-        from renkou.orgunits.excel import TableWriter
+        from renkou.core.tables import TableWriter
         from renkou.register.bench import bench_org_tree, write_bench_file
 
         with fresh_database(keep=keep) as (url, tmp):

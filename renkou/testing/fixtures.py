@@ -1,0 +1,34 @@
+"""Fixtures every app's tests share (a pytest plugin listed in ``renkou/conftest.py``):
+built through the domain services, like the register a user would have."""
+
+from __future__ import annotations
+
+import pytest
+
+from .factories import PASSWORD, build_small_register, make_user, users_per_role
+
+
+@pytest.fixture
+def small_register(db):
+    """The small county of :func:`renkou.testing.factories.build_small_register`."""
+    return build_small_register()
+
+
+@pytest.fixture
+def officer(small_register):
+    """A county officer who sees the whole small county."""
+    from renkou.accounts.roles import Role
+
+    return make_user("officer", Role.COUNTY_OFFICER, small_register.county, PASSWORD)
+
+
+@pytest.fixture
+def officer_client(client, officer):
+    client.force_login(officer)
+    return client
+
+
+@pytest.fixture
+def role_users(small_register):
+    """One user per role (:func:`renkou.testing.factories.users_per_role`)."""
+    return users_per_role(small_register)
