@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-pytest_plugins = ["renkou.testing.clock", "renkou.testing.fixtures"]
+# the test clock (renkou.testing.clock) is loaded by addopts in pyproject.toml: it adds --clock
+pytest_plugins = ["renkou.testing.fixtures"]
 
 
 @pytest.fixture(scope="session")

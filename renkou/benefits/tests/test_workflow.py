@@ -39,6 +39,7 @@ def approved(users, code, person, year=2025):
     return app
 
 
+@pytest.mark.date_sensitive
 def test_the_whole_path_with_decisions_and_log(users, elderly_couple):
     [app] = services.open_applications(users.clerk, "rural-reward", 2025, [elderly_couple.father.pk])
     assert app.state == S.SUBMITTED and app.facts["basis"] == "one_child"

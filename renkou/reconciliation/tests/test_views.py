@@ -128,6 +128,7 @@ def test_list_upload_and_page(client, users, county, tmp_path):
     assert "东村" in clerk_page and "南村" not in clerk_page
 
 
+@pytest.mark.date_sensitive
 def test_crosscheck_pages_and_feedback_rate(client, users, county):
     c = _login(client, users.officer)
     this_year = clock.today().year
@@ -158,6 +159,7 @@ def test_crosscheck_pages_and_feedback_rate(client, users, county):
         {"feedback_date": f"{this_year}-01-20", "result": "x"}).status_code == 404
 
 
+@pytest.mark.date_sensitive
 def test_feedback_rate_rolls_up_from_villages(users, county):
     d = dt.date(2024, 3, 1)
     services.create_crosscheck(org=county.v1, target_area_code="330122", subject="a",

@@ -231,6 +231,7 @@ def test_record_death(api_post, token, small_register):
     assert (entry.username, entry.channel) == ("township", "api")
 
 
+@pytest.mark.date_sensitive
 def test_refusal_is_422_in_chinese_by_default_and_english_on_request(api_post, token,
                                                                     small_register):
     path = f"/api/persons/{small_register.zxm.pk}/events"

@@ -59,6 +59,7 @@ def test_id_number_optional_but_unique(small_register):
     assert str(r.zxm.pk) in errors(clash)["id_number"][0]
 
 
+@pytest.mark.date_sensitive
 def test_birth_rules(small_register):
     r = small_register
     with pytest.raises(ValidationError) as future:

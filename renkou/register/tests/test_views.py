@@ -331,6 +331,7 @@ def test_birth_form_records_the_child(officer_client, small_register):
     assert "张小宝" in page and "已登记" in page
 
 
+@pytest.mark.date_sensitive
 def test_birth_form_refuses_a_future_date(officer_client, small_register):
     response = officer_client.post(_event_url(small_register.mother, "birth"), {
         "mother": small_register.mother.pk, "name": "张小宝", "sex": Sex.MALE,
@@ -348,6 +349,7 @@ def test_birth_form_refuses_a_mother_younger_than_12(officer_client, small_regis
     _assert_error(response, "mother", "不满12周岁")
 
 
+@pytest.mark.date_sensitive
 def test_birth_form_field_max_is_today(officer_client, small_register):
     html = officer_client.get(_event_url(small_register.mother, "birth")).content.decode()
     assert f'max="{clock.today().isoformat()}"' in html
@@ -394,6 +396,7 @@ def test_divorce_form(officer_client, small_register):
     assert small_register.mother.marital_status == MaritalStatus.DIVORCED
 
 
+@pytest.mark.date_sensitive
 def test_move_out_form(officer_client, small_register):
     url = _event_url(small_register.wang, "move-out")
     _assert_error(officer_client.post(url, {"event_date": _tomorrow()}),
