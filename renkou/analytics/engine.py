@@ -43,7 +43,6 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +64,7 @@ from .catalogue import (
     evaluation_order,
     load_catalogue,
 )
+from .periods import build_periods, month_index, month_start
 from .snapshot import _configure
 from .sql import dialect, stages
 from .sql.measures import (
@@ -79,64 +79,11 @@ from .sql.measures import (
     skeleton_sql,
 )
 
-__all__ = ["Period", "PERIOD_KINDS", "build_periods", "compute_indicators", "life_expectancy",
-           "month_index"]
+# Period, PERIOD_KINDS, build_periods and month_index live in renkou.analytics.periods.
+__all__ = ["compute_indicators", "life_expectancy", "analytics_paths"]
 
-PERIOD_KINDS = ("month", "quarter", "half", "year", "stat_year")
 LIFE_TABLE_AGES = np.array(BAND_STARTS, dtype=float)
 DIMENSION_COLUMNS = ("sex", "age_group", "birth_order", "urban_rural")
-
-
-@dataclass(frozen=True)
-class Period:
-    """A reporting period: ``label`` as in ``indicator_values.period``; ``end`` inclusive."""
-
-    label: str
-    kind: str
-    start: dt.date
-    end: dt.date
-
-
-def month_index(day: dt.date) -> int:
-    """Months since year 0: year × 12 + month − 1."""
-    return day.year * 12 + day.month - 1
-
-
-def _month_start(k: int) -> dt.date:
-    return dt.date(k // 12, k % 12 + 1, 1)
-
-
-def _month_end(k: int) -> dt.date:
-    return _month_start(k + 1) - dt.timedelta(days=1)
-
-
-def stat_year_start_month() -> int:
-    """First month of the statistical year (settings, default 10: 1 October – 30 September)."""
-    return int(getattr(settings, "RENKOU_STAT_YEAR_START_MONTH", 10) or 10)
-
-
-def build_periods(first: dt.date, today: dt.date, sy_start: int | None = None) -> list[Period]:
-    """Every period that starts on or after the first day of ``first``'s month and no later
-    than ``today`` (the current, incomplete period included), in order of kind and start."""
-    sy_start = sy_start or stat_year_start_month()
-    k0, k1 = month_index(first), month_index(max(today, first))
-    out: list[Period] = []
-    for k in range(k0, k1 + 1):
-        y, m = divmod(k, 12)
-        m += 1
-        out.append(Period(f"{y}-{m:02d}", "month", _month_start(k), _month_end(k)))
-        if m in (1, 4, 7, 10):
-            out.append(Period(f"{y}Q{(m - 1) // 3 + 1}", "quarter", _month_start(k), _month_end(k + 2)))
-        if m in (1, 7):
-            out.append(Period(f"{y}H{1 if m == 1 else 2}", "half", _month_start(k), _month_end(k + 5)))
-        if m == 1:
-            out.append(Period(f"{y}", "year", _month_start(k), _month_end(k + 11)))
-        if m == sy_start:
-            # SY named by the year it ends in: SY2024 = 2023-10-01 … 2024-09-30
-            label_year = y + 1 if sy_start > 1 else y
-            out.append(Period(f"SY{label_year}", "stat_year", _month_start(k), _month_end(k + 11)))
-    out.sort(key=lambda p: (PERIOD_KINDS.index(p.kind), p.start))
-    return out
 
 
 def _bands() -> pa.Table:
@@ -305,7 +252,7 @@ class _Run:
         self.periods = periods
         self.k_min = month_index(first)
         self.k_max = max(month_index(p.end) for p in periods)
-        self.horizon = _month_start(self.k_max + 1)
+        self.horizon = month_start(self.k_max + 1)
         self.cap = min(self.horizon, self.today + dt.timedelta(days=1))
         con.executemany('INSERT INTO main.periods VALUES (?, ?, ?, ?)',
                         [(p.label, p.kind, p.start, p.end) for p in periods])
@@ -333,7 +280,7 @@ class _Run:
         ks = list(range(self.k_min, self.k_max + 1))
         epoch = dt.date(1970, 1, 1)
         con.register("months_arrow", pa.table({
-            "k": ks, "next_day": [(_month_start(k + 1) - epoch).days for k in ks]}))
+            "k": ks, "next_day": [(month_start(k + 1) - epoch).days for k in ks]}))
         con.execute("CREATE TEMP TABLE months AS SELECT * FROM months_arrow")
         con.register("bands_arrow", _bands())
         con.execute("CREATE TEMP TABLE bands AS SELECT * FROM bands_arrow")

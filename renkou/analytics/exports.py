@@ -23,7 +23,8 @@ from django.utils.translation import gettext as _
 from renkou.core import clock
 from renkou.core.audit import AuditAction, record
 
-from . import reports
+from . import reports, store
+from .periods import label_parts
 from .reports import Cell, OrgReport
 
 __all__ = ["FORMATS", "CJK_FONT_PATHS", "CJKFontMissing", "dhis2_data_value_set",
@@ -237,7 +238,7 @@ def dhis2_period(label: str, start: dt.date | None = None) -> str:
     2024H1 → 2024S1, 2024-05 → 202405, SY2024 (1 Oct 2023 – 30 Sep 2024) → 2023Oct
     (DHIS2's financial year starting in October; April, July and November years map
     to 2023April, 2023July, 2023Nov)."""
-    kind, year, part = reports.parse_period(label)
+    kind, year, part = label_parts(label)
     if kind in ("year", "quarter"):
         return label
     if kind == "half":
@@ -268,7 +269,7 @@ def dhis2_data_value_set(org_code: str, period: str, con=None) -> dict[str, Any]
     ``orgUnitIdScheme=CODE``). Missing values are left out (in DHIS2 an empty value
     deletes one); a flag goes to the value's comment."""
     own = con is None
-    con = con or reports.connect()
+    con = con or store.connect()
     try:
         found = con.execute("SELECT org_path FROM indicator_values WHERE org_code = ? LIMIT 1",
                             [org_code]).fetchone()
@@ -309,7 +310,7 @@ def export_statistics(org_code: str, period: str, fmt: str, out: BinaryIO | str 
     The caller checks that the org unit is in the user's subtree."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    con = reports.connect()
+    con = store.connect()
     try:
         if fmt == "dhis2":
             document = dhis2_data_value_set(org_code, period, con=con)

@@ -20,7 +20,6 @@ Conventions (DESIGN.md §4):
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -32,13 +31,14 @@ from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy, pgettext
 from django.utils.translation import gettext as _
 
-from renkou.core import clock
+from .periods import period_display, previous_period
+from .store import connect
+from .store import rows as _rows
 
 __all__ = [
-    "AGE_GROUPS", "ASFR_AGE_GROUPS", "BIRTH_ORDERS", "Cell", "IndicatorInfo", "NoIndicators",
-    "OrgReport", "Period", "Table", "TableRow", "catalogue", "chart_data", "child_headlines",
-    "connect", "default_period", "has_indicators", "indicator_info", "indicators_path",
-    "list_periods", "org_report", "parse_period", "previous_period",
+    "AGE_GROUPS", "ASFR_AGE_GROUPS", "BIRTH_ORDERS", "Cell", "IndicatorInfo", "OrgReport",
+    "Table", "TableRow", "catalogue", "chart_data", "child_headlines", "indicator_info",
+    "org_report",
 ]
 
 AGE_GROUPS: tuple[str, ...] = tuple(f"{a}-{a + 4}" for a in range(0, 85, 5)) + ("85+",)
@@ -51,10 +51,6 @@ COLUMNS = ("org_code", "org_name", "level", "org_path", "period", "period_kind",
 
 #: The figures shown for each child unit in the drill-down list.
 HEADLINE_CODES: tuple[str, ...] = ("POP", "BIRTHS", "DEATHS", "CBR", "CDR", "RNI", "TFR", "SRB")
-
-
-class NoIndicators(Exception):
-    """No refresh has written ``indicators.duckdb`` yet."""
 
 
 # --------------------------------------------------------------------------- catalogue
@@ -187,135 +183,6 @@ def indicator_info(code: str) -> IndicatorInfo:
     small = entry.get("small") or (1000 if code == "SRB" else None)
     return IndicatorInfo(code=code, name=name, unit=entry.get("unit") or fallback_unit,
                          small_below=small)
-
-
-# --------------------------------------------------------------------------- periods
-
-@dataclass(frozen=True)
-class Period:
-    label: str
-    kind: str
-    start: dt.date | None = None
-    end: dt.date | None = None
-
-    @property
-    def display(self) -> str:
-        return period_display(self.label)
-
-
-_PERIOD_RE = [
-    (re.compile(r"^(\d{4})$"), "year"),
-    (re.compile(r"^(\d{4})Q([1-4])$"), "quarter"),
-    (re.compile(r"^(\d{4})H([12])$"), "half"),
-    (re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$"), "month"),
-    (re.compile(r"^SY(\d{4})$"), "stat_year"),
-]
-
-
-def parse_period(label: str) -> tuple[str, int, int]:
-    """``(kind, year, part)`` of a period label: '2024' → ('year', 2024, 0),
-    '2024Q3' → ('quarter', 2024, 3), '2024H1' → ('half', 2024, 1), '2024-05' →
-    ('month', 2024, 5), 'SY2024' → ('stat_year', 2024, 0). ValueError otherwise."""
-    for pattern, kind in _PERIOD_RE:
-        match = pattern.match(label or "")
-        if match:
-            year = int(match.group(1))
-            part = int(match.group(2)) if match.lastindex and match.lastindex > 1 else 0
-            return kind, year, part
-    raise ValueError(f"not a period label: {label!r}")
-
-
-def previous_period(label: str) -> str:
-    """The period of the same kind just before: 2024 → 2023, 2024Q1 → 2023Q4,
-    2024H1 → 2023H2, 2024-01 → 2023-12, SY2024 → SY2023."""
-    kind, year, part = parse_period(label)
-    if kind == "year":
-        return str(year - 1)
-    if kind == "stat_year":
-        return f"SY{year - 1}"
-    if kind == "quarter":
-        return f"{year}Q{part - 1}" if part > 1 else f"{year - 1}Q4"
-    if kind == "half":
-        return f"{year}H1" if part == 2 else f"{year - 1}H2"
-    return f"{year}-{part - 1:02d}" if part > 1 else f"{year - 1}-12"
-
-
-def period_display(label: str) -> str:
-    """A period label written out for people: '2024年第3季度', '统计年度2024'…"""
-    try:
-        kind, year, part = parse_period(label)
-    except ValueError:
-        return label
-    if kind == "year":
-        return pgettext("period", "%(year)s") % {"year": year}
-    if kind == "quarter":
-        return _("%(year)s Q%(quarter)s") % {"year": year, "quarter": part}
-    if kind == "half":
-        return (_("%(year)s first half") if part == 1 else _("%(year)s second half")) % {"year": year}
-    if kind == "month":
-        return _("%(year)s-%(month)02d") % {"year": year, "month": part}
-    return _("statistical year %(year)s") % {"year": year}
-
-
-# --------------------------------------------------------------------------- DuckDB access
-
-def indicators_path() -> Path:
-    return Path(settings.RENKOU_ANALYTICS_DIR) / "indicators.duckdb"
-
-
-def has_indicators() -> bool:
-    """Whether a refresh has written the indicators file."""
-    return indicators_path().is_file()
-
-
-def connect():
-    """A read-only connection to the indicators file; :class:`NoIndicators` if absent."""
-    import duckdb
-
-    path = indicators_path()
-    if not path.is_file():
-        raise NoIndicators(str(path))
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-        con.execute("SELECT 1 FROM indicator_values LIMIT 0")
-    except duckdb.Error as exc:  # an empty or half-written file
-        raise NoIndicators(str(path)) from exc
-    return con
-
-
-def _rows(con, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-    cursor = con.execute(sql, list(params))
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def list_periods(con=None) -> list[Period]:
-    """Every period the indicators cover, newest first within each kind."""
-    own = con is None
-    con = con or connect()
-    try:
-        rows = con.execute(
-            "SELECT DISTINCT period, period_kind, period_start, period_end FROM indicator_values"
-        ).fetchall()
-    finally:
-        if own:
-            con.close()
-    kinds = ["year", "stat_year", "half", "quarter", "month"]
-    periods = [Period(label=r[0], kind=r[1], start=r[2], end=r[3]) for r in rows]
-    return sorted(periods, key=lambda p: (kinds.index(p.kind) if p.kind in kinds else 9,
-                                          -(p.end.toordinal() if p.end else 0), p.label))
-
-
-def default_period(periods: Sequence[Period], today: dt.date | None = None) -> str | None:
-    """The latest complete calendar year (ended before ``today``); else the latest year;
-    else the newest period of any kind."""
-    today = today or clock.today()
-    years = [p for p in periods if p.kind == "year"]
-    complete = [p for p in years if p.end is not None and p.end < today]
-    for candidates in (complete, years, list(periods)):
-        if candidates:
-            return max(candidates, key=lambda p: (p.end or dt.date.min, p.label)).label
-    return None
 
 
 # --------------------------------------------------------------------------- cells and tables

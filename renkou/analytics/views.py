@@ -15,13 +15,14 @@ from django.utils.translation import gettext as _
 from renkou.accounts.permissions import Capability, requires
 from renkou.orgunits.models import OrgLevel, OrgUnit
 
-from . import exports, reports
+from . import exports, reports, store
+from .periods import Period, default_period
 
 #: Drill-down stops at villages (county → township → village).
 DEEPEST_DRILL_LEVEL = OrgLevel.VILLAGE
 
 
-def _unit_and_period(request: HttpRequest, periods: list[reports.Period]) -> tuple[OrgUnit, str]:
+def _unit_and_period(request: HttpRequest, periods: list[Period]) -> tuple[OrgUnit, str]:
     """The org unit asked for (default: the user's own, else the top of its tree), 404
     outside the user's subtree; and the period asked for (default: the latest complete
     year), 404 when no indicators exist for it."""
@@ -33,7 +34,7 @@ def _unit_and_period(request: HttpRequest, periods: list[reports.Period]) -> tup
         unit = units.order_by("level", "code").first()
         if unit is None:
             raise Http404
-    period = request.GET.get("period") or reports.default_period(periods)
+    period = request.GET.get("period") or default_period(periods)
     if period not in {p.label for p in periods}:
         raise Http404(_("No statistics for this period."))
     return unit, period
@@ -44,13 +45,13 @@ def overview(request: HttpRequest) -> HttpResponse:
     """统计报表: the tables of one org unit and period with the previous period and the
     change, the units below it, and the charts."""
     try:
-        con = reports.connect()
-    except reports.NoIndicators:
-        return render(request, "analytics/no_data.html", {"path": reports.indicators_path()})
+        con = store.connect()
+    except store.NoIndicators:
+        return render(request, "analytics/no_data.html", {"path": store.indicators_path()})
     try:
-        periods = reports.list_periods(con)
+        periods = store.list_periods(con)
         if not periods:
-            return render(request, "analytics/no_data.html", {"path": reports.indicators_path()})
+            return render(request, "analytics/no_data.html", {"path": store.indicators_path()})
         unit, period = _unit_and_period(request, periods)
         report = reports.org_report(unit.code, period, con=con)
         children = []
@@ -77,10 +78,10 @@ def overview(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _period_groups(periods: list[reports.Period]) -> list[tuple[str, list[reports.Period]]]:
+def _period_groups(periods: list[Period]) -> list[tuple[str, list[Period]]]:
     names = {"year": _("Calendar years"), "stat_year": _("Statistical years (October–September)"),
              "half": _("Half-years"), "quarter": _("Quarters"), "month": _("Months")}
-    groups: dict[str, list[reports.Period]] = {}
+    groups: dict[str, list[Period]] = {}
     for p in periods:
         groups.setdefault(p.kind, []).append(p)
     return [(names.get(kind, kind), items) for kind, items in groups.items()]
@@ -92,8 +93,8 @@ def download(request: HttpRequest, fmt: str) -> HttpResponse:
     if fmt not in exports.FORMATS:
         raise Http404
     try:
-        periods = reports.list_periods()
-    except reports.NoIndicators:
+        periods = store.list_periods()
+    except store.NoIndicators:
         raise Http404(_("No statistics have been computed yet.")) from None
     unit, period = _unit_and_period(request, periods)
     payload = exports.export_bytes(unit.code, period, fmt)

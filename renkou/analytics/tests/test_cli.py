@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from openpyxl import load_workbook
 
-from renkou.analytics import services
+from renkou.analytics import periods, store
 from renkou.analytics.schema import ROW_FIELDS
 
 from .test_engine import COUNTY, EAST, NORTH, TOWN, WEST, build_hand_county
@@ -38,7 +38,7 @@ def indicators(*args: str) -> str:
 def test_refresh_reports_counts_and_writes_the_file(refreshed, tmp_path):
     out, err = refreshed
     assert "snapshot of 13 persons" in out and "indicator values" in out
-    assert services.indicators_path().exists()
+    assert store.indicators_path().exists()
     snapshot = tmp_path / "analytics" / "snapshot"
     assert list((snapshot / "events").glob("county=340000/*.parquet"))
     assert list((snapshot / "persons").glob("county=340000/*.parquet"))
@@ -130,18 +130,18 @@ def test_before_any_refresh(tmp_path, settings):
 
 
 def test_parse_period():
-    p = services.parse_period("2024Q3")
+    p = periods.parse_period("2024Q3")
     assert (p.label, p.kind, p.start, p.end) == ("2024Q3", "quarter", dt.date(2024, 7, 1),
                                                   dt.date(2024, 9, 30))
-    assert services.parse_period("2024H1").end == dt.date(2024, 6, 30)
-    assert services.parse_period("2024-02").end == dt.date(2024, 2, 29)
-    assert services.parse_period(" sy2024 ").start == dt.date(2023, 10, 1)
-    assert services.parse_period("2024").kind == "year"
+    assert periods.parse_period("2024H1").end == dt.date(2024, 6, 30)
+    assert periods.parse_period("2024-02").end == dt.date(2024, 2, 29)
+    assert periods.parse_period(" sy2024 ").start == dt.date(2023, 10, 1)
+    assert periods.parse_period("2024").kind == "year"
 
 
 def test_refresh_of_an_empty_register(tmp_path, settings):
     settings.RENKOU_ANALYTICS_DIR = tmp_path / "analytics"
     call_command("analytics", "refresh", "--quiet", stdout=io.StringIO(), stderr=io.StringIO())
-    assert services.indicators_path().exists()
+    assert store.indicators_path().exists()
     with pytest.raises(CommandError, match="no indicators for the period 2024"):
         indicators("--period", "2024")

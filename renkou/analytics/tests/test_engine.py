@@ -39,8 +39,9 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 
-from renkou.analytics import services
-from renkou.analytics.engine import build_periods, life_expectancy
+from renkou.analytics import periods, services, store
+from renkou.analytics.engine import life_expectancy
+from renkou.analytics.periods import build_periods
 from renkou.core import clock
 from renkou.demography import life_table, poisson_interval, srb_interval, wilson_interval
 from renkou.orgunits.models import OrgKind, OrgUnit, UrbanRural
@@ -117,7 +118,7 @@ def hand_county(analytics_dir):
 
 
 def row(indicator, period, org, sex="", age_group="", birth_order="", urban_rural=""):
-    con = duckdb.connect(str(services.indicators_path()), read_only=True)
+    con = duckdb.connect(str(store.indicators_path()), read_only=True)
     try:
         cur = con.execute(
             "SELECT value, numerator, denominator, ci_low, ci_high, flag FROM indicator_values "
@@ -192,7 +193,7 @@ def test_statistical_year_boundaries(hand_county):
 
 def test_statistical_year_start_month_is_a_setting(settings):
     settings.RENKOU_STAT_YEAR_START_MONTH = 7
-    p = services.parse_period("SY2024")
+    p = periods.parse_period("SY2024")
     assert (p.start, p.end) == (dt.date(2023, 7, 1), dt.date(2024, 6, 30))
     labels = {p.label: p for p in build_periods(dt.date(2023, 5, 3), dt.date(2024, 8, 1), 7)}
     assert labels["SY2024"].start == dt.date(2023, 7, 1)
@@ -238,7 +239,7 @@ def test_person_years_of_a_year(hand_county):
 
 
 def test_roll_ups_equal_the_sum_of_villages(hand_county):
-    con = duckdb.connect(str(services.indicators_path()), read_only=True)
+    con = duckdb.connect(str(store.indicators_path()), read_only=True)
     try:
         for indicator in ("POP", "BIRTHS", "DEATHS", "MOVES_OUT", "POP_MID"):
             for period in ("2023", "2024", "SY2024", "2024Q1", "2024-02"):
@@ -317,7 +318,7 @@ def test_periods_before_the_ledger_are_missing(hand_county):
     assert value("POP", "2022-06", COUNTY) == 9
     assert value("CBR", "2022-07", COUNTY) == 0.0
     assert value("POP_MID", "2022Q3", COUNTY) == 9
-    con = duckdb.connect(str(services.indicators_path()), read_only=True)
+    con = duckdb.connect(str(store.indicators_path()), read_only=True)
     try:
         periods = {p for (p,) in con.execute("SELECT period FROM periods").fetchall()}
     finally:
@@ -379,7 +380,7 @@ def test_refresh_replaces_the_file_and_rows_are_read_back(hand_county):
         (EAST, "POP", 5), (EAST, "BIRTHS", 1), (WEST, "POP", 3), (WEST, "BIRTHS", 1),
         (NORTH, "POP", 1), (NORTH, "BIRTHS", 0)]
     services.refresh()
-    assert not list(services.indicators_path().parent.glob("*.tmp"))
+    assert not list(store.indicators_path().parent.glob("*.tmp"))
     assert services.indicator_rows("2023", org_code=COUNTY, indicators=["POP"])[0]["value"] == 12
 
 
@@ -417,7 +418,7 @@ def test_a_catalogue_of_event_counts_alone_gives_the_same_values(hand_county, tm
     query = ("SELECT org_code, period, sex, birth_order, value, ci_low, ci_high, flag "
              "FROM indicator_values WHERE indicator = 'BIRTHS' ORDER BY ALL")
     alone = duckdb.connect(str(out), read_only=True)
-    full = duckdb.connect(str(services.indicators_path()), read_only=True)
+    full = duckdb.connect(str(store.indicators_path()), read_only=True)
     try:
         rows = alone.execute(query).fetchall()
         assert rows and rows == full.execute(query).fetchall()

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from renkou.accounts.models import Role, User
-from renkou.analytics import reports
+from renkou.analytics import periods, reports, views
 from renkou.analytics.schema import INDICATOR_VALUES_DDL
 from renkou.orgunits.models import OrgUnit
 
@@ -189,13 +189,13 @@ def _text(cell: str) -> str:
     ("2024H2", "2024H1"), ("2024-01", "2023-12"), ("2024-05", "2024-04"), ("SY2024", "SY2023"),
 ])
 def test_previous_period_is_the_same_kind_just_before(label, previous):
-    assert reports.previous_period(label) == previous
+    assert periods.previous_period(label) == previous
 
 
 def test_default_period_is_the_latest_complete_year():
-    periods = [reports.Period(label, *PERIODS[label]) for label in PERIODS]
-    assert reports.default_period(periods, today=dt.date(2025, 3, 1)) == "2024"
-    assert reports.default_period(periods, today=dt.date(2024, 12, 31)) == "2023"
+    known = [periods.Period(label, *PERIODS[label]) for label in PERIODS]
+    assert periods.default_period(known, today=dt.date(2025, 3, 1)) == "2024"
+    assert periods.default_period(known, today=dt.date(2024, 12, 31)) == "2023"
 
 
 def test_catalogue_absent_falls_back(monkeypatch, tmp_path):
@@ -302,7 +302,7 @@ def test_page_in_chinese_by_default(client, stats_world):
 
 
 def test_default_org_and_period(client, stats_world, monkeypatch):
-    monkeypatch.setattr(reports, "default_period", lambda periods, today=None: "2024")
+    monkeypatch.setattr(views, "default_period", lambda periods, today=None: "2024")
     response = _get(client, stats_world.users["stat_t1"])
     assert response.status_code == 200
     assert response.context["unit"].code == T1 and response.context["period"] == "2024"

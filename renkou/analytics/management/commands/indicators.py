@@ -56,13 +56,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         activate_language(options.get("lang"))
+        from renkou.analytics.periods import PeriodError
         from renkou.analytics.schema import ROW_FIELDS
-        from renkou.analytics.services import (
-            DIMENSION_FIELDS,
-            AnalyticsNotReady,
-            PeriodError,
-            indicator_rows,
-        )
+        from renkou.analytics.services import DIMENSION_FIELDS, indicator_rows
+        from renkou.analytics.store import NoIndicators
 
         out = options.get("out")
         fmt = options.get("format") or (out.rsplit(".", 1)[-1].lower() if out and "." in out
@@ -76,7 +73,7 @@ class Command(BaseCommand):
             rows = indicator_rows(options["period"], org_code=options.get("org"),
                                   level=options.get("level"), indicators=options.get("indicator"),
                                   disaggregated=options["disaggregated"])
-        except (PeriodError, AnalyticsNotReady, LookupError) as exc:
+        except (PeriodError, NoIndicators, LookupError) as exc:
             raise CommandError(str(exc).strip("'\"")) from None
         fields = ROW_FIELDS + (DIMENSION_FIELDS if options["disaggregated"] else ())
         if fmt == "json":

@@ -34,7 +34,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         activate_language(options.get("lang"))
-        from renkou.analytics import exports, reports
+        from renkou.analytics import exports, periods, store
 
         out: str = options["out"]
         fmt = options.get("fmt") or {"xlsx": "xlsx", "pdf": "pdf", "json": "dhis2"}.get(
@@ -49,11 +49,11 @@ class Command(BaseCommand):
         if unit is None:
             raise CommandError(_("no org unit has the code %(code)s") % {"code": code or "—"})
         try:
-            periods = reports.list_periods()
-        except reports.NoIndicators:
+            periods = store.list_periods()
+        except store.NoIndicators:
             raise CommandError(_("No statistics have been computed yet; run "
                                  "'renkou analytics refresh' first.")) from None
-        period = options.get("period") or reports.default_period(periods)
+        period = options.get("period") or periods.default_period(periods)
         if period not in {p.label for p in periods}:
             raise CommandError(_("no statistics for the period %(period)s (available: "
                                  "%(periods)s)") % {"period": period or "—",
