@@ -12,6 +12,7 @@ from renkou.benefits.demo import prepare_demo
 from renkou.benefits.models import Application, Roster
 
 
+@pytest.mark.date_sensitive
 @pytest.mark.django_db(transaction=True)
 def test_prepare_demo_is_idempotent(tmp_path):
     call_command("generate", persons=3000, seed=1, truth=str(tmp_path / "t.csv"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 
+import pytest
 from django.core.management import call_command
 
 from renkou.core.models import AuditEntry
@@ -131,6 +132,7 @@ def test_generated_county_recall_and_precision(db, tmp_path):
     assert s["recall"] >= 0.85
 
 
+@pytest.mark.date_sensitive
 def test_prepare_demo_is_idempotent(dup_register):
     import io
 

@@ -94,6 +94,7 @@ def test_command_line(synthetic, tmp_path):
     assert "row 2, name: the name is required" in out.getvalue()
     assert Survey.objects.count() == 1
 
+@pytest.mark.date_sensitive
 
 def test_prepare_demo_is_idempotent(synthetic):
     from renkou.reconciliation.demo import prepare_demo

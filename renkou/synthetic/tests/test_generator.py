@@ -180,6 +180,7 @@ def test_generated_register_is_the_fold_of_its_ledger(tmp_path):
         generate_county(2_000, seed=1, end=END)
 
 
+@pytest.mark.date_sensitive
 @pytest.mark.django_db(transaction=True)
 def test_replace_clears_what_the_other_apps_built_on_the_register():
     """``generate --replace`` also deletes findings, surveys, candidate pairs and benefit
