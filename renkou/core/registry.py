@@ -31,7 +31,7 @@ from django.apps import AppConfig, apps
 __all__ = [
     "CapabilitySpec", "MenuEntry", "PlatformApp", "platform_apps", "capability_specs",
     "role_capabilities", "menu_entries", "url_patterns", "api_routers", "demo_steps",
-    "command_apps", "describe",
+    "describe",
 ]
 
 
@@ -70,8 +70,7 @@ class PlatformApp(AppConfig):
     - ``url_prefix``: where ``<app>.urls`` is included ("" for the site root; ``None``: no pages);
     - ``api_prefix``, ``api_tags``: where ``<app>.<api_module>:router`` (default ``api``) is
       mounted in the JSON API;
-    - ``capabilities``: the :class:`CapabilitySpec` it defines (roles granted by the app);
-    - ``grants``: capabilities defined elsewhere that this app gives further roles;
+    - ``capabilities``: the :class:`CapabilitySpec` it defines and the roles that hold them;
     - ``menu``: its :class:`MenuEntry` links;
     - ``commands``: the names of its management commands (``renkou help`` groups them);
     - ``demo_order``: runs ``<app>.demo:prepare_demo`` in ``renkou demo``, smallest first.
@@ -82,7 +81,6 @@ class PlatformApp(AppConfig):
     api_module: str = "api"
     api_tags: tuple[str, ...] = ()
     capabilities: tuple[CapabilitySpec, ...] = ()
-    grants: tuple[tuple[str, tuple[str, ...]], ...] = ()
     menu: tuple[MenuEntry, ...] = ()
     commands: tuple[str, ...] = ()
     demo_order: int | None = None
@@ -112,23 +110,18 @@ def capability_specs() -> dict[str, CapabilitySpec]:
 def role_capabilities() -> dict[str, frozenset[str]]:
     """Role → the capability codes it holds, from every app's declarations."""
     held: dict[str, set[str]] = {}
-    specs = capability_specs()
-    for spec in specs.values():
+    for spec in capability_specs().values():
         for role in spec.roles:
             held.setdefault(role, set()).add(spec.code)
-    for app in platform_apps():
-        for code, roles in app.grants:
-            if code not in specs:
-                raise ValueError(f"{app.name} grants the undeclared capability {code!r}")
-            for role in roles:
-                held.setdefault(role, set()).add(code)
     return {role: frozenset(codes) for role, codes in held.items()}
 
 
-def menu_entries() -> list[MenuEntry]:
-    """Every app's menu links, by ``order`` (then app order)."""
+@functools.cache
+def menu_entries() -> tuple[MenuEntry, ...]:
+    """Every app's menu links, by ``order`` (then app order); read once, as every page
+    draws the menu."""
     entries = [entry for app in platform_apps() for entry in app.menu]
-    return sorted(entries, key=lambda e: e.order)
+    return tuple(sorted(entries, key=lambda e: e.order))
 
 
 def url_patterns() -> list[Any]:
@@ -153,11 +146,6 @@ def demo_steps() -> list[DemoStep]:
     return sorted(steps, key=lambda s: s.order)
 
 
-def command_apps() -> dict[str, str]:
-    """Management command name → the label of the app that declares it."""
-    return {command: app.label for app in platform_apps() for command in app.commands}
-
-
 def describe(stream_write: Callable[[str], Any] = print) -> None:
     """Write each app and what it registers (``python -m renkou.core.registry``)."""
     roles = role_capabilities()
@@ -170,8 +158,6 @@ def describe(stream_write: Callable[[str], Any] = print) -> None:
         for spec in app.capabilities:
             holders = sorted(r for r, codes in roles.items() if spec.code in codes)
             stream_write(f"    capability {spec.code}: {', '.join(holders) or '-'}")
-        for code, granted in app.grants:
-            stream_write(f"    grants     {code} to {', '.join(granted)}")
         for entry in app.menu:
             stream_write(f"    menu       {entry.url_name} ({entry.capability}, order {entry.order})")
         if app.commands:

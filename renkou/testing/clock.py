@@ -27,7 +27,7 @@ import time_machine
 #: The day every test runs on unless ``--clock`` says otherwise: an ordinary Monday,
 #: mid-month, mid-quarter, away from every period boundary.
 DEFAULT_DAY = dt.date(2026, 11, 16)
-#: The days CI runs the date-sensitive tests on (besides the real day).
+#: The days CI runs the date-sensitive tests on, besides the real day (.ci/run reads them here).
 CI_DAYS = (dt.date(2027, 4, 30), dt.date(2027, 1, 1), dt.date(2027, 10, 1), dt.date(2028, 2, 29),
            dt.date(2027, 12, 31))
 #: The hour of the day the clock stands at when a test starts (office time).
@@ -67,15 +67,20 @@ def suite_day(config: pytest.Config) -> dt.date | None:
 _suite_travel: time_machine.travel | None = None
 
 
+def _travel(day: dt.date, at: dt.time = MORNING) -> time_machine.travel:
+    """A ticking clock from ``at`` o'clock (office time) on ``day``, started."""
+    travel = time_machine.travel(dt.datetime.combine(day, at, tzinfo=_office_zone()), tick=True)
+    travel.start()
+    return travel
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Move the clock for the whole session, so that session- and module-scoped
     fixtures (a generated county, say) are built on the same day as the tests."""
     global _suite_travel
     day = suite_day(session.config)
     if day is not None:
-        _suite_travel = time_machine.travel(dt.datetime.combine(day, MORNING, tzinfo=_office_zone()),
-                                            tick=True)
-        _suite_travel.start()
+        _suite_travel = _travel(day)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -100,15 +105,7 @@ class TestClock:
 
     def move_to(self, day: dt.date, at: dt.time = MORNING) -> None:
         """Move the clock to ``at`` o'clock (office time) on ``day``; it keeps ticking."""
-        travel = time_machine.travel(dt.datetime.combine(day, at, tzinfo=_office_zone()), tick=True)
-        travel.start()
-        self._travels.append(travel)
-
-    @property
-    def today(self) -> dt.date:
-        from renkou.core import clock
-
-        return clock.today()
+        self._travels.append(_travel(day, at))
 
     def restore(self) -> None:
         while self._travels:
