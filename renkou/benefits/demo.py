@@ -25,10 +25,12 @@ from renkou.core.audit import acting
 from renkou.register import services as reg
 from renkou.register.models import Person
 
-from . import services
 from .eligibility import evaluate
 from .models import Application
 from .programmes import programmes
+from .requalification import requalify
+from .rosters import generate_roster, mark_roster_paid
+from .workflow import open_applications, open_notice, record_objection, review, set_bank_account
 
 __all__ = ["prepare_demo"]
 
@@ -43,27 +45,27 @@ def _walk(users, apps, year: int, today: dt.date) -> None:
     for i, app in enumerate(apps):
         if i == 0:
             continue  # awaiting village review
-        services.review(clerk, app, approve=True, comment="入户核实，材料齐全")
+        review(clerk, app, approve=True, comment="入户核实，材料齐全")
         if i == 1:
             continue  # awaiting township review
-        services.review(township, app, approve=True, comment="审核通过")
+        review(township, app, approve=True, comment="审核通过")
     waiting = [a for a in apps[2:]]
     if not waiting:
         return
     awaiting_notice, running, ended = waiting[:1], waiting[1:3], waiting[3:]
     del awaiting_notice
     if running:
-        notice = services.open_notice(township, apps[0].programme, running, starts_on=today)
-        services.record_objection(clerk, notice, running[-1], "群众反映其另有一子在外地（待核实）",
-                                  today)
+        notice = open_notice(township, apps[0].programme, running, starts_on=today)
+        record_objection(clerk, notice, running[-1], "群众反映其另有一子在外地（待核实）",
+                         today)
     if ended:
-        services.open_notice(township, apps[0].programme, ended,
-                             starts_on=today - dt.timedelta(days=10), days=7)
+        open_notice(township, apps[0].programme, ended,
+                    starts_on=today - dt.timedelta(days=10), days=7)
         for app in ended:
-            services.review(county, app, approve=True, comment="同意")
-            services.set_bank_account(clerk, app, payee_name=app.payee_name or app.person.name,
-                                      bank_name="农村商业银行",
-                                      bank_account=f"62303{app.person_id:011d}")
+            review(county, app, approve=True, comment="同意")
+            set_bank_account(clerk, app, payee_name=app.payee_name or app.person.name,
+                             bank_name="农村商业银行",
+                             bank_account=f"62303{app.person_id:011d}")
 
 
 def _death_stops_a_payment(clerk, county, today: dt.date, stdout) -> None:
@@ -75,7 +77,7 @@ def _death_stops_a_payment(clerk, county, today: dt.date, stdout) -> None:
         return
     day = max(today - dt.timedelta(days=30), dt.date(today.year, 1, 1))
     reg.record_death(app.person, event_date=day, user=clerk)
-    roster = services.generate_roster(county, "rural-reward", str(today.year))
+    roster = generate_roster(county, "rural-reward", str(today.year))
     app.refresh_from_db()
     _say(stdout, _("benefits demo: the death of recipient %(person)s on %(day)s; application "
                    "%(app)s %(state)s, roster %(roster)s")
@@ -114,23 +116,23 @@ def prepare_demo(stdout) -> None:
             picked = [r.person_id for r in local[:6] + [r for r in local[6:] if r.person_id in left][-2:]]
             if not picked:
                 continue
-            apps = services.open_applications(clerk, code, year, picked)
+            apps = open_applications(clerk, code, year, picked)
             apps.sort(key=lambda a: (a.person_id in left, a.pk))
             _walk((clerk, township, county), apps, year, today)
         for code, prog in programmes().items():
             if not Application.objects.filter(programme=code, state="approved").exists():
                 continue
             if prog.period == "year":
-                roster = services.generate_roster(county, code, str(year))
+                roster = generate_roster(county, code, str(year))
                 if roster is not None:
-                    services.mark_roster_paid(county, roster, dt.date(year, 12, 20))
+                    mark_roster_paid(county, roster, dt.date(year, 12, 20))
             else:
                 for month in (3, 12):
-                    services.generate_roster(county, code, f"{year}-{month:02d}")
+                    generate_roster(county, code, f"{year}-{month:02d}")
         _death_stops_a_payment(clerk, county, today, stdout)
         for code in programmes():
             if Application.objects.filter(programme=code, state="approved").exists():
-                report = services.requalify(county, code, today.year)
+                report = requalify(county, code, today.year)
                 _say(stdout, _("benefits demo: requalification %(code)s %(year)s: %(ok)s "
                                "confirmed, %(suspended)s suspended, %(stopped)s stopped")
                              % {"code": code, "year": today.year, "ok": report.confirmed,

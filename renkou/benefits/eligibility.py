@@ -73,35 +73,13 @@ from renkou.orgunits.models import OrgUnit
 from renkou.register.ledger import EventRecord, effective_events, fold
 from renkou.register.models import LifeEvent, Person
 
+from .models import describe_facts
 from .programmes import Programme
 
 __all__ = ["Result", "evaluate", "months_amount", "residence_months", "CENT"]
 
 CENT = Decimal("0.01")
 ALL_MONTHS = tuple(range(1, 13))
-
-
-def describe_facts(facts: dict[str, Any]) -> str:
-    """The register facts behind an eligibility, as a clerk reads them
-    (``age_in_year=68 children=1 basis=one_child`` → ``当年68岁；子女1个；依据：独生子女``)."""
-    words = {"rural": _("rural hukou"), "urban": _("urban hukou"),
-             "one_child": _("one child"), "two_daughters": _("two children, both daughters"),
-             "all_children_died": _("all children died"),
-             "only_child_died": _("the only child died"), "death": _("died"),
-             "move_out": _("moved out of the area")}
-    templates = {
-        "age_in_year": _("aged %(v)s in the year"), "mother_age_in_year": _("mother aged %(v)s in the year"),
-        "hukou_type": "%(v)s", "children": _("%(v)s children"), "daughters": _("%(v)s daughters"),
-        "children_died": _("%(v)s children died"), "basis": _("basis: %(v)s"),
-        "child_died_on": _("child died on %(v)s"), "birth_date": _("born %(v)s"),
-        "months_under_age": _("%(v)s months under the age limit"),
-        "left_on": _("left the register on %(v)s"), "left_reason": "%(v)s",
-    }
-    parts = []
-    for key, value in facts.items():
-        shown = words.get(value, value) if isinstance(value, str) else value
-        parts.append(templates[key] % {"v": shown} if key in templates else f"{key}={value}")
-    return _("; ").join(str(part) for part in parts)
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Forms of the benefit pages: input checking only; the work is in :mod:`.services`."""
+"""Forms of the benefit pages: input checking only; the work is in the benefit functions
+(:mod:`.screening`, :mod:`.workflow`, :mod:`.rosters` and the others the views call)."""
 
 from __future__ import annotations
 

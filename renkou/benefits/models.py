@@ -8,8 +8,11 @@ applications and their append-only :class:`Decision` rows, the public notices
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from renkou.core.models import AppendOnlyModel, RecordIsAppendOnly
@@ -26,6 +29,7 @@ __all__ = [
     "Objection",
     "Roster",
     "Payment",
+    "describe_facts",
 ]
 
 
@@ -130,8 +134,6 @@ class Application(models.Model):
 
     @property
     def facts_text(self) -> str:
-        from .eligibility import describe_facts
-
         return describe_facts(self.facts or {})
 
     @property
@@ -168,6 +170,32 @@ OUTCOME_LABELS = {
 
 def outcome_label(word: str) -> str:
     return str(OUTCOME_LABELS.get(word, word))
+
+
+def describe_facts(facts: dict[str, Any]) -> str:
+    """The register facts behind an eligibility, as a clerk reads them
+    (``age_in_year=68 children=1 basis=one_child`` → ``当年68岁；子女1个；依据：独生子女``)."""
+    words = {"rural": gettext("rural hukou"), "urban": gettext("urban hukou"),
+             "one_child": gettext("one child"),
+             "two_daughters": gettext("two children, both daughters"),
+             "all_children_died": gettext("all children died"),
+             "only_child_died": gettext("the only child died"), "death": gettext("died"),
+             "move_out": gettext("moved out of the area")}
+    templates = {
+        "age_in_year": gettext("aged %(v)s in the year"),
+        "mother_age_in_year": gettext("mother aged %(v)s in the year"),
+        "hukou_type": "%(v)s", "children": gettext("%(v)s children"),
+        "daughters": gettext("%(v)s daughters"),
+        "children_died": gettext("%(v)s children died"), "basis": gettext("basis: %(v)s"),
+        "child_died_on": gettext("child died on %(v)s"), "birth_date": gettext("born %(v)s"),
+        "months_under_age": gettext("%(v)s months under the age limit"),
+        "left_on": gettext("left the register on %(v)s"), "left_reason": "%(v)s",
+    }
+    parts = []
+    for key, value in facts.items():
+        shown = words.get(value, value) if isinstance(value, str) else value
+        parts.append(templates[key] % {"v": shown} if key in templates else f"{key}={value}")
+    return gettext("; ").join(str(part) for part in parts)
 
 
 def programme_label(code: str) -> str:

@@ -1,7 +1,11 @@
-"""Pages of family benefits: thin views over :mod:`renkou.benefits.services`.
+"""Pages of family benefits: thin views over the benefit functions
+(:mod:`~renkou.benefits.screening`, :mod:`~renkou.benefits.workflow`,
+:mod:`~renkou.benefits.rosters`, :mod:`~renkou.benefits.requalification`,
+:mod:`~renkou.benefits.payment_figures`, :mod:`~renkou.benefits.history`,
+:mod:`~renkou.benefits.programme_versions`).
 
 Each view declares its capability; records outside the user's subtree answer 404 and
-steps outside the user's role 403 (the services decide, the views translate).
+steps outside the user's role 403 (the functions decide, the views translate).
 """
 
 from __future__ import annotations
@@ -22,10 +26,27 @@ from renkou.core import clock
 from renkou.register.identity import mask_id_number
 from renkou.register.models import Person
 
-from . import forms, services
+from . import forms, payment_figures, requalification
+from .history import recipient_history
 from .models import Application, ApplicationState, Decision, Notice, Objection, Roster
 from .permissions import APPROVE_BENEFITS, MANAGE_BENEFITS
+from .programme_versions import add_version
 from .programmes import programme, programmes
+from .rosters import generate_roster, mark_roster_paid, roster_rows, write_bank_csv, write_roster_xlsx
+from .screening import log_screening_view, screen_programme, write_screening_csv
+from .workflow import (
+    WorkflowError,
+    may_take_step,
+    open_applications,
+    open_notice,
+    open_walk_in,
+    pending_step,
+    record_objection,
+    resolve_objection,
+    review,
+    scoped_applications,
+    set_bank_account,
+)
 
 PAGE_SIZE = 100
 
@@ -39,7 +60,7 @@ def index(request: HttpRequest) -> HttpResponse:
     today = clock.today()
     progs = [(p, p.version_for(request.user.org.code if request.user.org else "", today))
              for p in programmes().values()]
-    counts = Counter(services.scoped_applications(request.user).values_list("state", flat=True))
+    counts = Counter(scoped_applications(request.user).values_list("state", flat=True))
     states = [(s, label, counts.get(s, 0)) for s, label in ApplicationState.choices]
     return render(request, "benefits/index.html", {"programmes": progs, "states": states})
 
@@ -62,11 +83,11 @@ def version_add(request: HttpRequest, code: str) -> HttpResponse:
     if form.is_valid():
         d = form.cleaned_data
         try:
-            services.add_version(request.user, code, effective_from=d["effective_from"],
-                                 amounts={d["rate"] or "default": d["amount"]},
-                                 org_prefix=d["org_prefix"], note=d["note"])
+            add_version(request.user, code, effective_from=d["effective_from"],
+                        amounts={d["rate"] or "default": d["amount"]},
+                        org_prefix=d["org_prefix"], note=d["note"])
             messages.success(request, _("version added"))
-        except (services.WorkflowError, KeyError) as exc:
+        except (WorkflowError, KeyError) as exc:
             _fail(request, exc)
     else:
         messages.error(request, form.errors.as_text())
@@ -84,19 +105,19 @@ def screen(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         d = form.cleaned_data
         try:
-            prog, results = services.screen_programme(d["programme"], d["year"], user=request.user,
-                                                      org_code=d["org"] or None)
-        except services.WorkflowError as exc:
+            prog, results = screen_programme(d["programme"], d["year"], user=request.user,
+                                             org_code=d["org"] or None)
+        except WorkflowError as exc:
             _fail(request, exc)
             return render(request, "benefits/screen.html", context)
         if request.GET.get("format") == "csv":
             out = io.StringIO()
-            services.write_screening_csv(prog, d["year"], results, out, org_code=d["org"] or None)
+            write_screening_csv(prog, d["year"], results, out, org_code=d["org"] or None)
             response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = (
                 f'attachment; filename="screening-{prog.code}-{d["year"]}.csv"')
             return response
-        services.log_screening_view(prog, d["year"], d["org"] or None, len(results))
+        log_screening_view(prog, d["year"], d["org"] or None, len(results))
         taken = set(Application.objects.filter(programme=prog.code, person_id__in=[
             r.person_id for r in results]).exclude(state__in=["rejected", "stopped"])
             .values_list("person_id", flat=True)) if len(results) <= 5000 else set()
@@ -114,8 +135,8 @@ def open_bulk(request: HttpRequest) -> HttpResponse:
     code, year = request.POST.get("programme", ""), request.POST.get("year", "")
     ids = [i for i in request.POST.getlist("person") if i.isdigit()]
     try:
-        opened = services.open_applications(request.user, code, int(year), ids)
-    except (services.WorkflowError, KeyError, ValueError) as exc:
+        opened = open_applications(request.user, code, int(year), ids)
+    except (WorkflowError, KeyError, ValueError) as exc:
         _fail(request, exc)
         return redirect("benefits:index")
     messages.success(request, _("%(n)s applications opened") % {"n": len(opened)})
@@ -130,7 +151,7 @@ def _url(name: str, **kwargs) -> str:
 
 @requires(MANAGE_BENEFITS)
 def applications(request: HttpRequest) -> HttpResponse:
-    qs = services.scoped_applications(request.user)
+    qs = scoped_applications(request.user)
     state, code = request.GET.get("state", ""), request.GET.get("programme", "")
     if state:
         qs = qs.filter(state=state)
@@ -155,17 +176,17 @@ def walk_in(request: HttpRequest) -> HttpResponse:
     d = form.cleaned_data
     person = get_object_or_404(Person.objects.visible_to(request.user), pk=d["person_id"])
     try:
-        app = services.open_walk_in(request.user, d["programme"], d["year"], person,
-                                    attestations=form.attestations(), rate=d["rate"] or "default",
-                                    comment=d["comment"])
-    except (services.WorkflowError, KeyError) as exc:
+        app = open_walk_in(request.user, d["programme"], d["year"], person,
+                           attestations=form.attestations(), rate=d["rate"] or "default",
+                           comment=d["comment"])
+    except (WorkflowError, KeyError) as exc:
         _fail(request, exc)
         return redirect("benefits:applications")
     return redirect("benefits:application", pk=app.pk)
 
 
 def _application(request: HttpRequest, pk: int) -> Application:
-    return get_object_or_404(services.scoped_applications(request.user), pk=pk)
+    return get_object_or_404(scoped_applications(request.user), pk=pk)
 
 
 @requires(MANAGE_BENEFITS)
@@ -174,8 +195,8 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     decisions = app.decisions.select_related("user").defer("attachment")
     return render(request, "benefits/application.html", {
         "app": app, "prog": programme(app.programme), "decisions": decisions,
-        "masked": mask_id_number(app.person.id_number), "step": services.pending_step(app),
-        "may_decide": services.may_take_step(request.user, app),
+        "masked": mask_id_number(app.person.id_number), "step": pending_step(app),
+        "may_decide": may_take_step(request.user, app),
         "decision_form": forms.DecisionForm(),
         "bank_form": forms.BankForm(initial={"payee_name": app.payee_name,
                                              "bank_name": app.bank_name}),
@@ -194,10 +215,10 @@ def application_decide(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("benefits:application", pk=pk)
     d = form.cleaned_data
     try:
-        services.review(request.user, app, approve=d["decision"] == "pass", comment=d["comment"],
-                        attachment=d.get("attachment"))
+        review(request.user, app, approve=d["decision"] == "pass", comment=d["comment"],
+               attachment=d.get("attachment"))
         messages.success(request, _("decision recorded"))
-    except services.WorkflowError as exc:
+    except WorkflowError as exc:
         _fail(request, exc)
     return redirect("benefits:application", pk=pk)
 
@@ -209,9 +230,9 @@ def application_bank(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.BankForm(request.POST)
     if form.is_valid():
         try:
-            services.set_bank_account(request.user, app, **form.cleaned_data)
+            set_bank_account(request.user, app, **form.cleaned_data)
             messages.success(request, _("bank account recorded"))
-        except services.WorkflowError as exc:
+        except WorkflowError as exc:
             _fail(request, exc)
     else:
         messages.error(request, form.errors.as_text())
@@ -248,12 +269,12 @@ def notice_open(request: HttpRequest) -> HttpResponse:
         messages.error(request, form.errors.as_text())
         return redirect("benefits:applications")
     d = form.cleaned_data
-    apps = services.scoped_applications(request.user).filter(
+    apps = scoped_applications(request.user).filter(
         pk__in=[i for i in request.POST.getlist("application") if i.isdigit()])
     try:
-        notice = services.open_notice(request.user, d["programme"], apps, starts_on=d["starts_on"],
-                                      days=d["days"])
-    except (services.WorkflowError, KeyError) as exc:
+        notice = open_notice(request.user, d["programme"], apps, starts_on=d["starts_on"],
+                             days=d["days"])
+    except (WorkflowError, KeyError) as exc:
         _fail(request, exc)
         return redirect("benefits:applications")
     except PermissionDenied:
@@ -282,9 +303,9 @@ def objection_add(request: HttpRequest, pk: int) -> HttpResponse:
         d = form.cleaned_data
         app = get_object_or_404(notice.applications.all(), pk=d["application"])
         try:
-            services.record_objection(request.user, notice, app, d["text"], d["received_on"])
+            record_objection(request.user, notice, app, d["text"], d["received_on"])
             messages.success(request, _("objection recorded"))
-        except services.WorkflowError as exc:
+        except WorkflowError as exc:
             _fail(request, exc)
     else:
         messages.error(request, form.errors.as_text())
@@ -299,11 +320,11 @@ def objection_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.ResolveForm(request.POST)
     if form.is_valid():
         try:
-            services.resolve_objection(request.user, objection,
-                                       upheld=form.cleaned_data["resolution"] == "upheld",
-                                       comment=form.cleaned_data["comment"])
+            resolve_objection(request.user, objection,
+                              upheld=form.cleaned_data["resolution"] == "upheld",
+                              comment=form.cleaned_data["comment"])
             messages.success(request, _("objection resolved"))
-        except services.WorkflowError as exc:
+        except WorkflowError as exc:
             _fail(request, exc)
     else:
         messages.error(request, form.errors.as_text())
@@ -315,9 +336,9 @@ def rosters(request: HttpRequest) -> HttpResponse:
     form = forms.RosterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            roster = services.generate_roster(request.user, form.cleaned_data["programme"],
-                                               form.cleaned_data["period"])
-        except services.WorkflowError as exc:
+            roster = generate_roster(request.user, form.cleaned_data["programme"],
+                                      form.cleaned_data["period"])
+        except WorkflowError as exc:
             _fail(request, exc)
         else:
             if roster is None:
@@ -331,7 +352,7 @@ def rosters(request: HttpRequest) -> HttpResponse:
 @requires(MANAGE_BENEFITS)
 def roster_detail(request: HttpRequest, pk: int) -> HttpResponse:
     roster = get_object_or_404(Roster.objects.visible_to(request.user), pk=pk)
-    rows = services.roster_rows(roster)
+    rows = roster_rows(roster)
     return render(request, "benefits/roster.html", {
         "roster": roster, "prog": programme(roster.programme), "rows": rows,
         "total": sum(r[11] for r in rows), "paid_form": forms.PaidForm()})
@@ -341,7 +362,7 @@ def roster_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def roster_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     roster = get_object_or_404(Roster.objects.visible_to(request.user), pk=pk)
     out = io.BytesIO()
-    services.write_roster_xlsx(roster, out)
+    write_roster_xlsx(roster, out)
     response = HttpResponse(out.getvalue(), content_type=(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
     response["Content-Disposition"] = (
@@ -353,7 +374,7 @@ def roster_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
 def roster_bank(request: HttpRequest, pk: int) -> HttpResponse:
     roster = get_object_or_404(Roster.objects.visible_to(request.user), pk=pk)
     out = io.StringIO()
-    services.write_bank_csv(roster, out)
+    write_bank_csv(roster, out)
     response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="bank-{roster.programme}-{roster.period}.csv"')
@@ -366,7 +387,7 @@ def roster_paid(request: HttpRequest, pk: int) -> HttpResponse:
     roster = get_object_or_404(Roster.objects.visible_to(request.user), pk=pk)
     form = forms.PaidForm(request.POST)
     if form.is_valid():
-        n = services.mark_roster_paid(request.user, roster, form.cleaned_data["paid_on"])
+        n = mark_roster_paid(request.user, roster, form.cleaned_data["paid_on"])
         messages.success(request, _("%(n)s payments recorded as paid") % {"n": n})
     return redirect("benefits:roster", pk=pk)
 
@@ -377,9 +398,9 @@ def requalify(request: HttpRequest) -> HttpResponse:
     report = None
     if request.method == "POST" and form.is_valid():
         try:
-            report = services.requalify(request.user, form.cleaned_data["programme"],
-                                        form.cleaned_data["year"])
-        except services.WorkflowError as exc:
+            report = requalification.requalify(request.user, form.cleaned_data["programme"],
+                                               form.cleaned_data["year"])
+        except WorkflowError as exc:
             _fail(request, exc)
     return render(request, "benefits/requalify.html", {"form": form, "report": report})
 
@@ -390,9 +411,9 @@ def figures(request: HttpRequest) -> HttpResponse:
     rows = []
     if form.is_valid():
         try:
-            rows = services.figures(form.cleaned_data["year"], user=request.user,
-                                    org_code=form.cleaned_data["org"] or None)
-        except services.WorkflowError as exc:
+            rows = payment_figures.figures(form.cleaned_data["year"], user=request.user,
+                                           org_code=form.cleaned_data["org"] or None)
+        except WorkflowError as exc:
             _fail(request, exc)
     names = {code: p.label for code, p in programmes().items()}
     for row in rows:
@@ -403,7 +424,7 @@ def figures(request: HttpRequest) -> HttpResponse:
 @requires(MANAGE_BENEFITS)
 def person_history(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(Person.objects.visible_to(request.user), pk=pk)
-    history = services.recipient_history(request.user, person)
+    history = recipient_history(request.user, person)
     return render(request, "benefits/person.html", {
         "person": person, "masked": mask_id_number(person.id_number), **history,
         "programmes": {code: p.label for code, p in programmes().items()}})

@@ -14,16 +14,26 @@ data, and a broken reference fails the batch as it would row by row:
   back, which validates every row in one pass.
 
 Worth it only when the batch is large next to the table: see :func:`worth_bulk_mode`.
+
+The rows of such a batch are written without the ORM: :func:`first_free_id` gives the
+primary keys a batch may take, :func:`insert_rows` writes many rows with a raw cursor
+(``COPY`` on PostgreSQL, the driver's ``executemany`` elsewhere).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from django.db import connection, models, transaction
+from django.db.backends.utils import CursorWrapper
 
-__all__ = ["bulk_load", "worth_bulk_mode"]
+__all__ = ["bulk_load", "worth_bulk_mode", "first_free_id", "insert_rows", "field_columns",
+           "INSERT_BATCH"]
+
+#: Rows sent to the database in one ``executemany`` (and counted in one progress step).
+INSERT_BATCH = 10_000
 
 
 def worth_bulk_mode(new_rows: int, existing_rows: int, minimum: int = 20_000) -> bool:
@@ -66,6 +76,77 @@ def bulk_load(tables: Sequence[type[models.Model]], enabled: bool = True) -> Ite
     finally:
         if checks_off:
             connection.enable_constraint_checking()
+
+
+def field_columns(model: type[models.Model], fields: Sequence[str]) -> list[str]:
+    """The database columns of ``model``'s fields named ``fields`` (``org`` → ``org_id``)."""
+    columns = []
+    for name in fields:
+        field = model._meta.get_field(name)
+        if not isinstance(field, models.Field) or field.column is None:
+            raise ValueError(f"{model.__name__}.{name} is not a field with a column")
+        columns.append(field.column)
+    return columns
+
+
+def first_free_id(cursor: CursorWrapper, model: type[models.Model]) -> int:
+    """The first primary key above the current maximum of ``model``'s table.
+
+    A batch written with explicit keys takes them from here up; they stay free only
+    while the caller keeps other writers out (``LOCK TABLE`` on PostgreSQL, SQLite's
+    write lock of the open transaction). On PostgreSQL, reset the table's sequence
+    after the batch.
+    """
+    table = connection.ops.quote_name(model._meta.db_table)
+    cursor.execute(f"SELECT MAX(id) FROM {table}")  # noqa: S608 (model metadata, not input)
+    row = cursor.fetchone()
+    return ((row[0] if row else None) or 0) + 1
+
+
+def insert_rows(cursor: CursorWrapper, model: type[models.Model], fields: Sequence[str],
+                rows: Iterable[Sequence[Any]], *, progress: Callable[[int], None] | None = None,
+                batch: int = INSERT_BATCH) -> None:
+    """Insert many rows into ``model``'s table with a raw cursor, without the ORM.
+
+    ``fields`` names the model's fields (their columns are written) and each row holds
+    their values in that order, already as the database takes them (dates as ISO text
+    on SQLite, for example): no save(), no signals, no defaults. PostgreSQL streams the
+    rows with ``COPY … FROM STDIN``; SQLite uses the driver's own ``executemany``
+    (without Django's per-call query rewriting), other databases the cursor's, in
+    batches of ``batch`` rows. ``progress``, if given, is called with the number of rows
+    written after every ``batch`` rows and once at the end with the rest.
+    """
+    table = connection.ops.quote_name(model._meta.db_table)
+    cols = ", ".join(connection.ops.quote_name(c) for c in field_columns(model, fields))
+    if connection.vendor == "postgresql":
+        n = 0
+        with cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+            for n, row in enumerate(rows, 1):
+                copy.write_row(row)
+                if progress is not None and n % batch == 0:
+                    progress(batch)
+        if progress is not None:
+            progress(n % batch)
+        return
+    if connection.vendor == "sqlite":
+        # The driver's own executemany, without Django's per-call query rewriting.
+        marks, executemany = "?", connection.connection.executemany
+    else:
+        marks, executemany = "%s", cursor.executemany
+    values = ", ".join([marks] * len(fields))
+    sql = f"INSERT INTO {table} ({cols}) VALUES ({values})"  # noqa: S608
+    chunk: list[Sequence[Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= batch:
+            executemany(sql, chunk)
+            if progress is not None:
+                progress(len(chunk))
+            chunk = []
+    if chunk:
+        executemany(sql, chunk)
+        if progress is not None:
+            progress(len(chunk))
 
 
 def _sqlite_indexes(cursor, tables: Sequence[str], keep_child_keys: bool) -> list[tuple[str, str]]:

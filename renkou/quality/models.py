@@ -16,21 +16,9 @@ from django.utils.translation import gettext_lazy as _
 
 from renkou.core.scoping import OrgScopedQuerySet
 
-__all__ = ["Importance", "Scope", "ViolationStatus", "OfficeRule", "Violation", "ScorecardRow"]
+from .vocabulary import Importance, Scope
 
-
-class Importance(models.TextChoices):
-    HIGH = "high", _("high")
-    MEDIUM = "medium", _("medium")
-    LOW = "low", _("low")
-
-
-class Scope(models.TextChoices):
-    """What a rule looks at: one person, one life event, or one org unit's totals."""
-
-    PERSON = "person", _("person")
-    EVENT = "event", _("life event")
-    AGGREGATE = "aggregate", _("org unit totals")
+__all__ = ["ViolationStatus", "OfficeRule", "Violation", "ScorecardRow"]
 
 
 class ViolationStatus(models.TextChoices):
@@ -79,6 +67,8 @@ class OfficeRule(models.Model):
         return self.code
 
     def clean(self) -> None:
+        # rules.py imports no model (no cycle); imported here so that loading the
+        # models does not load its SQL parser
         from .rules import RuleError, rule_from_office_rule
 
         try:

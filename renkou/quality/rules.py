@@ -13,6 +13,8 @@ A record breaks the rule when ``applies`` is true and ``check`` is false; when `
 is unknown (NULL, a value missing) the record is skipped, DHIS2's "skip if a value is
 missing". The built-in rules are ``rules.yaml`` next to this module; an office adds
 rules as :class:`~renkou.quality.models.OfficeRule` rows or in its own YAML file.
+This module reads no model: the rules in force, the built-in ones and the offices'
+active rows, are :func:`renkou.quality.rules_in_force.active_rules`.
 
 Safety: an expression is parsed (sqlglot, DuckDB dialect) and every node of its tree
 must be a literal, a documented column, an operator or a whitelisted function; a
@@ -36,8 +38,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from sqlglot import exp
 
+from .vocabulary import Importance
+
 __all__ = ["COLUMNS", "Rule", "RuleError", "RULES_FILE", "load_rules", "builtin_rules",
-           "parse_rules", "rule_from_office_rule", "active_rules", "checked_sql"]
+           "parse_rules", "rule_from_office_rule", "checked_sql"]
 
 RULES_FILE = Path(__file__).with_name("rules.yaml")
 IMPORTANCES = ("high", "medium", "low")
@@ -149,8 +153,6 @@ class Rule:
 
     @property
     def importance_label(self) -> str:
-        from .models import Importance
-
         return str(Importance(self.importance).label)
 
     @property
@@ -310,26 +312,3 @@ def rule_from_office_rule(row) -> Rule:
     }
     org_path = row.org.path if row.org_id else ""
     return make_rule(spec, source=f"office rule {row.code}", org_path=org_path)
-
-
-def active_rules() -> list[Rule]:
-    """The built-in rules and the offices' active rules (an office rule may not reuse a
-    built-in code)."""
-    from .models import OfficeRule
-
-    rules = builtin_rules()
-    codes = {r.code for r in rules}
-    for row in OfficeRule.objects.filter(active=True).select_related("org"):
-        if row.code in codes:
-            raise RuleError(_("office rule %(code)s has the code of a built-in rule")
-                            % {"code": row.code})
-        rules.append(rule_from_office_rule(row))
-    return rules
-
-
-def rules_by_code() -> dict[str, Rule]:
-    """Every known rule by code (office rules that no longer check are left out)."""
-    try:
-        return {r.code: r for r in active_rules()}
-    except RuleError:
-        return {r.code: r for r in builtin_rules()}

@@ -40,7 +40,8 @@ from renkou.register.models import EventType
 from .checks import Finding, evaluate
 from .models import Violation, ViolationStatus
 from .relations import load_register, subtree_q
-from .rules import Rule, active_rules, rules_by_code
+from .rules import Rule
+from .rules_in_force import active_rules, rules_by_code
 
 __all__ = ["CheckReport", "run_checks", "violation_summary", "worklist", "resolve",
            "export_worklist", "WORKLIST_COLUMNS", "display_details", "visible_unit"]

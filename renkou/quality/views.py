@@ -30,7 +30,7 @@ from renkou.orgunits.models import OrgUnit
 from . import scorecard as scorecards
 from . import services
 from .models import Violation, ViolationStatus
-from .rules import rules_by_code
+from .rules_in_force import rules_by_code
 
 PAGE_SIZE = 50
 

@@ -46,7 +46,7 @@ from tqdm import tqdm
 
 from renkou.accounts.permissions import Capability, has_capability
 from renkou.core import audit, clock
-from renkou.core.bulkload import bulk_load, worth_bulk_mode
+from renkou.core.bulkload import bulk_load, first_free_id, insert_rows, worth_bulk_mode
 from renkou.core.models import AuditAction
 from renkou.core.tables import ImportRejected, RowError, read_table
 from renkou.orgunits.models import OrgUnit
@@ -84,7 +84,6 @@ OPTIONAL_COLUMNS = (
     "source_ref", "enrolled_date", "status_date", "relationship", "ethnicity", "education",
 )
 SEX_ALIASES = {"M": "M", "F": "F", "m": "M", "f": "F", "男": "M", "女": "F"}
-WRITE_BATCH = 10_000
 
 
 @dataclass(slots=True)
@@ -634,52 +633,6 @@ def _plan_households(plan: ImportPlan) -> None:
 # --------------------------------------------------------------------------- phase 2
 
 
-def _columns(model: type[models.Model], names: Sequence[str]) -> list[str]:
-    return [model._meta.get_field(n).column for n in names]
-
-
-def _reserve(cursor, model: type[models.Model], needed: int) -> int:
-    """First of ``needed`` free primary keys above the table's current maximum."""
-    table = connection.ops.quote_name(model._meta.db_table)
-    cursor.execute(f"SELECT MAX(id) FROM {table}")  # noqa: S608 (model metadata, not input)
-    return (cursor.fetchone()[0] or 0) + 1
-
-
-def _insert(cursor, model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence],
-            bar: tqdm | None = None) -> None:
-    table = connection.ops.quote_name(model._meta.db_table)
-    cols = ", ".join(connection.ops.quote_name(c) for c in _columns(model, names))
-    if connection.vendor == "postgresql":
-        n = 0
-        with cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-            for n, row in enumerate(rows, 1):
-                copy.write_row(row)
-                if bar is not None and n % WRITE_BATCH == 0:
-                    bar.update(WRITE_BATCH)
-        if bar is not None:
-            bar.update(n % WRITE_BATCH)
-        return
-    if connection.vendor == "sqlite":
-        # The driver's own executemany, without Django's per-call query rewriting.
-        marks, executemany = "?", connection.connection.executemany
-    else:
-        marks, executemany = "%s", cursor.executemany
-    values = ", ".join([marks] * len(names))
-    sql = f"INSERT INTO {table} ({cols}) VALUES ({values})"  # noqa: S608
-    batch: list[Sequence] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= WRITE_BATCH:
-            executemany(sql, batch)
-            if bar is not None:
-                bar.update(len(batch))
-            batch = []
-    if batch:
-        executemany(sql, batch)
-        if bar is not None:
-            bar.update(len(batch))
-
-
 def write_persons(plan: ImportPlan, *, user=None, progress: bool = False) -> ImportSummary:
     """Write a validated plan in one transaction (see the module docstring)."""
     if plan.errors:
@@ -702,14 +655,14 @@ def write_persons(plan: ImportPlan, *, user=None, progress: bool = False) -> Imp
             tables = ", ".join(connection.ops.quote_name(m._meta.db_table)
                                for m in (Household, Person, LifeEvent))
             cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
-        next_pid = max(_reserve(cursor, Person, len(rows)),
+        next_pid = max(first_free_id(cursor, Person),
                        max((r.person_id for r in rows if r.person_id), default=0) + 1)
         for r in rows:
             if r.person_id is None:
                 r.person_id = next_pid
                 next_pid += 1
         household_ids: dict[str, int] = {}
-        next_hid = _reserve(cursor, Household, len(plan.new_households))
+        next_hid = first_free_id(cursor, Household)
         for no in plan.new_households:
             household_ids[no] = next_hid
             next_hid += 1
@@ -720,9 +673,9 @@ def write_persons(plan: ImportPlan, *, user=None, progress: bool = False) -> Imp
                 if r.relationship == Relationship.HEAD:
                     heads.setdefault(r.household_no, r.person_id)
         if household_ids:
-            _insert(cursor, Household, ("id", "household_no", "address", "org", "head"),
-                    ((hid, no, "", plan.new_households[no], heads.get(no))
-                     for no, hid in household_ids.items()))
+            insert_rows(cursor, Household, ("id", "household_no", "address", "org", "head"),
+                        ((hid, no, "", plan.new_households[no], heads.get(no))
+                         for no, hid in household_ids.items()))
 
         bar = tqdm(total=len(rows), desc=_("writing persons"), unit=" rows", unit_scale=True,
                    disable=not progress, mininterval=0.5)
@@ -743,17 +696,17 @@ def write_persons(plan: ImportPlan, *, user=None, progress: bool = False) -> Imp
                        r.household_id, r.relationship, r.marital_status, r.education,
                        mother, father, None, r.status, r.source_ref)
 
-        _insert(cursor, Person,
-                ("id", "id_number", "name", "name_pinyin", "name_initials", "sex", "birth_date",
-                 "ethnicity", "hukou_type", "registered_org", "current_org", "household",
-                 "relationship", "marital_status", "education", "mother", "father",
-                 "birth_order", "status", "source_ref"),
-                person_rows(), bar)
+        insert_rows(cursor, Person,
+                    ("id", "id_number", "name", "name_pinyin", "name_initials", "sex", "birth_date",
+                     "ethnicity", "hukou_type", "registered_org", "current_org", "household",
+                     "relationship", "marital_status", "education", "mother", "father",
+                     "birth_order", "status", "source_ref"),
+                    person_rows(), progress=bar.update)
         bar.close()
 
         n_extra = sum(1 for r in rows if r.status != PersonStatus.RESIDENT)
         n_events = len(rows) + n_extra
-        first_eid = _reserve(cursor, LifeEvent, n_events)
+        first_eid = first_free_id(cursor, LifeEvent)
         bar = tqdm(total=n_events, desc=_("writing ledger events"), unit=" events",
                    unit_scale=True, disable=not progress, mininterval=0.5)
         dumps = json.dumps
@@ -774,10 +727,10 @@ def write_persons(plan: ImportPlan, *, user=None, progress: bool = False) -> Imp
                        "import", r.org_id, "{}", None)
                 eid += 1
 
-        _insert(cursor, LifeEvent,
-                ("id", "event_type", "person", "event_date", "recorded_at", "recorded_by",
-                 "recorded_via", "org", "payload", "supersedes"),
-                event_rows(), bar)
+        insert_rows(cursor, LifeEvent,
+                    ("id", "event_type", "person", "event_date", "recorded_at", "recorded_by",
+                     "recorded_via", "org", "payload", "supersedes"),
+                    event_rows(), progress=bar.update)
         bar.close()
         if pg:
             for sql in connection.ops.sequence_reset_sql(no_style(),

@@ -2,7 +2,8 @@
 
 The ORM would take many minutes for a million people, so rows are built as
 column arrays and written with ``executemany`` on SQLite and ``COPY`` on
-PostgreSQL, inside one transaction: a failure leaves the database as it was.
+PostgreSQL (:func:`renkou.core.bulkload.insert_rows`), inside one transaction: a
+failure leaves the database as it was.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 from django.db import connection
 
-from renkou.core.bulkload import bulk_load
+from renkou.core.bulkload import bulk_load, insert_rows
 from renkou.orgunits.models import OrgUnit
 from renkou.register.identity import name_spellings
 from renkou.register.models import Household, LifeEvent, Person
@@ -36,6 +37,8 @@ DESTINATIONS = ("合肥市", "南京市", "上海市", "杭州市", "苏州市",
                 "宁波市", "无锡市", "芜湖市", "蚌埠市")
 
 Progress = Callable[[str, int], None]
+#: Rows per ``executemany`` (and per progress step) when writing the county.
+WRITE_BATCH = 50_000
 
 
 def _iso(days: np.ndarray) -> np.ndarray:
@@ -112,24 +115,24 @@ def write_county(
 
     event_rows = _event_rows(pop, village_org, hukou, recorded_at)
 
-    with bulk_load((OrgUnit, Household, Person, LifeEvent)):
-        _copy("orgunits_orgunit",
-              ("id", "code", "name", "kind", "level", "parent_id", "urban_rural", "path"),
-              org_rows)
+    with bulk_load((OrgUnit, Household, Person, LifeEvent)), connection.cursor() as cursor:
+        insert_rows(cursor, OrgUnit,
+                    ("id", "code", "name", "kind", "level", "parent", "urban_rural", "path"),
+                    org_rows, batch=WRITE_BATCH)
         progress("orgunits", len(org_rows))
-        _copy("register_household", ("id", "household_no", "address", "org_id", "head_id"),
-              household_rows)
+        insert_rows(cursor, Household, ("id", "household_no", "address", "org", "head"),
+                    household_rows, batch=WRITE_BATCH)
         progress("households", len(household_rows))
-        _copy("register_person",
-              ("id", "id_number", "name", "name_pinyin", "name_initials", "sex", "birth_date",
-               "ethnicity", "hukou_type", "registered_org_id", "current_org_id", "household_id",
-               "relationship", "marital_status", "education", "mother_id", "father_id",
-               "birth_order", "status", "source_ref"),
-              person_rows, progress=lambda k: progress("persons", k))
-        _copy("register_lifeevent",
-              ("id", "event_type", "person_id", "event_date", "recorded_at", "recorded_by_id",
-               "recorded_via", "org_id", "payload", "supersedes_id"),
-              event_rows, progress=lambda k: progress("events", k))
+        insert_rows(cursor, Person,
+                    ("id", "id_number", "name", "name_pinyin", "name_initials", "sex", "birth_date",
+                     "ethnicity", "hukou_type", "registered_org", "current_org", "household",
+                     "relationship", "marital_status", "education", "mother", "father",
+                     "birth_order", "status", "source_ref"),
+                    person_rows, progress=lambda k: progress("persons", k), batch=WRITE_BATCH)
+        insert_rows(cursor, LifeEvent,
+                    ("id", "event_type", "person", "event_date", "recorded_at", "recorded_by",
+                     "recorded_via", "org", "payload", "supersedes"),
+                    event_rows, progress=lambda k: progress("events", k), batch=WRITE_BATCH)
         _reset_sequences(["orgunits_orgunit", "register_household", "register_person",
                           "register_lifeevent"])
     return {"orgunits": len(org_rows), "households": len(household_rows), "persons": n,
@@ -182,39 +185,6 @@ def _event_rows(pop: Population, village_org: np.ndarray, hukou: np.ndarray,
 
 def _id(index: int) -> int | None:
     return None if index < 0 else int(index) + 1
-
-
-def _copy(table: str, columns: Sequence[str], rows: Iterable[tuple],
-          progress: Callable[[int], None] | None = None, batch: int = 50_000) -> None:
-    cols = ", ".join(columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            raw = cursor.cursor
-            with raw.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                k = 0
-                for row in rows:
-                    copy.write_row(row)
-                    k += 1
-                    if progress and k % batch == 0:
-                        progress(batch)
-                if progress:
-                    progress(k % batch)
-            return
-        # the driver's own executemany, without Django's per-call query rewriting
-        executemany = connection.connection.executemany
-        sql = f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['?'] * len(columns))})"
-        chunk: list[tuple] = []
-        for row in rows:
-            chunk.append(row)
-            if len(chunk) >= batch:
-                executemany(sql, chunk)
-                if progress:
-                    progress(len(chunk))
-                chunk = []
-        if chunk:
-            executemany(sql, chunk)
-            if progress:
-                progress(len(chunk))
 
 
 def _reset_sequences(tables: Sequence[str]) -> None:

@@ -10,8 +10,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from renkou.benefits import services
 from renkou.benefits.eligibility import evaluate
+from renkou.benefits.programme_versions import add_version
 from renkou.benefits.programmes import ProgrammeError, load_programmes, programme
 from renkou.register import services as reg
 from renkou.register.models import Person, Sex
@@ -141,24 +141,24 @@ def test_a_death_mid_month_pays_through_that_month(person, elderly_couple):
 
 
 def test_a_version_changing_mid_year_is_prorated(person, elderly_couple):
-    services.add_version(None, "rural-reward", effective_from=dt.date(2025, 7, 1),
-                         amounts={"default": 1200})
+    add_version(None, "rural-reward", effective_from=dt.date(2025, 7, 1),
+                amounts={"default": 1200})
     r = eligible("rural-reward")[elderly_couple.father.pk]
     assert r.amount == Decimal("1080.00")  # 6 × 80 + 6 × 100
 
 
 def test_a_township_version_overrides_the_default(person, county, elderly_couple):
-    services.add_version(None, "rural-reward", effective_from=dt.date(2020, 1, 1),
-                         org_prefix="340621100", amounts={"default": 1440})
+    add_version(None, "rural-reward", effective_from=dt.date(2020, 1, 1),
+                org_prefix="340621100", amounts={"default": 1440})
     other = person("西村人", Sex.MALE, dt.date(1950, 1, 1), org=county.other)
     person("西村子", Sex.MALE, dt.date(1980, 1, 1), father=other, org=county.other)
     assert eligible("rural-reward")[other.pk].amount == Decimal("1440.00")
-    services.add_version(None, "rural-reward", effective_from=dt.date(2020, 1, 1),
-                         org_prefix="340621999", amounts={"default": 2000})
+    add_version(None, "rural-reward", effective_from=dt.date(2020, 1, 1),
+                org_prefix="340621999", amounts={"default": 2000})
     assert eligible("rural-reward")[other.pk].amount == Decimal("1440.00")
     # a later default version does not override the township's own
-    services.add_version(None, "rural-reward", effective_from=dt.date(2025, 1, 1),
-                         amounts={"default": 1000})
+    add_version(None, "rural-reward", effective_from=dt.date(2025, 1, 1),
+                amounts={"default": 1000})
     assert eligible("rural-reward")[other.pk].amount == Decimal("1440.00")
 
 

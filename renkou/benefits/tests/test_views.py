@@ -9,8 +9,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from renkou.benefits import services
 from renkou.benefits.models import Application
+from renkou.benefits.workflow import open_applications
 from renkou.core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +63,7 @@ def test_screening_csv_is_logged(as_user, users, elderly_couple):
 
 
 def test_person_history_is_a_logged_person_view(as_user, users, elderly_couple):
-    services.open_applications(users.clerk, "rural-reward", 2025, [elderly_couple.father.pk])
+    open_applications(users.clerk, "rural-reward", 2025, [elderly_couple.father.pk])
     c = as_user(users.clerk)
     r = c.get(reverse("benefits:person", args=[elderly_couple.father.pk]))
     assert r.status_code == 200 and "王大山" in r.content.decode()
@@ -117,7 +117,7 @@ def test_command_figures_and_versions(tmp_path, capsys, users, elderly_couple):
 def test_api_figures_and_applications(client, users, elderly_couple):
     from renkou.accounts.services import issue_token
 
-    services.open_applications(users.clerk, "rural-reward", 2025, [elderly_couple.father.pk])
+    open_applications(users.clerk, "rural-reward", 2025, [elderly_couple.father.pk])
     token = issue_token(users.clerk)
     auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     r = client.get("/api/benefits/applications", **auth)
@@ -137,7 +137,7 @@ def test_screening_page_is_logged_and_decision_form_only_for_the_step_role(as_us
     c.get(reverse("benefits:screen"), {"programme": "rural-reward", "year": 2025})
     assert AuditEntry.objects.filter(action="view", object_type="benefit_screening",
                                      username="clerk").exists()
-    [app] = services.open_applications(users.clerk, "rural-reward", 2025, [elderly_couple.father.pk])
+    [app] = open_applications(users.clerk, "rural-reward", 2025, [elderly_couple.father.pk])
     page = c.get(reverse("benefits:application", args=[app.pk])).content.decode()
     assert reverse("benefits:decide", args=[app.pk]) in page
     page = as_user(users.township).get(reverse("benefits:application", args=[app.pk])).content.decode()

@@ -13,8 +13,26 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
-from renkou.benefits import services
 from renkou.benefits.models import ApplicationState, Decision, DecisionIsAppendOnly
+from renkou.benefits.payment_figures import figures
+from renkou.benefits.requalification import requalify
+from renkou.benefits.rosters import (
+    BANK_COLUMNS,
+    generate_roster,
+    mark_roster_paid,
+    write_bank_csv,
+    write_roster_xlsx,
+)
+from renkou.benefits.workflow import (
+    WorkflowError,
+    open_applications,
+    open_notice,
+    open_walk_in,
+    record_objection,
+    resolve_objection,
+    review,
+    set_bank_account,
+)
 from renkou.core import clock
 from renkou.core.models import AuditEntry
 from renkou.register import services as reg
@@ -26,35 +44,35 @@ S = ApplicationState
 
 def _ended_notice(users, app):
     start = clock.today() - dt.timedelta(days=10)
-    return services.open_notice(users.township, app.programme, [app], starts_on=start, days=7)
+    return open_notice(users.township, app.programme, [app], starts_on=start, days=7)
 
 
 def approved(users, code, person, year=2025):
-    [app] = services.open_applications(users.clerk, code, year, [person.pk])
-    services.review(users.clerk, app, approve=True, comment="材料齐全")
-    services.review(users.township, app, approve=True, comment="审核通过")
+    [app] = open_applications(users.clerk, code, year, [person.pk])
+    review(users.clerk, app, approve=True, comment="材料齐全")
+    review(users.township, app, approve=True, comment="审核通过")
     _ended_notice(users, app)
-    services.review(users.county, app, approve=True, comment="批准")
+    review(users.county, app, approve=True, comment="批准")
     app.refresh_from_db()
     return app
 
 
 @pytest.mark.date_sensitive
 def test_the_whole_path_with_decisions_and_log(users, elderly_couple):
-    [app] = services.open_applications(users.clerk, "rural-reward", 2025, [elderly_couple.father.pk])
+    [app] = open_applications(users.clerk, "rural-reward", 2025, [elderly_couple.father.pk])
     assert app.state == S.SUBMITTED and app.facts["basis"] == "one_child"
     upload = SimpleUploadedFile("证明.pdf", b"%PDF-1.4 test", content_type="application/pdf")
-    services.review(users.clerk, app, approve=True, comment="入户核实", attachment=upload)
+    review(users.clerk, app, approve=True, comment="入户核实", attachment=upload)
     app.refresh_from_db()
     assert app.state == S.VILLAGE_PASSED
-    services.review(users.township, app, approve=True, comment="ok")
-    notice = services.open_notice(users.township, "rural-reward", [app])
+    review(users.township, app, approve=True, comment="ok")
+    notice = open_notice(users.township, "rural-reward", [app])
     app.refresh_from_db()
     assert app.state == S.ON_NOTICE
     assert notice.ends_on - notice.starts_on == dt.timedelta(days=6)  # 7 days by default
-    with pytest.raises(services.WorkflowError):
-        services.review(users.county, app, approve=True)  # the notice is still running
-    services.review(users.county, app, approve=True, today=notice.ends_on + dt.timedelta(days=1))
+    with pytest.raises(WorkflowError):
+        review(users.county, app, approve=True)  # the notice is still running
+    review(users.county, app, approve=True, today=notice.ends_on + dt.timedelta(days=1))
     app.refresh_from_db()
     assert app.state == S.APPROVED
     steps = list(app.decisions.values_list("step", "outcome"))
@@ -70,73 +88,73 @@ def test_the_whole_path_with_decisions_and_log(users, elderly_couple):
 
 
 def test_steps_must_match_role_and_subtree(users, elderly_couple):
-    [app] = services.open_applications(users.clerk, "rural-reward", 2025, [elderly_couple.father.pk])
+    [app] = open_applications(users.clerk, "rural-reward", 2025, [elderly_couple.father.pk])
     with pytest.raises(PermissionDenied):
-        services.review(users.township, app, approve=True)  # village step
+        review(users.township, app, approve=True)  # village step
     with pytest.raises(PermissionDenied):
-        services.review(users.other_clerk, app, approve=True)  # another village
-    services.review(users.clerk, app, approve=True)
+        review(users.other_clerk, app, approve=True)  # another village
+    review(users.clerk, app, approve=True)
     with pytest.raises(PermissionDenied):
-        services.review(users.clerk, app, approve=True)  # township step
-    services.review(users.township, app, approve=True)
+        review(users.clerk, app, approve=True)  # township step
+    review(users.township, app, approve=True)
     with pytest.raises(PermissionDenied):
-        services.open_notice(users.clerk, "rural-reward", [app])
+        open_notice(users.clerk, "rural-reward", [app])
     _ended_notice(users, app)
     with pytest.raises(PermissionDenied):
-        services.review(users.township, app, approve=True)  # county approval
-    services.review(users.county, app, approve=True)
+        review(users.township, app, approve=True)  # county approval
+    review(users.county, app, approve=True)
 
 
 def test_a_rejection_needs_a_reason(users, elderly_couple):
-    [app] = services.open_applications(users.clerk, "rural-reward", 2025, [elderly_couple.father.pk])
-    with pytest.raises(services.WorkflowError):
-        services.review(users.clerk, app, approve=False)
-    services.review(users.clerk, app, approve=False, comment="不在本村居住")
+    [app] = open_applications(users.clerk, "rural-reward", 2025, [elderly_couple.father.pk])
+    with pytest.raises(WorkflowError):
+        review(users.clerk, app, approve=False)
+    review(users.clerk, app, approve=False, comment="不在本村居住")
     app.refresh_from_db()
     assert app.state == S.REJECTED
 
 
 def test_an_unresolved_objection_blocks_approval(users, elderly_couple):
-    [app] = services.open_applications(users.clerk, "rural-reward", 2025, [elderly_couple.father.pk])
-    services.review(users.clerk, app, approve=True)
-    services.review(users.township, app, approve=True)
+    [app] = open_applications(users.clerk, "rural-reward", 2025, [elderly_couple.father.pk])
+    review(users.clerk, app, approve=True)
+    review(users.township, app, approve=True)
     notice = _ended_notice(users, app)
-    services.record_objection(users.clerk, notice, app, "另有一子在外地", notice.starts_on)
-    with pytest.raises(services.WorkflowError):
-        services.review(users.county, app, approve=True)
+    record_objection(users.clerk, notice, app, "另有一子在外地", notice.starts_on)
+    with pytest.raises(WorkflowError):
+        review(users.county, app, approve=True)
     objection = app.objections.get()
-    services.resolve_objection(users.township, objection, upheld=False, comment="经核实为侄子")
-    services.review(users.county, app, approve=True)
+    resolve_objection(users.township, objection, upheld=False, comment="经核实为侄子")
+    review(users.county, app, approve=True)
     app.refresh_from_db()
     assert app.state == S.APPROVED
 
 
 def test_an_upheld_objection_rejects(users, elderly_couple):
-    [app] = services.open_applications(users.clerk, "rural-reward", 2025, [elderly_couple.father.pk])
-    services.review(users.clerk, app, approve=True)
-    services.review(users.township, app, approve=True)
+    [app] = open_applications(users.clerk, "rural-reward", 2025, [elderly_couple.father.pk])
+    review(users.clerk, app, approve=True)
+    review(users.township, app, approve=True)
     notice = _ended_notice(users, app)
-    objection = services.record_objection(users.clerk, notice, app, "有二子", notice.starts_on)
-    services.resolve_objection(users.county, objection, upheld=True, comment="属实")
+    objection = record_objection(users.clerk, notice, app, "有二子", notice.starts_on)
+    resolve_objection(users.county, objection, upheld=True, comment="属实")
     app.refresh_from_db()
     assert app.state == S.REJECTED
 
 
 def test_screening_skips_open_applications_and_the_ineligible(users, elderly_couple):
-    first = services.open_applications(users.clerk, "rural-reward", 2025,
-                                       [elderly_couple.father.pk, elderly_couple.son.pk])
+    first = open_applications(users.clerk, "rural-reward", 2025,
+                              [elderly_couple.father.pk, elderly_couple.son.pk])
     assert [a.person_id for a in first] == [elderly_couple.father.pk]
-    assert services.open_applications(users.clerk, "rural-reward", 2025,
-                                      [elderly_couple.father.pk]) == []
+    assert open_applications(users.clerk, "rural-reward", 2025,
+                             [elderly_couple.father.pk]) == []
 
 
 def test_walk_in_with_an_attested_disability(users, person):
     mother = person("残母", Sex.FEMALE, dt.date(1970, 1, 1))
     person("残子", Sex.MALE, dt.date(1995, 1, 1), mother=mother)
-    with pytest.raises(services.WorkflowError):
-        services.open_walk_in(users.clerk, "special-assistance", 2025, mother, attestations={})
-    app = services.open_walk_in(users.clerk, "special-assistance", 2025, mother,
-                                attestations={"disability_grade": "2"}, rate="disability")
+    with pytest.raises(WorkflowError):
+        open_walk_in(users.clerk, "special-assistance", 2025, mother, attestations={})
+    app = open_walk_in(users.clerk, "special-assistance", 2025, mother,
+                       attestations={"disability_grade": "2"}, rate="disability")
     assert app.attestations["disability_grade"]["value"] == "2"
     assert app.attestations["disability_grade"]["by"] == "clerk"
     assert app.rate == "disability"
@@ -144,20 +162,20 @@ def test_walk_in_with_an_attested_disability(users, person):
 
 def test_roster_excel_and_bank_csv(users, elderly_couple):
     app = approved(users, "rural-reward", elderly_couple.father)
-    services.set_bank_account(users.clerk, app, payee_name="王大山", bank_name="农商银行",
-                              bank_account="6230 1234 5678 9012")
-    roster = services.generate_roster(users.county, "rural-reward", "2025")
+    set_bank_account(users.clerk, app, payee_name="王大山", bank_name="农商银行",
+                     bank_account="6230 1234 5678 9012")
+    roster = generate_roster(users.county, "rural-reward", "2025")
     [payment] = roster.payments.all()
     assert payment.amount == Decimal("960.00") and payment.months == list(range(1, 13))
-    assert services.generate_roster(users.county, "rural-reward", "2025") is None  # nothing new
+    assert generate_roster(users.county, "rural-reward", "2025") is None  # nothing new
     out = io.StringIO()
-    assert services.write_bank_csv(roster, out) == 1
+    assert write_bank_csv(roster, out) == 1
     rows = list(csv.reader(io.StringIO(out.getvalue())))
-    assert rows[0] == services.BANK_COLUMNS
+    assert rows[0] == BANK_COLUMNS
     assert rows[1][:4] == ["王大山", "农商银行", "6230123456789012", "960.00"]
     assert rows[1][4] == elderly_couple.father.id_number
     buf = io.BytesIO()
-    services.write_roster_xlsx(roster, buf)
+    write_roster_xlsx(roster, buf)
     sheet = load_workbook(io.BytesIO(buf.getvalue())).active
     values = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert values[1][0] == elderly_couple.father.pk
@@ -170,32 +188,32 @@ def test_a_death_stops_payments_with_arrears_before(users, person):
     child = person("韩子", Sex.MALE, dt.date(1995, 1, 1), mother=mother)
     reg.record_death(child, event_date=dt.date(2024, 5, 20))
     app = approved(users, "special-assistance", mother)
-    march = services.generate_roster(users.county, "special-assistance", "2025-03")
+    march = generate_roster(users.county, "special-assistance", "2025-03")
     [p] = march.payments.all()
     assert p.months == [1, 2, 3] and p.arrears_months == 2 and p.amount == Decimal("1770.00")
     reg.record_death(mother, event_date=dt.date(2025, 5, 15))
-    june = services.generate_roster(users.county, "special-assistance", "2025-06")
+    june = generate_roster(users.county, "special-assistance", "2025-06")
     [p] = june.payments.all()
     assert p.months == [4, 5] and p.amount == Decimal("1180.00")
     app.refresh_from_db()
     assert app.state == S.STOPPED and app.ended_on == dt.date(2025, 5, 15)
     stop = app.decisions.get(step="stop")
     assert "2025-05" in stop.comment
-    assert services.generate_roster(users.county, "special-assistance", "2025-07") is None
+    assert generate_roster(users.county, "special-assistance", "2025-07") is None
 
 
 def test_requalification_suspends_with_reasons(users, person, elderly_couple):
     father = person("卫父", Sex.MALE, dt.date(1980, 1, 1))
     person("卫子", Sex.MALE, dt.date(2007, 6, 1), father=father)
     app = approved(users, "only-child-reward", father)
-    services.generate_roster(users.county, "only-child-reward", "2025")
+    generate_roster(users.county, "only-child-reward", "2025")
     ok = approved(users, "rural-reward", elderly_couple.father)
-    report = services.requalify(users.county, "only-child-reward", 2026)
+    report = requalify(users.county, "only-child-reward", 2026)
     app.refresh_from_db()
     assert app.state == S.SUSPENDED and "18" in app.end_reason
     assert report.confirmed == 0 and len(report.suspended) == 1
     reg.record_death(elderly_couple.father, event_date=dt.date(2026, 2, 3))
-    report = services.requalify(users.county, "rural-reward", 2026)
+    report = requalify(users.county, "rural-reward", 2026)
     ok.refresh_from_db()
     assert ok.state == S.STOPPED and len(report.stopped) == 1
     assert Decision.objects.filter(step="requalify").count() == 2
@@ -205,17 +223,17 @@ def test_figures_roll_up_with_payment_rate_and_timeliness(users, person, county,
     a = approved(users, "rural-reward", elderly_couple.father)
     b = approved(users, "rural-reward", elderly_couple.mother)
     assert a and b
-    roster = services.generate_roster(users.county, "rural-reward", "2025")
-    services.mark_roster_paid(users.county, roster, roster.due_on)
+    roster = generate_roster(users.county, "rural-reward", "2025")
+    mark_roster_paid(users.county, roster, roster.due_on)
     other = person("西村老", Sex.MALE, dt.date(1950, 1, 1), org=county.other)
     person("西村子", Sex.MALE, dt.date(1980, 1, 1), father=other, org=county.other)
-    services.open_applications(users.other_clerk, "rural-reward", 2025, [other.pk])
-    rows = {r["org_code"]: r for r in services.figures(2025)}
+    open_applications(users.other_clerk, "rural-reward", 2025, [other.pk])
+    rows = {r["org_code"]: r for r in figures(2025)}
     assert rows["340621000000"]["recipients"] == 2
     assert rows["340621000000"]["amount_due"] == Decimal("1920.00")
     assert rows["340621000000"]["payment_rate"] == 100.0
     assert rows["340621000000"]["timeliness"] == 100.0
     assert rows["340621100201"]["recipients"] == 2
     assert "340621100202" not in rows
-    scoped = services.figures(2025, user=users.township)
+    scoped = figures(2025, user=users.township)
     assert {r["org_code"] for r in scoped} == {"340621100000", "340621100201"}

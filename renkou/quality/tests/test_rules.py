@@ -11,7 +11,8 @@ from django.utils import translation
 from renkou.quality.checks import evaluate
 from renkou.quality.models import OfficeRule
 from renkou.quality.relations import load_register
-from renkou.quality.rules import RuleError, active_rules, builtin_rules, checked_sql, parse_rules
+from renkou.quality.rules import RuleError, builtin_rules, checked_sql, parse_rules
+from renkou.quality.rules_in_force import active_rules
 
 from .conftest import TODAY, person
 

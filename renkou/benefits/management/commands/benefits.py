@@ -12,8 +12,13 @@ from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from renkou.benefits import services
+from renkou.benefits.payment_figures import FIGURE_COLUMNS, figures
+from renkou.benefits.programme_versions import add_version
 from renkou.benefits.programmes import YAML_PATH, load_programmes
+from renkou.benefits.requalification import requalify
+from renkou.benefits.rosters import generate_roster, mark_roster_paid, write_bank_csv, write_roster_xlsx
+from renkou.benefits.screening import screen_programme, write_screening_csv
+from renkou.benefits.workflow import WorkflowError
 from renkou.core.audit import acting
 from renkou.core.management.i18n import activate_language, add_language_argument
 from renkou.core.management.options import add_user_argument, parse_date, resolve_user
@@ -71,17 +76,17 @@ class Command(BaseCommand):
         with acting(user, channel="cli"):
             try:
                 getattr(self, "_" + options["what"].replace("-", "_"))(user, options)
-            except services.WorkflowError as exc:
+            except WorkflowError as exc:
                 raise CommandError(str(exc)) from None
             except PermissionDenied as exc:
                 raise CommandError(str(exc) or _("this role may not do this")) from None
 
     def _screen(self, user, o: dict) -> None:
         start = time.perf_counter()
-        prog, results = services.screen_programme(o["programme"], o["year"], user=user,
-                                                  org_code=o.get("org"))
+        prog, results = screen_programme(o["programme"], o["year"], user=user,
+                                         org_code=o.get("org"))
         with open(o["out"], "w", newline="", encoding="utf-8-sig") as out:
-            n = services.write_screening_csv(prog, o["year"], results, out, org_code=o.get("org"))
+            n = write_screening_csv(prog, o["year"], results, out, org_code=o.get("org"))
         total = sum((r.amount for r in results), Decimal("0.00"))
         self.stdout.write(_("%(programme)s %(year)s: %(n)s eligible, %(amount)s yuan due; wrote "
                             "%(file)s in %(s).1f s") % {
@@ -89,7 +94,7 @@ class Command(BaseCommand):
             "file": o["out"], "s": time.perf_counter() - start})
 
     def _roster(self, user, o: dict) -> None:
-        roster = services.generate_roster(user, o["programme"], o["period"], org_code=o.get("org"))
+        roster = generate_roster(user, o["programme"], o["period"], org_code=o.get("org"))
         if roster is None:
             from renkou.benefits.models import Roster
             roster = Roster.objects.filter(programme=o["programme"], period=o["period"]).first()
@@ -101,25 +106,25 @@ class Command(BaseCommand):
                 "id": roster.pk, "n": roster.payments.count()})
         if o.get("xlsx"):
             with open(o["xlsx"], "wb") as out:
-                services.write_roster_xlsx(roster, out)
+                write_roster_xlsx(roster, out)
             self.stdout.write(_("wrote %(file)s") % {"file": o["xlsx"]})
         if o.get("bank_csv"):
             with open(o["bank_csv"], "w", newline="", encoding="utf-8-sig") as out:
-                services.write_bank_csv(roster, out)
+                write_bank_csv(roster, out)
             self.stdout.write(_("wrote %(file)s") % {"file": o["bank_csv"]})
         if o.get("paid_on"):
-            n = services.mark_roster_paid(user, roster, parse_date(o["paid_on"]))
+            n = mark_roster_paid(user, roster, parse_date(o["paid_on"]))
             self.stdout.write(_("%(n)s payments recorded as paid") % {"n": n})
 
     def _requalify(self, user, o: dict) -> None:
-        report = services.requalify(user, o["programme"], o["year"], org_code=o.get("org"))
+        report = requalify(user, o["programme"], o["year"], org_code=o.get("org"))
         self.stdout.write(_("%(c)s confirmed, %(s)s suspended, %(t)s stopped") % {
             "c": report.confirmed, "s": len(report.suspended), "t": len(report.stopped)})
         for app, reason in report.suspended + report.stopped:
             self.stdout.write(f"  {app.person_id} {app.person.name}: {reason}")
 
     def _figures(self, user, o: dict) -> None:
-        rows = services.figures(o["year"], user=user, org_code=o.get("org"))
+        rows = figures(o["year"], user=user, org_code=o.get("org"))
         out = open(o["out"], "w", newline="", encoding="utf-8") if o.get("out") else None
         stream = out or self.stdout
         try:
@@ -130,9 +135,9 @@ class Command(BaseCommand):
                 import io
                 buf = io.StringIO()
                 writer = csv.writer(buf)
-                writer.writerow(services.FIGURE_COLUMNS)
+                writer.writerow(FIGURE_COLUMNS)
                 for row in rows:
-                    writer.writerow(["" if row[c] is None else row[c] for c in services.FIGURE_COLUMNS])
+                    writer.writerow(["" if row[c] is None else row[c] for c in FIGURE_COLUMNS])
                 stream.write(buf.getvalue())
         finally:
             if out:
@@ -145,7 +150,7 @@ class Command(BaseCommand):
         for item in o["amount"]:
             rate, _sep, value = item.rpartition("=")
             amounts[rate or "default"] = value
-        version = services.add_version(user, o["programme"], effective_from=parse_date(o["effective_from"]),
-                                       amounts=amounts, org_prefix=o["org_prefix"], note=o["note"])
+        version = add_version(user, o["programme"], effective_from=parse_date(o["effective_from"]),
+                              amounts=amounts, org_prefix=o["org_prefix"], note=o["note"])
         self.stdout.write(_("version %(id)s of %(programme)s from %(date)s added") % {
             "id": version.pk, "programme": o["programme"], "date": version.effective_from})

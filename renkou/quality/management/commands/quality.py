@@ -151,7 +151,8 @@ class Command(BaseCommand):
             self.stdout.write(text, ending="")
 
     def _rules(self, options: dict) -> None:
-        from renkou.quality.rules import RuleError, active_rules, load_rules
+        from renkou.quality.rules import RuleError, load_rules
+        from renkou.quality.rules_in_force import active_rules
         from renkou.quality.services import install_office_rules
 
         if options.get("install"):
