@@ -18,10 +18,10 @@ PyArrow record batches, so memory stays bounded whatever the size of the registe
                                             relationship, corrected
 
 partitioned (hive style) by the six-digit county code of the unit: a person's registered
-unit, an event's unit. Corrections are already resolved the way
-:func:`renkou.register.ledger.effective_events` resolves them: an event superseded by a
-chain of corrections takes the last correction's date, unit and details, or is dropped
-when that correction voids it; the corrections that supersede events are not in the
+unit, an event's unit. Corrections are already resolved by the SQL form of
+:func:`renkou.register.ledger.resolve` (:mod:`renkou.analytics.sql.ledger`): an event
+takes the date, unit and details its correction chain leaves it with, or is dropped
+when the chain leaves it void; the corrections that supersede events are not in the
 snapshot (corrections of identity fields are, with type ``correction``). The payload
 fields the statistics need are flattened into columns.
 
@@ -54,6 +54,8 @@ from tqdm import tqdm
 
 from renkou.orgunits.models import OrgUnit
 from renkou.register.models import LifeEvent, Person
+
+from .sql.snapshot import partition_sql
 
 __all__ = ["BATCH_ROWS", "snapshot_dir", "write_snapshot"]
 
@@ -163,85 +165,13 @@ def _write_raw(path: Path, schema: pa.Schema, query: models.QuerySet, desc: str 
     return n
 
 
-# The resolution of corrections and the partitioning run in DuckDB over the raw files.
-# (DuckDB-specific: read_parquet, json_extract_string and COPY … PARTITION_BY; Spark SQL
-# has spark.read.parquet, get_json_object and DataFrameWriter.partitionBy.)
-_RESOLVE_SQL = """
-CREATE TEMP TABLE org AS
-SELECT o.*, substr(split_part(o.path, '/', 1), 1, 6) AS county
-FROM read_parquet('{raw}/org_units.parquet') o;
-
--- corrections that supersede an event, and the last one of each chain
-CREATE TEMP TABLE corr AS
-SELECT id, supersedes_id, payload FROM read_parquet('{raw}/events.parquet')
-WHERE supersedes_id IS NOT NULL;
-
-CREATE TEMP TABLE last_corr AS
-WITH RECURSIVE chain(root_id, corr_id, depth) AS (
-    SELECT c.supersedes_id, c.id, 1 FROM corr c
-    WHERE c.supersedes_id NOT IN (SELECT id FROM corr)
-    UNION ALL
-    SELECT ch.root_id, c.id, ch.depth + 1 FROM chain ch JOIN corr c ON c.supersedes_id = ch.corr_id
-)
-SELECT ch.root_id, c.payload
-FROM chain ch JOIN corr c ON c.id = ch.corr_id
-WHERE ch.depth = (SELECT max(depth) FROM chain x WHERE x.root_id = ch.root_id);
-"""
-
-_EVENTS_SQL = """
-COPY (
-    WITH eff AS (
-        SELECT b.id AS event_id, b.person_id, b.event_type,
-               CASE WHEN lc.payload IS NOT NULL
-                         AND json_extract_string(lc.payload, '$.event_date') IS NOT NULL
-                    THEN CAST(json_extract_string(lc.payload, '$.event_date') AS DATE)
-                    ELSE CAST(b.event_date AS DATE) END AS event_date,
-               COALESCE(TRY_CAST(json_extract_string(lc.payload, '$.org_id') AS BIGINT), b.org_id)
-                   AS org_id,
-               CASE WHEN lc.payload IS NOT NULL AND json_extract(lc.payload, '$.payload') IS NOT NULL
-                    THEN CAST(json_extract(lc.payload, '$.payload') AS VARCHAR)
-                    ELSE b.payload END AS payload,
-               lc.payload IS NOT NULL AS corrected
-        FROM read_parquet('{raw}/events.parquet') b
-        LEFT JOIN last_corr lc ON lc.root_id = b.id
-        WHERE b.supersedes_id IS NULL
-          AND COALESCE(lower(json_extract_string(lc.payload, '$.void')) NOT IN ('true', '1'), TRUE)
-    )
-    SELECT e.event_id, e.person_id, e.event_type, e.event_date, e.org_id,
-           TRY_CAST(json_extract_string(e.payload, '$.household_id') AS BIGINT) AS household_id,
-           TRY_CAST(json_extract_string(e.payload, '$.mother_id') AS BIGINT) AS mother_id,
-           TRY_CAST(json_extract_string(e.payload, '$.father_id') AS BIGINT) AS father_id,
-           TRY_CAST(json_extract_string(e.payload, '$.birth_order') AS BIGINT) AS birth_order,
-           json_extract_string(e.payload, '$.marital_status') AS marital_status,
-           TRY_CAST(json_extract_string(e.payload, '$.spouse_id') AS BIGINT) AS spouse_id,
-           TRY_CAST(json_extract_string(e.payload, '$.from_org_id') AS BIGINT) AS from_org_id,
-           json_extract_string(e.payload, '$.relationship') AS relationship,
-           e.corrected,
-           COALESCE(o.county, '000000') AS county
-    FROM eff e LEFT JOIN org o ON o.org_id = e.org_id
-    WHERE e.person_id NOT IN (SELECT person_id FROM read_parquet('{raw}/persons.parquet')
-                              WHERE status = 'merged')
-) TO '{out}/events' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (county));
-
-COPY (
-    SELECT p.person_id, p.sex, CAST(p.birth_date AS DATE) AS birth_date, p.registered_org_id,
-           p.household_id, p.mother_id, p.father_id, p.birth_order, p.marital_status,
-           p.hukou_type, p.status, COALESCE(o.county, '000000') AS county
-    FROM read_parquet('{raw}/persons.parquet') p LEFT JOIN org o ON o.org_id = p.registered_org_id
-    WHERE p.status <> 'merged'
-) TO '{out}/persons' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (county));
-
-COPY (SELECT * FROM org) TO '{out}/org_units' (FORMAT parquet, PARTITION_BY (county));
-"""
-
-
 def _partition(raw: Path, out: Path) -> int:
     out.mkdir()
     con = duckdb.connect()
     try:
         _configure(con, raw)
-        con.execute(_RESOLVE_SQL.format(raw=_sql_path(raw)))
-        con.execute(_EVENTS_SQL.format(raw=_sql_path(raw), out=_sql_path(out)))
+        for statement in partition_sql(_sql_path(raw), _sql_path(out)):
+            con.execute(statement)
         if not list((out / "events").glob("*/*.parquet")):
             return 0  # an empty ledger writes no files
         return con.execute(

@@ -10,12 +10,13 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from renkou.accounts.permissions import Capability
-from renkou.core.api import READ_ERRORS
+from renkou.core.api import READ_ERRORS, reading
 from renkou.register.identity import mask_id_number
 
-from . import services
+from .payment_figures import figures
 from .permissions import MANAGE_BENEFITS
 from .programmes import programmes
+from .workflow import WorkflowError, scoped_applications
 
 router = Router()
 
@@ -67,40 +68,34 @@ class ApplicationOut(Schema):
     source: str
 
 
-def _require(request: HttpRequest, capability: str) -> None:
-    from renkou.core.api import require
-
-    require(request, capability)
-
-
-@router.get("/programmes", response={200: list[ProgrammeOut], **READ_ERRORS}, summary="Benefit programmes",
+@router.get("/programmes", auth=reading(MANAGE_BENEFITS),
+            response={200: list[ProgrammeOut], **READ_ERRORS}, summary="Benefit programmes",
             description="The programmes with every version (shipped YAML and office versions).")
 def list_programmes(request: HttpRequest) -> list:
-    _require(request, MANAGE_BENEFITS)
     return [{**p.__dict__, "name": p.label, "review_levels": list(p.review_levels),
              "documents": list(p.documents),
              "versions": [v.__dict__ for v in p.versions]} for p in programmes().values()]
 
 
-@router.get("/figures", response={200: list[FigureOut], **READ_ERRORS}, summary="Benefit figures",
+@router.get("/figures", auth=reading(Capability.VIEW_AGGREGATES),
+            response={200: list[FigureOut], **READ_ERRORS}, summary="Benefit figures",
             description="Recipients, amounts due and paid, payment rate and timeliness by org "
                         "unit (rolled up), programme and roster period, in the caller's subtree.")
 def get_figures(request: HttpRequest, year: int = Query(..., ge=2000, le=2100),
                 org: str | None = Query(None, pattern=r"^[0-9]{1,15}$")) -> list:
-    _require(request, Capability.VIEW_AGGREGATES)
     try:
-        return services.figures(year, user=request.auth, org_code=org)
-    except services.WorkflowError as exc:
+        return figures(year, user=request.auth, org_code=org)
+    except WorkflowError as exc:
         raise HttpError(404, str(exc)) from None
 
 
-@router.get("/applications", response={200: list[ApplicationOut], **READ_ERRORS},
+@router.get("/applications", auth=reading(MANAGE_BENEFITS),
+            response={200: list[ApplicationOut], **READ_ERRORS},
             summary="Benefit applications",
             description="Applications in the caller's subtree (at most 500, newest first).")
 def list_applications(request: HttpRequest, state: str = Query("", max_length=16),
                       programme: str = Query("", max_length=40)) -> list:
-    _require(request, MANAGE_BENEFITS)
-    qs = services.scoped_applications(request.auth)
+    qs = scoped_applications(request.auth)
     if state:
         qs = qs.filter(state=state)
     if programme:

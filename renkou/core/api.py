@@ -8,10 +8,11 @@ What every endpoint shares lives here, once:
   reading, a logged-in browser session also works, so ``/api/docs`` can be tried out
   from the site. Writing takes a token only, so no request can ride on a session
   cookie (no CSRF exposure). No or a bad token answers 401.
-- **permission and scope**: :func:`require` answers 403 when the role lacks the
-  capability; the endpoints read through ``Model.objects.visible_to(user)``, so a
-  record outside the user's subtree answers 404, exactly like a record that does
-  not exist.
+- **permission and scope**: each endpoint declares the capabilities it needs in its
+  ``auth`` (:func:`reading`, :func:`writing`), which answers 403 when the role grants
+  none of them, before the request's parameters are read; the endpoints read
+  through ``Model.objects.visible_to(user)``, so a record outside the user's subtree
+  answers 404, exactly like a record that does not exist.
 - **language**: Chinese, or English when the request's ``Accept-Language`` prefers
   it (the web pages ignore that header; the API is read by programs that set it).
 - **the access log**: ``GET /api/audit`` for auditors (their subtree's users),
@@ -45,7 +46,8 @@ from . import audit
 
 __all__ = [
     "api", "Detail", "Errors", "FieldError", "READ_ERRORS", "WRITE_ERRORS", "READ_AUTH",
-    "WRITE_AUTH", "MAX_ID", "MAX_PAGE", "NO_NUL", "require", "paginate",
+    "reading", "writing", "declared_capabilities", "MAX_ID", "MAX_PAGE", "NO_NUL", "require",
+    "paginate",
     "api_language",
 ]
 
@@ -79,27 +81,71 @@ READ_ERRORS: dict[int, Any] = {401: Detail, 403: Detail, 404: Detail, 422: Error
 WRITE_ERRORS: dict[int, Any] = {400: Detail, **READ_ERRORS}
 
 
+def _require_of(user: Any, capabilities: tuple[str, ...]) -> None:
+    if capabilities and not any(has_capability(user, c) for c in capabilities):
+        raise HttpError(403, _("your role does not allow this"))
+
+
 class TokenAuth(HttpBearer):
-    """``Authorization: Bearer TOKEN``; the log names the token's user from here on."""
+    """``Authorization: Bearer TOKEN``; the log names the token's user from here on.
+
+    With ``capabilities``, an authenticated caller whose role grants none of them is
+    refused (403) before the request's parameters are read.
+    """
+
+    def __init__(self, capabilities: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.capabilities = capabilities
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         user = user_for_token(token.strip())
         if user is not None:
             audit.attribute_to(user)
+            _require_of(user, self.capabilities)
         return user
 
 
-#: Reading: a token, or the logged-in session (for the browsable docs).
-READ_AUTH = [TokenAuth(), SessionAuth()]
-#: Writing: a token only.
-WRITE_AUTH = [TokenAuth()]
+class BrowserSessionAuth(SessionAuth):
+    """The logged-in browser session (for reading only), with the same capability check."""
+
+    def __init__(self, capabilities: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.capabilities = capabilities
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        if user is not None:
+            _require_of(user, self.capabilities)
+        return user
+
+
+def reading(*capabilities: str) -> list:
+    """An endpoint's ``auth`` for reading: a token or the logged-in session, and a role
+    that grants one of ``capabilities`` (403 otherwise). Every endpoint declares its
+    capabilities this way, so the access matrix test can read them."""
+    return [TokenAuth(capabilities), BrowserSessionAuth(capabilities)]
+
+
+def writing(*capabilities: str) -> list:
+    """An endpoint's ``auth`` for writing: a token only (no request rides on a session
+    cookie), and a role that grants one of ``capabilities``."""
+    return [TokenAuth(capabilities)]
+
+
+def declared_capabilities(auth_callbacks: list) -> tuple[str, ...]:
+    """The capabilities an endpoint's ``auth`` requires (empty: none declared)."""
+    found = {tuple(getattr(cb, "capabilities", ())) for cb in auth_callbacks}
+    return found.pop() if len(found) == 1 else ()
+
+
+#: Reading with no capability of its own (the API's default, for the docs).
+READ_AUTH = reading()
 
 
 def require(request: HttpRequest, *capabilities: str) -> None:
-    """403 unless the caller's role grants one of ``capabilities``."""
-    caller = getattr(request, "auth", None)  # set by the endpoint's authentication
-    if not any(has_capability(caller, c) for c in capabilities):
-        raise HttpError(403, _("your role does not allow this"))
+    """403 unless the caller's role grants one of ``capabilities`` — for checks that
+    depend on the request (endpoints declare their own with :func:`reading`/:func:`writing`)."""
+    _require_of(getattr(request, "auth", None), capabilities)
 
 
 def paginate(queryset: QuerySet, page: int, page_size: int,

@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema
 
 from renkou.accounts.permissions import Capability
 
-from .api import MAX_PAGE, NO_NUL, READ_ERRORS, paginate, require
+from .api import MAX_PAGE, NO_NUL, READ_ERRORS, paginate, reading
 from .models import AuditAction
 from .services import filter_audit_entries, visible_audit_entries
 
@@ -49,7 +49,8 @@ def _entry(e: Any) -> dict[str, Any]:
             "client_address": e.client_address, "channel": e.channel, "details": e.details or {}}
 
 
-@router.get("", response={200: AuditPage, **READ_ERRORS}, summary="The access and change log",
+@router.get("", auth=reading(Capability.VIEW_AUDIT),
+            response={200: AuditPage, **READ_ERRORS}, summary="The access and change log",
                   description="For auditors: entries of users in the auditor's subtree (and "
                               "those attributed to no user), newest first, with the log page's "
                               "filters. Other roles answer 403.")
@@ -64,7 +65,6 @@ def list_audit_entries(
     page: int = Query(1, ge=1, le=MAX_PAGE),
     page_size: int = Query(50, ge=1, le=500),
 ) -> dict:
-    require(request, Capability.VIEW_AUDIT)
     entries = filter_audit_entries(
         visible_audit_entries(getattr(request, "auth", None)), username=user, action=action or "",
         object_type=object_type, object_id=object_id, date_from=date_from, date_to=date_to,

@@ -15,7 +15,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from renkou.core.api import MAX_PAGE, READ_ERRORS, paginate, require
+from renkou.core.api import MAX_PAGE, READ_ERRORS, paginate, reading
 from renkou.register.identity import mask_id_number
 
 from . import services
@@ -96,7 +96,8 @@ def _pair(pair: CandidatePair) -> dict[str, Any]:
             "status": pair.status, "explanation": _explanation(pair)}
 
 
-@router.get("/pairs", response={200: PairPage, **READ_ERRORS},
+@router.get("/pairs", auth=reading(MERGE_DUPLICATES),
+            response={200: PairPage, **READ_ERRORS},
             summary="Candidate duplicate pairs (疑似重复), ID numbers masked",
             description="The review queue: pairs whose two records both lie in the caller's "
                         "subtree, most probable first, with the per-field comparison the "
@@ -111,6 +112,5 @@ def list_pairs(
     page: int = Query(1, ge=1, le=MAX_PAGE, description="page number, from 1"),
     page_size: int = Query(50, ge=1, le=500, description="rows per page"),
 ) -> dict:
-    require(request, MERGE_DUPLICATES)
     pairs = services.review_queue(request.auth, status=status, min_probability=min_probability)
     return paginate(pairs, page, page_size, _pair)

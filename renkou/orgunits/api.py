@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Path, Query, Router, Schema
 
 from renkou.accounts.permissions import Capability
-from renkou.core.api import MAX_PAGE, READ_ERRORS, paginate, require
+from renkou.core.api import MAX_PAGE, READ_ERRORS, paginate, reading
 from renkou.register.search import annotate_resident_counts
 
 from .models import OrgKind, OrgLevel, OrgUnit, UrbanRural
@@ -51,12 +51,15 @@ def _unit(unit: OrgUnit) -> dict:
             "urban_rural": unit.urban_rural, "path": unit.path}
 
 
+#: Units are read by whoever reads persons or figures.
+READ_UNITS = reading(Capability.VIEW_REGISTER, Capability.VIEW_AGGREGATES)
+
+
 def _readable(request: HttpRequest):
-    require(request, Capability.VIEW_REGISTER, Capability.VIEW_AGGREGATES)
     return OrgUnit.objects.visible_to(request.auth).select_related("parent")
 
 
-@router.get("", response={200: OrgUnitPage, **READ_ERRORS}, summary="List org units",
+@router.get("", auth=READ_UNITS, response={200: OrgUnitPage, **READ_ERRORS}, summary="List org units",
             description="Units in the caller's subtree, by division code. `parent` lists the "
                         "children of that unit (404 if it is not in the caller's subtree); "
                         "`level` is 1 county, 2 township/street, 3 village/community, 4 group.")
@@ -78,7 +81,7 @@ def list_orgunits(
     return paginate(units.order_by("code"), page, page_size, _unit)
 
 
-@router.get("/{code}", response={200: OrgUnitDetail, **READ_ERRORS}, summary="One org unit",
+@router.get("/{code}", auth=READ_UNITS, response={200: OrgUnitDetail, **READ_ERRORS}, summary="One org unit",
             description="The unit, its resident count (its whole subtree) and its children. "
                         "404 when the unit is not in the caller's subtree.")
 def get_orgunit(request: HttpRequest,

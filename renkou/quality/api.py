@@ -12,14 +12,14 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from renkou.accounts.permissions import Capability
-from renkou.core.api import MAX_PAGE, NO_NUL, READ_ERRORS, paginate, require
+from renkou.core.api import MAX_PAGE, NO_NUL, READ_ERRORS, paginate, reading
 from renkou.orgunits.models import OrgUnit
 from renkou.register.identity import mask_id_number
 
 from . import scorecard as scorecards
 from . import services
 from .models import Violation, ViolationStatus
-from .rules import rules_by_code
+from .rules_in_force import rules_by_code
 
 router = Router()
 
@@ -135,7 +135,8 @@ def _row(unit: OrgUnit, values: dict[str, Any], ranks: dict[str, int | None] | N
             "measures": measures, "ranks": ranks or {}}
 
 
-@router.get("/scorecard", response={200: ScorecardOut, **READ_ERRORS},
+@router.get("/scorecard", auth=reading(Capability.VIEW_AGGREGATES),
+            response={200: ScorecardOut, **READ_ERRORS},
             summary="The data-quality scorecard (数据质量评分)",
             description="The stored scorecard of a unit and of its units at `level` (default: "
                         "the level below it), each measure with its rank among those units "
@@ -145,7 +146,6 @@ def _row(unit: OrgUnit, values: dict[str, Any], ranks: dict[str, int | None] | N
 def get_scorecard(request: HttpRequest, org: str | None = ORG,
                   level: int | None = Query(None, ge=2, le=4,
                                             description="2 township, 3 village, 4 group")) -> dict:
-    require(request, Capability.VIEW_AGGREGATES)
     unit = _unit(request, org)
     table = scorecards.scorecard_table(request.auth, unit, level=level)
     own = table["own"]
@@ -158,7 +158,8 @@ def get_scorecard(request: HttpRequest, org: str | None = ORG,
     }
 
 
-@router.get("/violations", response={200: ViolationPage, **READ_ERRORS},
+@router.get("/violations", auth=reading(Capability.VIEW_REGISTER),
+            response={200: ViolationPage, **READ_ERRORS},
             summary="Rule violations (校验问题), ID numbers masked",
             description="Findings of the validation rules in a unit's subtree (default: the "
                         "caller's own unit), by unit, rule and person; every status unless "
@@ -171,7 +172,6 @@ def list_violations(
     page: int = Query(1, ge=1, le=MAX_PAGE, description="page number, from 1"),
     page_size: int = Query(50, ge=1, le=500, description="rows per page"),
 ) -> dict:
-    require(request, Capability.VIEW_REGISTER)
     unit = _unit(request, org)
     known = rules_by_code()
 

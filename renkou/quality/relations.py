@@ -31,6 +31,7 @@ from django.utils import timezone
 from renkou.core import clock, scoping
 from renkou.orgunits.models import OrgUnit
 from renkou.register.identity import id_columns
+from renkou.register.ledger import EventRecord, correction_chains, resolve
 from renkou.register.models import LifeEvent, Person
 from renkou.register.vocabulary import LIFE_EVENTS, sql_list
 
@@ -72,25 +73,26 @@ def _stream(query: models.QuerySet) -> list[tuple]:
     return list(query.iterator(chunk_size=CHUNK))
 
 
-def _effective_dates(corrections: list[tuple]) -> dict[int, tuple[bool, dt.date | None, int | None]]:
-    """Root event id → (voided, corrected date, corrected org) from the correction chains."""
-    by_target = {target: (cid, payload) for cid, target, payload in corrections}
-    correction_ids = {cid for cid, _t, _p in corrections}
-    result = {}
-    for target in by_target:
-        if target in correction_ids:
-            continue  # not a root: a correction of a correction
-        latest, payload = by_target[target]
-        while latest in by_target:
-            latest, payload = by_target[latest]
-        payload = payload or {}
-        if payload.get("void"):
-            result[target] = (True, None, None)
-        else:
-            day = payload.get("event_date")
-            result[target] = (False, dt.date.fromisoformat(day) if day else None,
-                              payload.get("org_id"))
-    return result
+def _effective_dates(event_rows: list[tuple], corrections: list[tuple]
+                     ) -> tuple[list[bool], list[dt.date], list[int]]:
+    """Voided flag, effective date and effective unit of each event row, by the ledger's
+    one rule for correction chains (:func:`renkou.register.ledger.resolve`)."""
+    chains = correction_chains(
+        EventRecord(cid, 0, "correction", dt.date.min, 0, payload or {}, target)
+        for cid, target, payload in corrections)
+    voided, dates, orgs = [], [], []
+    for pk, person_id, kind, day, _recorded, _via, org_id in event_rows:
+        chain = chains.get(pk)
+        if chain is None:
+            voided.append(False)
+            dates.append(day)
+            orgs.append(org_id)
+            continue
+        current = resolve(EventRecord(pk, person_id, kind, day, org_id), chain)
+        voided.append(current is None)
+        dates.append(day if current is None else current.event_date)
+        orgs.append(org_id if current is None else current.org_id)
+    return voided, dates, orgs
 
 
 def load_register(unit: OrgUnit | None = None, today: dt.date | None = None) -> LoadedRegister:
@@ -159,13 +161,8 @@ def load_register(unit: OrgUnit | None = None, today: dt.date | None = None) -> 
         all_ids = Person.objects.order_by().exclude(id_number=None).values_list("id_number", flat=True)
         bodies = pa.table({"id_body": pa.array([id_columns(n)[6] for n in all_ids.iterator(CHUNK)],
                                                pa.string())})
-    fixes = _effective_dates(corrections)
     ecols = list(zip(*event_rows, strict=True)) if event_rows else [[] for _ in range(7)]
-    voided = [fixes.get(pk, (False,))[0] for pk in ecols[0]]
-    event_dates = [(fixes[pk][1] or d) if pk in fixes else d for pk, d in zip(ecols[0], ecols[3],
-                                                                               strict=True)]
-    event_orgs = [(fixes[pk][2] or o) if pk in fixes else o for pk, o in zip(ecols[0], ecols[6],
-                                                                             strict=True)]
+    voided, event_dates, event_orgs = _effective_dates(event_rows, corrections)
     recorded = _local_dates(ecols[4])
     event_table = pa.table({
         "event_id": pa.array(ecols[0], pa.int64()),

@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from renkou.accounts.permissions import Capability
-from renkou.core.api import MAX_PAGE, READ_ERRORS, paginate, require
+from renkou.core.api import MAX_PAGE, READ_ERRORS, paginate, reading
 from renkou.register.identity import mask_id_number
 
 from . import services
@@ -84,21 +84,21 @@ def _rate(r: Rate) -> dict:
             "lower": r.lower, "upper": r.upper}
 
 
-@router.get("/surveys", response={200: list[SurveyOut], **READ_ERRORS},
+@router.get("/surveys", auth=reading(Capability.VIEW_REGISTER),
+            response={200: list[SurveyOut], **READ_ERRORS},
             summary="Field-check surveys of the caller's area")
 def list_surveys(request: HttpRequest) -> list:
-    require(request, Capability.VIEW_REGISTER)
     return [{"id": s.pk, "name": s.name, "survey_date": s.survey_date,
              "reference_start": s.reference_start, "villages": s.n_villages}
             for s in services.visible_surveys(request.auth)]
 
 
-@router.get("/surveys/{survey_id}/rates", response={200: list[UnitRatesOut], **READ_ERRORS},
+@router.get("/surveys/{survey_id}/rates", auth=reading(Capability.VIEW_REGISTER),
+            response={200: list[UnitRatesOut], **READ_ERRORS},
             summary="Accuracy, not-found and under-count rates by unit",
             description="Per sampled village and rolled up to township and county (only the "
                         "caller's units), each with its 95% Wilson interval.")
 def survey_rates(request: HttpRequest, survey_id: int) -> list:
-    require(request, Capability.VIEW_REGISTER)
     survey = services.visible_surveys(request.auth).filter(pk=survey_id).first()
     if survey is None:
         raise HttpError(404, "not found")
@@ -108,13 +108,13 @@ def survey_rates(request: HttpRequest, survey_id: int) -> list:
             for r in services.survey_rates(survey, request.auth)]
 
 
-@router.get("/worklist", response={200: ItemPage, **READ_ERRORS},
+@router.get("/worklist", auth=reading(Capability.VIEW_REGISTER),
+            response={200: ItemPage, **READ_ERRORS},
             summary="Discrepancy worklist (ID numbers masked)")
 def worklist(request: HttpRequest, survey: int | None = None, dept_list: int | None = None,
              status: WorkStatus | None = None, kind: DiscrepancyKind | None = None,
              page: int = Query(1, ge=1, le=MAX_PAGE),
              page_size: int = Query(50, ge=1, le=500)) -> dict:
-    require(request, Capability.VIEW_REGISTER)
     user = request.auth
     filters: dict = {"status": status or "", "kind": kind or ""}
     if survey is not None:
@@ -137,10 +137,10 @@ def worklist(request: HttpRequest, survey: int | None = None, dept_list: int | N
     return paginate(services.worklist(user, **filters), page, page_size, item)
 
 
-@router.get("/crosschecks/feedback", response={200: list[FeedbackOut], **READ_ERRORS},
+@router.get("/crosschecks/feedback", auth=reading(Capability.VIEW_REGISTER),
+            response={200: list[FeedbackOut], **READ_ERRORS},
             summary="Cross-check feedback rate (协查反馈率) by unit for a year")
 def feedback(request: HttpRequest, year: int = Query(..., ge=2000, le=2199)) -> list:
-    require(request, Capability.VIEW_REGISTER)
     rows = services.feedback_rates(request.auth, dt.date(year, 1, 1), dt.date(year, 12, 31))
     return [{"code": r.unit.code, "name": r.unit.name, "sent": r.sent,
              "answered_in_time": r.answered_in_time, "answered_late": r.answered_late,

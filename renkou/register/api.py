@@ -27,10 +27,10 @@ from renkou.core.api import (
     MAX_PAGE,
     NO_NUL,
     READ_ERRORS,
-    WRITE_AUTH,
     WRITE_ERRORS,
     paginate,
-    require,
+    reading,
+    writing,
 )
 from renkou.core.models import AuditAction
 from renkou.core.scoping import subtree_q
@@ -173,8 +173,7 @@ def _household_item(h: Household) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- reading
 
-def _persons(request: HttpRequest, capability: str = Capability.VIEW_REGISTER) -> QuerySet[Person]:
-    require(request, capability)
+def _persons(request: HttpRequest) -> QuerySet[Person]:
     return Person.objects.visible_to(request.auth)
 
 
@@ -188,10 +187,9 @@ def _visible_unit(request: HttpRequest, code: str) -> OrgUnit:
     return unit
 
 
-def _visible_person(request: HttpRequest, person_id: int,
-                    capability: str = Capability.VIEW_REGISTER) -> Person:
+def _visible_person(request: HttpRequest, person_id: int) -> Person:
     return get_object_or_404(
-        _persons(request, capability).select_related("registered_org", "current_org",
+        _persons(request).select_related("registered_org", "current_org",
                                                      "household"),
         pk=person_id,
     )
@@ -206,7 +204,8 @@ DATE_TO = Query(None, alias="to", description="event date to (included)")
 EVENT_BODY = Body(...)
 
 
-@router.get("/persons", response={200: PersonPage, **READ_ERRORS}, summary="Search persons",
+@router.get("/persons", auth=reading(Capability.VIEW_REGISTER),
+            response={200: PersonPage, **READ_ERRORS}, summary="Search persons",
             description="`q` searches like the search box: name, pinyin initials or full "
                         "pinyin, ID number (or its start), household number. Without `q`, "
                         "every person in the caller's subtree. ID numbers are masked.")
@@ -232,7 +231,8 @@ def list_persons(
     return paginate(persons, page, page_size, _person_item)
 
 
-@router.get("/persons/{person_id}", response={200: PersonDetail, **READ_ERRORS},
+@router.get("/persons/{person_id}", auth=reading(Capability.VIEW_REGISTER),
+            response={200: PersonDetail, **READ_ERRORS},
             summary="One person's record",
             description="The full record, with the ID number in full. Logged as a view of "
                         "the person.")
@@ -242,7 +242,8 @@ def get_person(request: HttpRequest, person_id: int = PERSON_ID) -> dict:
     return _person_detail(person)
 
 
-@router.get("/persons/{person_id}/events", response={200: list[EventOut], **READ_ERRORS},
+@router.get("/persons/{person_id}/events", auth=reading(Capability.VIEW_REGISTER),
+            response={200: list[EventOut], **READ_ERRORS},
             summary="One person's ledger",
             description="Every life event of the person, corrections included, by event "
                         "date. Logged as a view of the person.")
@@ -254,7 +255,8 @@ def get_person_events(request: HttpRequest, person_id: int = PERSON_ID) -> list:
     return [_event_out(e) for e in events]
 
 
-@router.get("/households", response={200: HouseholdPage, **READ_ERRORS},
+@router.get("/households", auth=reading(Capability.VIEW_REGISTER),
+            response={200: HouseholdPage, **READ_ERRORS},
             summary="List households",
             description="Households in the caller's subtree; `q` matches the start of the "
                         "household number or part of the address.")
@@ -264,7 +266,6 @@ def list_households(
     page: int = PAGE,
     page_size: int = PAGE_SIZE,
 ) -> dict:
-    require(request, Capability.VIEW_REGISTER)
     households = Household.objects.visible_to(request.auth)
     text = q.strip()
     if text:
@@ -275,13 +276,13 @@ def list_households(
     return paginate(households, page, page_size, _household_item)
 
 
-@router.get("/households/{household_id}", response={200: HouseholdDetail, **READ_ERRORS},
+@router.get("/households/{household_id}", auth=reading(Capability.VIEW_REGISTER),
+            response={200: HouseholdDetail, **READ_ERRORS},
             summary="One household",
             description="The household and its members (ID numbers masked). Logged as a view "
                         "of the household.")
 def get_household(request: HttpRequest,
                   household_id: int = HOUSEHOLD_ID) -> dict:
-    require(request, Capability.VIEW_REGISTER)
     household = get_object_or_404(
         Household.objects.visible_to(request.auth).select_related("org")
         .annotate(n_members=Count("members")),
@@ -292,7 +293,8 @@ def get_household(request: HttpRequest,
     return {**_household_item(household), "member_list": [_person_item(p) for p in members]}
 
 
-@router.get("/events", response={200: EventPage, **READ_ERRORS}, summary="The ledger",
+@router.get("/events", auth=reading(Capability.VIEW_REGISTER),
+            response={200: EventPage, **READ_ERRORS}, summary="The ledger",
             description="Life events of persons registered in the caller's subtree, by event "
                         "date. `from` and `to` bound the event date (both included); `org` "
                         "limits to persons registered in that unit's subtree.")
@@ -306,7 +308,6 @@ def list_events(
     page: int = PAGE,
     page_size: int = PAGE_SIZE,
 ) -> dict:
-    require(request, Capability.VIEW_REGISTER)
     events = LifeEvent.objects.visible_to(request.auth)
     if type:
         events = events.filter(event_type=type)
@@ -433,26 +434,25 @@ def _record(request: HttpRequest, person: Person, body: Any) -> LifeEvent:
     return services.record_move_in(person, origin=body.origin, **place, **common)
 
 
-@router.post("/persons/{person_id}/events", auth=WRITE_AUTH,
+@router.post("/persons/{person_id}/events", auth=writing(Capability.EDIT_REGISTER),
              response={201: EventOut, **WRITE_ERRORS}, summary="Record a life event",
              description="Death, marriage, divorce, move out, move within the county or move "
                          "in, chosen by `event_type`, with the same rules as the forms. A "
                          "refusal answers 422 with the reason for each field. Token only.")
 def record_event(request: HttpRequest, body: EventIn = EVENT_BODY,
                  person_id: int = PERSON_ID) -> Status:
-    person = _visible_person(request, person_id, Capability.EDIT_REGISTER)
+    person = _visible_person(request, person_id)
     event = _record(request, person, body)
     event = LifeEvent.objects.select_related("org").get(pk=event.pk)
     return Status(201, _event_out(event))
 
 
-@router.post("/births", auth=WRITE_AUTH, response={201: PersonItem, **WRITE_ERRORS},
+@router.post("/births", auth=writing(Capability.EDIT_REGISTER), response={201: PersonItem, **WRITE_ERRORS},
              summary="Register a birth (生育登记)",
              description="Records a birth and creates the child's record: a free service that "
                          "records a fact, never an approval. The mother (and the father, if "
                          "given) must be in the caller's subtree. Token only.")
 def record_birth(request: HttpRequest, body: BirthIn) -> Status:
-    require(request, Capability.EDIT_REGISTER)
     mother = _person_ref(request, body.mother_id, "mother_id")
     father = _person_ref(request, body.father_id, "father_id")
     child = services.record_birth(

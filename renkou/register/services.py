@@ -20,7 +20,7 @@ from renkou.core.models import AuditAction
 from renkou.orgunits.models import OrgUnit
 
 from .identity import id_number_problems, name_spellings, normalise_id_number
-from .ledger import LEDGER_FIELDS, EventRecord, fold
+from .ledger import LEDGER_FIELDS, EventRecord, effective_events, fold, resolve
 from .models import (
     EventType,
     Household,
@@ -45,6 +45,7 @@ __all__ = [
     "record_move_out",
     "record_move_within",
     "void_event",
+    "effective_ledger",
     "correct_event",
     "correct_fields",
     "record_merge",
@@ -111,15 +112,42 @@ def _event_record(e: LifeEvent) -> EventRecord:
                        e.supersedes_id)
 
 
+def effective_ledger(person: Person) -> list[EventRecord]:
+    """The person's effective events (corrections applied), in date order."""
+    return effective_events(_event_record(e) for e in LifeEvent.objects.filter(person=person))
+
+
 def refresh_from_ledger(person: Person) -> Person:
-    """Write the fold of the person's whole ledger into the register row."""
-    state = fold(_event_record(e) for e in LifeEvent.objects.filter(person=person))
+    """Write the fold of the person's whole ledger into the register row.
+
+    A person born into the register has the date of the effective birth event as
+    birth date, so a correction of the birth's date corrects the birth date too.
+    """
+    records = [_event_record(e) for e in LifeEvent.objects.filter(person=person)]
+    state = fold(records)
     if state is None:
         return person
     for name in LEDGER_FIELDS:
         setattr(person, name, state[name])
-    person.save(update_fields=[n.removesuffix("_id") for n in LEDGER_FIELDS])
+    fields = [n.removesuffix("_id") for n in LEDGER_FIELDS]
+    birth = next((e for e in effective_events(records) if e.event_type == EventType.BIRTH), None)
+    if birth is not None and birth.event_date != person.birth_date:
+        person.birth_date = birth.event_date
+        fields.append("birth_date")
+    person.save(update_fields=fields)
     return person
+
+
+def as_it_stands(event: LifeEvent) -> tuple[LifeEvent, EventRecord | None]:
+    """The recorded event at the root of ``event``'s correction chain, and that event as
+    the chain up to and including ``event`` leaves it (``None``: void)."""
+    chain = []
+    root = event
+    while root.supersedes_id is not None:
+        chain.append(root)
+        root = root.supersedes
+    chain.reverse()
+    return root, resolve(_event_record(root), [_event_record(c) for c in chain])
 
 
 @transaction.atomic
@@ -349,16 +377,30 @@ def correct_event(event: LifeEvent, *, reason: str, event_date: dt.date | None =
     _check_correctable(event)
     if not reason.strip():
         raise ValidationError({"reason": _("give the reason for the correction")})
-    target = event.supersedes if event.event_type == EventType.CORRECTION and event.supersedes else event
-    new_date = event_date or target.event_date
-    _check_event_date(None, new_date, target.person.birth_date)
+    root, current = as_it_stands(event)
+    if current is None:  # replacing a void: start from the event as it stood before it
+        _root, current = as_it_stands(event.supersedes) if event.supersedes else (root, None)
+    base = current or _event_record(root)
+    new_date = event_date or base.event_date
+    new_org = org or (root.org if base.org_id == root.org_id else OrgUnit.objects.get(pk=base.org_id))
+    person = root.person
+    if root.event_type == EventType.BIRTH:
+        if new_date != base.event_date and person.id_number:
+            problems = id_number_problems(person.id_number, new_date, person.sex)
+            if problems:
+                raise ValidationError({"event_date": _(
+                    "the ID number does not fit this birth date (%(why)s); correct the ID "
+                    "number first") % {"why": "; ".join(problems)}})
+        _check_event_date(None, new_date, None)
+    else:
+        _check_event_date(None, new_date, person.birth_date)
     spec = {
         "event_date": new_date.isoformat(),
-        "org_id": (org or target.org).pk,
-        "payload": payload if payload is not None else target.payload,
+        "org_id": new_org.pk,
+        "payload": payload if payload is not None else base.payload,
         "reason": reason,
     }
-    return append_event(event.person, EventType.CORRECTION, clock.today(), org or target.org, spec,
+    return append_event(event.person, EventType.CORRECTION, clock.today(), new_org, spec,
                         user=user, via=via, supersedes=event)
 
 

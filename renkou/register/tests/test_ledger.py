@@ -72,6 +72,39 @@ def test_correction_of_a_correction_replaces_it():
     assert fold(events, D(2024, 12, 29))["status"] == "resident"
 
 
+def test_second_correction_starts_from_the_event_as_the_first_left_it():
+    # the move out was in 2022-12 (first correction), and then it was to unit 13 (second):
+    # the second names only the unit, so the date stays as the first corrected it
+    events = [*LIFE,
+              ev(7, "correction", D(2025, 2, 1), payload={"event_date": "2022-12-01"},
+                 supersedes=4),
+              ev(8, "correction", D(2025, 3, 1), payload={"org_id": 13}, supersedes=7)]
+    move_out = next(e for e in effective_events(events) if e.event_type == "move_out")
+    assert (move_out.event_date, move_out.org_id) == (D(2022, 12, 1), 13)
+
+
+def test_voiding_a_correction_restores_the_event_as_it_stood_before_it():
+    events = [*LIFE,
+              ev(7, "correction", D(2025, 2, 1), payload={"event_date": "2022-12-01"},
+                 supersedes=4),
+              ev(8, "correction", D(2025, 3, 1), payload={"org_id": 13}, supersedes=7),
+              ev(9, "correction", D(2025, 4, 1), payload={"void": True}, supersedes=8)]
+    move_out = next(e for e in effective_events(events) if e.event_type == "move_out")
+    assert (move_out.event_date, move_out.org_id) == (D(2022, 12, 1), 11)
+    # and voiding the first correction as well brings back the recorded event
+    events.append(ev(10, "correction", D(2025, 5, 1), payload={"void": True}, supersedes=9))
+    events.append(ev(11, "correction", D(2025, 5, 2), payload={"void": True}, supersedes=10))
+    assert fold(events, D(2022, 12, 31))["status"] == "moved_out"  # 10 undid 9
+    move_out = next(e for e in effective_events(events) if e.event_type == "move_out")
+    assert (move_out.event_date, move_out.org_id) == (D(2022, 12, 1), 11)  # 11 undid 10
+
+
+def test_voiding_the_void_of_an_event_brings_it_back():
+    events = [*LIFE, ev(7, "correction", D(2025, 2, 1), payload={"void": True}, supersedes=6),
+              ev(8, "correction", D(2025, 3, 1), payload={"void": True}, supersedes=7)]
+    assert fold(events)["status"] == "dead"
+
+
 def test_field_correction_sets_ledger_fields_from_its_date():
     events = [*LIFE[:2], ev(7, "correction", D(2021, 9, 1),
                             payload={"fields": {"hukou_type": {"old": "rural", "new": "urban"},

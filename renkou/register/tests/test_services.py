@@ -171,6 +171,31 @@ def test_ledger_is_append_only_and_corrections_supersede(small_register):
     assert_row_is_fold(r.wang)
 
 
+def test_second_correction_through_the_service_keeps_the_first_ones_date(small_register):
+    r = small_register
+    move = services.record_move_out(r.wang, event_date=dt.date(2023, 5, 1))
+    first = services.correct_event(move, reason="日期登记错误", event_date=dt.date(2023, 4, 1))
+    services.correct_event(first, reason="迁出登记单位错误", org=r.community)
+    effective = [e for e in services.effective_ledger(r.wang) if e.event_type == "move_out"]
+    assert [(e.event_date, e.org_id) for e in effective] == [(dt.date(2023, 4, 1), r.community.pk)]
+    assert_row_is_fold(r.wang)
+
+
+def test_date_correction_of_a_birth_corrects_the_birth_date(small_register):
+    r = small_register
+    child = services.record_birth(mother=r.mother, name="张小宝", sex="M",
+                                  birth_date=dt.date(2024, 3, 1))
+    birth = child.events.get(event_type=EventType.BIRTH)
+    correction = services.correct_event(birth, reason="出生日期登记错误",
+                                        event_date=dt.date(2024, 2, 27))
+    child.refresh_from_db()
+    assert child.birth_date == dt.date(2024, 2, 27)
+    services.void_event(correction, reason="原日期无误")
+    child.refresh_from_db()
+    assert child.birth_date == dt.date(2024, 3, 1)
+    assert_row_is_fold(child)
+
+
 def test_identity_field_correction_keeps_old_value(small_register):
     r = small_register
     event = services.correct_fields(r.wang, {"name": "王方"}, reason="户口簿为王方")

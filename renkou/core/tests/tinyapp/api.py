@@ -1,11 +1,10 @@
 from ninja import Router
 
-from renkou.core.api import READ_ERRORS, require
+from renkou.core.api import READ_ERRORS, reading
 
 router = Router()
 
 
-@router.get("/hello", response={200: dict, **READ_ERRORS}, summary="A tiny answer")
+@router.get("/hello", auth=reading("view_tiny"), response={200: dict, **READ_ERRORS}, summary="A tiny answer")
 def hello(request):
-    require(request, "view_tiny")
     return {"hello": request.auth.username}

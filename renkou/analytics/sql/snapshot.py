@@ -1,0 +1,55 @@
+"""The snapshot's partitioning: raw Parquet files of the register in, county partitions out.
+
+Run by :mod:`renkou.analytics.snapshot` over the files it streamed out of the database
+(``{raw}/org_units.parquet``, ``persons.parquet``, ``events.parquet``). The ledger is
+resolved by :func:`.ledger.effective_events_sql` and the payload fields the statistics
+need are flattened into columns. DuckDB-specific: ``read_parquet``,
+``json_extract_string`` and ``COPY … PARTITION_BY`` (Spark SQL: ``spark.read.parquet``,
+``get_json_object`` and ``DataFrameWriter.partitionBy``).
+"""
+
+from __future__ import annotations
+
+from .ledger import effective_events_sql
+
+__all__ = ["partition_sql"]
+
+
+def partition_sql(raw: str, out: str) -> list[str]:
+    """The statements that write ``{out}/events``, ``persons`` and ``org_units`` by county.
+
+    ``raw`` and ``out`` are folder paths already escaped for a SQL string literal.
+    """
+    merged = (f"SELECT person_id FROM read_parquet('{raw}/persons.parquet') "
+              f"WHERE status = 'merged'")
+    return [
+        f"""CREATE TEMP TABLE org AS
+            SELECT o.*, substr(split_part(o.path, '/', 1), 1, 6) AS county
+            FROM read_parquet('{raw}/org_units.parquet') o""",
+        f"""CREATE TEMP TABLE eff AS
+            {effective_events_sql(f"read_parquet('{raw}/events.parquet')")}""",
+        f"""COPY (
+            SELECT e.event_id, e.person_id, e.event_type, e.event_date, e.org_id,
+                   TRY_CAST(json_extract_string(e.payload, '$.household_id') AS BIGINT) AS household_id,
+                   TRY_CAST(json_extract_string(e.payload, '$.mother_id') AS BIGINT) AS mother_id,
+                   TRY_CAST(json_extract_string(e.payload, '$.father_id') AS BIGINT) AS father_id,
+                   TRY_CAST(json_extract_string(e.payload, '$.birth_order') AS BIGINT) AS birth_order,
+                   json_extract_string(e.payload, '$.marital_status') AS marital_status,
+                   TRY_CAST(json_extract_string(e.payload, '$.spouse_id') AS BIGINT) AS spouse_id,
+                   TRY_CAST(json_extract_string(e.payload, '$.from_org_id') AS BIGINT) AS from_org_id,
+                   json_extract_string(e.payload, '$.relationship') AS relationship,
+                   e.corrected,
+                   COALESCE(o.county, '000000') AS county
+            FROM eff e LEFT JOIN org o ON o.org_id = e.org_id
+            WHERE e.person_id NOT IN ({merged})
+        ) TO '{out}/events' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (county))""",
+        f"""COPY (
+            SELECT p.person_id, p.sex, CAST(p.birth_date AS DATE) AS birth_date,
+                   p.registered_org_id, p.household_id, p.mother_id, p.father_id, p.birth_order,
+                   p.marital_status, p.hukou_type, p.status, COALESCE(o.county, '000000') AS county
+            FROM read_parquet('{raw}/persons.parquet') p
+            LEFT JOIN org o ON o.org_id = p.registered_org_id
+            WHERE p.status <> 'merged'
+        ) TO '{out}/persons' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (county))""",
+        f"COPY (SELECT * FROM org) TO '{out}/org_units' (FORMAT parquet, PARTITION_BY (county))",
+    ]
