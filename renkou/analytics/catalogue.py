@@ -5,13 +5,19 @@ named by the ``RENKOU_INDICATOR_CATALOGUE`` setting or environment variable). It
 documents the vocabulary; :func:`load_catalogue` turns it into :class:`Indicator` objects
 and raises :class:`CatalogueError` naming the entry and the field of the first mistake.
 The engine (:mod:`renkou.analytics.engine`) turns these definitions into SQL.
+
+The reports label their figures from the same file through :func:`catalogue_labels`, a
+lenient reading of names and units only, which never fails (a missing or unreadable
+catalogue gives no labels, and the reports fall back to their own names).
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +36,7 @@ __all__ = [
     "EventMeasure",
     "Indicator",
     "PopulationMeasure",
+    "catalogue_labels",
     "default_catalogue_path",
     "load_catalogue",
     "parse_catalogue",
@@ -142,17 +149,81 @@ def default_catalogue_path() -> Path:
 def load_catalogue(path: str | Path | None = None) -> tuple[Indicator, ...]:
     """Read and check the catalogue at ``path`` (default :func:`default_catalogue_path`)."""
     path = Path(path) if path else default_catalogue_path()
+    return parse_catalogue(_read_yaml(path))
+
+
+def _read_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise CatalogueError(_("cannot read the indicator catalogue %(path)s: %(error)s")
                              % {"path": path, "error": exc}) from None
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise CatalogueError(_("the indicator catalogue %(path)s is not valid YAML: %(error)s")
                              % {"path": path, "error": exc}) from None
-    return parse_catalogue(data)
+
+
+#: Unit spellings the labels accept, to the unit the reports show ('persons' for counts).
+_LABEL_UNITS = {"permille": "‰", "per_mille": "‰", "per_1000": "‰", "‰": "‰",
+                "percent": "%", "pct": "%", "%": "%", "per woman": "per_woman",
+                "per_woman": "per_woman", "ratio": "ratio", "years": "years", "year": "years",
+                "persons": "persons", "count": "persons", "people": "persons",
+                "events": "persons"}
+
+
+def catalogue_labels(path: str | Path | None = None) -> dict[str, dict[str, Any]]:
+    """The names, unit and small-number threshold of each indicator of the catalogue at
+    ``path`` (default :func:`default_catalogue_path`), for labelling figures:
+    ``{code: {"zh": …, "en": …, "unit": …, "small": int | None}}``.
+
+    Lenient where :func:`load_catalogue` is strict: an absent or unreadable file gives
+    ``{}``; entries without a code are skipped and no other field is checked; names may
+    also be given as ``name: {zh, en}``, ``zh``/``en`` or a plain ``name``; units are
+    normalised (``permille`` → ``‰``, ``events`` → ``persons``, unknown → ``''``). Read
+    again only when the file changes.
+    """
+    path = Path(path) if path else default_catalogue_path()
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        return {}
+    return _read_labels(str(path), mtime)
+
+
+@lru_cache(maxsize=4)
+def _read_labels(path: str, mtime: float) -> dict[str, dict[str, Any]]:
+    try:
+        data = _read_yaml(Path(path))
+    except CatalogueError:
+        return {}
+    if isinstance(data, dict) and isinstance(data.get("indicators"), (list, dict)):
+        data = data["indicators"]
+    entries: Iterable[tuple[str | None, Any]]
+    if isinstance(data, dict):
+        entries = data.items()
+    elif isinstance(data, list):
+        entries = ((None, e) for e in data)
+    else:
+        return {}
+    result: dict[str, dict[str, Any]] = {}
+    for key, entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        code = str(entry.get("code") or key or "")
+        if not code:
+            continue
+        name = entry.get("name")
+        zh = entry.get("name_zh") or entry.get("zh") or (name.get("zh") or name.get("zh-hans")
+                                                          if isinstance(name, dict) else None)
+        en = entry.get("name_en") or entry.get("en") or (name.get("en")
+                                                          if isinstance(name, dict) else name)
+        unit = _LABEL_UNITS.get(str(entry.get("unit", "")).strip().lower(), "")
+        small = entry.get("small_number")
+        result[code] = {"zh": str(zh or ""), "en": str(en or ""), "unit": unit,
+                        "small": int(small) if isinstance(small, (int, float)) else None}
+    return result
 
 
 def parse_catalogue(data: Any) -> tuple[Indicator, ...]:

@@ -66,24 +66,13 @@ from .catalogue import (
 )
 from .periods import build_periods, month_index, month_start
 from .snapshot import _configure
-from .sql import dialect, stages
-from .sql.measures import (
-    EVENT_DIMS,
-    POPULATION_DIMS,
-    event_filter,
-    family_sql,
-    indicator_sql,
-    insert_sql,
-    joined_sql,
-    population_filter,
-    skeleton_sql,
-)
+from .sql import formulas, life_tables, measures, setup, stages
+from .sql.dialect import date_literal
 
 # Period, PERIOD_KINDS, build_periods and month_index live in renkou.analytics.periods.
 __all__ = ["compute_indicators", "life_expectancy", "analytics_paths"]
 
 LIFE_TABLE_AGES = np.array(BAND_STARTS, dtype=float)
-DIMENSION_COLUMNS = ("sex", "age_group", "birth_order", "urban_rural")
 
 
 def _bands() -> pa.Table:
@@ -159,17 +148,15 @@ def compute_indicators(snapshot: Path, out: Path, *, catalogue: tuple[Indicator,
     try:
         _configure(con, out.parent)
         con.execute(schema.INDICATOR_VALUES_DDL)
-        con.execute("CREATE TABLE org_units (code VARCHAR, name VARCHAR, level INTEGER, "
-                    "path VARCHAR, parent_code VARCHAR, urban_rural VARCHAR)")
-        con.execute('CREATE TABLE periods (period VARCHAR, kind VARCHAR, start DATE, "end" DATE)')
-        con.execute("CREATE TABLE refresh_info (key VARCHAR, value VARCHAR)")
-        con.execute("BEGIN TRANSACTION")
+        for statement in setup.OUTPUT_TABLES_DDL:
+            con.execute(statement)
+        con.execute(setup.BEGIN)
         _Run(con, snapshot, catalogue, today, step, timings).run()
-        con.execute("COMMIT")
-        con.execute("INSERT INTO refresh_info VALUES ('computed_at', ?), ('today', ?)",
+        con.execute(setup.COMMIT)
+        con.execute(setup.INSERT_REFRESH_INFO,
                     [timezone.localtime(clock.now()).isoformat(timespec="seconds"), today.isoformat()])
         started = time.perf_counter()
-        con.execute("CHECKPOINT")
+        con.execute(setup.CHECKPOINT)
         timings["write"] = round(time.perf_counter() - started, 3)
     finally:
         con.close()
@@ -208,10 +195,10 @@ class _Run:
                 return
         with self.timed("residence"):
             self.sql(stages.org_sql())
-            self.sql(stages.residence_sql(f"DATE '{self.horizon}'"))
+            self.sql(stages.residence_sql(date_literal(self.horizon)))
         if self._needs_population():  # a catalogue of event counts alone skips it
             with self.timed("population"):
-                self.sql(stages.population_sql(self.k_min, self.k_max, f"DATE '{self.cap}'"))
+                self.sql(stages.population_sql(self.k_min, self.k_max, date_literal(self.cap)))
         with self.timed("events"):
             types = {t for i in self.catalogue for m in (i.numerator, i.denominator)
                      if isinstance(m, EventMeasure) for t in m.types} | {"death"}
@@ -224,7 +211,7 @@ class _Run:
         with self.timed("formulas"):
             self._formulas()
         self.step("write")  # the CHECKPOINT in compute_indicators writes the file
-        self.timings["rows"] = con.execute("SELECT count(*) FROM indicator_values").fetchone()[0]
+        self.timings["rows"] = con.execute(setup.COUNT_INDICATOR_VALUES).fetchone()[0]
 
     def _needs_population(self) -> bool:
         """Whether any indicator reads the population stock or person-years (the
@@ -241,10 +228,9 @@ class _Run:
             if not list((snap / name).glob("*/*.parquet")):
                 return False
             view = "snap_org_units" if name == "org_units" else name
-            con.execute(f"CREATE TEMP VIEW {view} AS SELECT * FROM {dialect.parquet(str(snap / name))}")
-        con.execute("INSERT INTO main.org_units SELECT code, name, level, path, parent_code, "
-                    "urban_rural FROM snap_org_units")
-        first = con.execute("SELECT min(event_date) FROM events").fetchone()[0]
+            con.execute(setup.snapshot_view(view, str(snap / name)))
+        con.execute(setup.COPY_ORG_UNITS)
+        first = con.execute(setup.FIRST_EVENT_DATE).fetchone()[0]
         if first is None:
             return False
         self.first = first
@@ -254,8 +240,7 @@ class _Run:
         self.k_max = max(month_index(p.end) for p in periods)
         self.horizon = month_start(self.k_max + 1)
         self.cap = min(self.horizon, self.today + dt.timedelta(days=1))
-        con.executemany('INSERT INTO main.periods VALUES (?, ?, ?, ?)',
-                        [(p.label, p.kind, p.start, p.end) for p in periods])
+        con.executemany(setup.INSERT_PERIOD, [(p.label, p.kind, p.start, p.end) for p in periods])
         known = [p.start > first for p in periods]
         con.register("periods_arrow", pa.table({
             "pid": list(range(len(periods))), "period": [p.label for p in periods],
@@ -263,7 +248,7 @@ class _Run:
             "start_date": [p.start for p in periods], "end_date": [p.end for p in periods],
             "k_start": [month_index(p.start) for p in periods],
             "k_end": [month_index(p.end) for p in periods], "known": known}))
-        con.execute("CREATE TEMP TABLE period_list AS SELECT * FROM periods_arrow")
+        con.execute(setup.temp_table_from("period_list", "periods_arrow"))
         roles: dict[tuple[int, int], list[bool]] = {}
         for pid, (p, is_known) in enumerate(zip(periods, known, strict=True)):
             ks, ke = month_index(p.start), month_index(p.end)
@@ -276,17 +261,17 @@ class _Run:
             "pid": [key[0] for key in roles], "k": [key[1] for key in roles],
             "is_start": [v[0] for v in roles.values()], "is_end": [v[1] for v in roles.values()],
             "is_in": [v[2] for v in roles.values()]}))
-        con.execute("CREATE TEMP TABLE period_roles AS SELECT * FROM roles_arrow")
+        con.execute(setup.temp_table_from("period_roles", "roles_arrow"))
         ks = list(range(self.k_min, self.k_max + 1))
         epoch = dt.date(1970, 1, 1)
         con.register("months_arrow", pa.table({
             "k": ks, "next_day": [(month_start(k + 1) - epoch).days for k in ks]}))
-        con.execute("CREATE TEMP TABLE months AS SELECT * FROM months_arrow")
+        con.execute(setup.temp_table_from("months", "months_arrow"))
         con.register("bands_arrow", _bands())
-        con.execute("CREATE TEMP TABLE bands AS SELECT * FROM bands_arrow")
+        con.execute(setup.temp_table_from("bands", "bands_arrow"))
         for name, values in (("sex", ["M", "F"]), ("birth_order", ["1", "2", "3+"])):
-            con.execute(f"CREATE TEMP TABLE dim_{name} (value VARCHAR)")
-            con.executemany(f"INSERT INTO dim_{name} VALUES (?)", [[v] for v in values])
+            con.execute(setup.dimension_table(name))
+            con.executemany(setup.dimension_insert(name), [[v] for v in values])
         self.timings["periods"] = len(periods)
         return True
 
@@ -296,8 +281,8 @@ class _Run:
         for ind in self.catalogue:
             if ind.method != "ratio":
                 continue
-            measures = [m for m in (ind.numerator, ind.denominator) if m is not None]
-            for m in measures:
+            used = [m for m in (ind.numerator, ind.denominator) if m is not None]
+            for m in used:
                 if isinstance(m, EventMeasure):
                     ev_cols.setdefault(m, f"e{len(ev_cols)}")
                 else:
@@ -305,12 +290,10 @@ class _Run:
         self.columns = {**ev_cols, **pop_cols}
         self.ev_cols, self.pop_cols = ev_cols, pop_cols
         # the cells with their five-year age group
-        self.sql("CREATE TEMP VIEW ev_src AS SELECT e.*, COALESCE(b.age_group, '') AS age_group "
-                 "FROM ev_period e LEFT JOIN bands b ON b.band = e.band")
+        self.sql(measures.EVENT_SOURCE_VIEW)
         if self._needs_population():
-            self.sql("CREATE TEMP VIEW pop_src AS SELECT p.*, b.age_group FROM pop_period p "
-                     "JOIN bands b ON b.band = p.band")
-        self.sql("CREATE TEMP TABLE poisson_limits (k BIGINT, lo DOUBLE, hi DOUBLE)")
+            self.sql(measures.POPULATION_SOURCE_VIEW)
+        self.sql(measures.POISSON_LIMITS_DDL)
         self.poisson_known: set[int] = set()
         self.timings["poisson_counts"] = 0
 
@@ -319,15 +302,15 @@ class _Run:
         looked up yet: only the distinct counts, so a few thousand at most."""
         if not columns:
             return
-        union = " UNION ".join(f"SELECT DISTINCT CAST({c} AS BIGINT) AS k FROM j" for c in columns)
-        found = {int(k) for k in self.con.execute(union).fetchnumpy()["k"] if k == k} | {0}
+        counts = self.con.execute(measures.distinct_counts_sql(columns)).fetchnumpy()["k"]
+        found = {int(k) for k in counts if k == k} | {0}
         new = np.array(sorted(found - self.poisson_known), dtype=float)
         if not len(new):
             return
         lo, hi = poisson_interval(new)
         self.con.register("pl_arrow", pa.table({"k": new.astype(np.int64),
                                                 "lo": np.atleast_1d(lo), "hi": np.atleast_1d(hi)}))
-        self.sql("INSERT INTO poisson_limits SELECT * FROM pl_arrow")
+        self.sql(measures.poisson_limits_insert("pl_arrow"))
         self.con.unregister("pl_arrow")
         self.poisson_known |= {int(k) for k in new}
         self.timings["poisson_counts"] = len(self.poisson_known)
@@ -335,34 +318,28 @@ class _Run:
     def _indicators(self) -> None:
         """Per disaggregation: one grouped pass per family into the joined table ``j``,
         then one INSERT of every indicator of that disaggregation."""
-        value = {"end": "p_end", "start": "p_start", "mid_period": "(p_start + p_end) / 2.0",
-                 "person_years": "pdays / 365.25"}
         by_dims: dict[tuple[str, ...], list[Indicator]] = {}
         for ind in self.catalogue:
             if ind.method == "ratio":
                 for dims in ((), *ind.disaggregations):
                     by_dims.setdefault(dims, []).append(ind)
         for dims, inds in by_dims.items():
-            measures = {m for ind in inds for m in (ind.numerator, ind.denominator) if m is not None}
-            ev = {self.ev_cols[m]: f"SUM(CASE WHEN {event_filter(m)} THEN "
-                                   f"{'n' if m.value == 'count' else 'mother_age'} ELSE 0 END)"
-                  for m in measures if m in self.ev_cols}
-            pop = {self.pop_cols[m]: f"SUM(CASE WHEN {population_filter(m)} THEN {value[m.kind]} "
-                                     f"ELSE 0 END)"
-                   for m in measures if m in self.pop_cols}
+            used = {m for ind in inds for m in (ind.numerator, ind.denominator) if m is not None}
+            ev = {self.ev_cols[m]: measures.event_aggregate(m) for m in used if m in self.ev_cols}
+            pop = {self.pop_cols[m]: measures.population_aggregate(m)
+                   for m in used if m in self.pop_cols}
             if "age_group" in dims:  # only the age groups these indicators cover
-                groups = {g for ind in inds for g in ind.age_groups()}
-                self.sql("CREATE OR REPLACE TEMP TABLE dim_age_group AS SELECT age_group AS value "
-                         "FROM bands WHERE age_group IN ("
-                         + ", ".join(f"'{g}'" for g in sorted(groups)) + ") GROUP BY age_group")
-            self.sql(joined_sql(
-                dims, family_sql(EVENT_DIMS, dims, ev, "ev_src") if ev else None,
-                family_sql(POPULATION_DIMS, dims, pop, "pop_src") if pop else None,
-                sorted(ev) + sorted(pop)))
+                self.sql(measures.age_group_dim_sql({g for ind in inds for g in ind.age_groups()}))
+            ev_pass = (measures.family_sql(measures.EVENT_DIMS, dims, ev, measures.EVENT_SOURCE)
+                       if ev else None)
+            pop_pass = (measures.family_sql(measures.POPULATION_DIMS, dims, pop,
+                                            measures.POPULATION_SOURCE) if pop else None)
+            self.sql(measures.joined_sql(dims, ev_pass, pop_pass, sorted(ev) + sorted(pop)))
             self._poisson_limits(sorted({self.ev_cols[i.numerator] for i in inds
                                          if i.interval == "poisson"}))
-            self.sql(insert_sql([indicator_sql(ind, dims, self.columns) for ind in inds]))
-        self.sql("DROP TABLE IF EXISTS j")
+            self.sql(measures.insert_sql([measures.indicator_sql(ind, dims, self.columns)
+                                          for ind in inds]))
+        self.sql(measures.DROP_JOINED)
 
     def _life_tables(self) -> None:
         """e0 of every unit × period × sex: deaths and person-years by sex and age band
@@ -371,16 +348,12 @@ class _Run:
         if not tables:
             return
         con, nb = self.con, len(BAND_STARTS)
-        org_ids = con.execute("SELECT org_id FROM org ORDER BY org_id").fetchnumpy()["org_id"]
-        known = con.execute("SELECT known FROM period_list ORDER BY pid").fetchnumpy()["known"]
+        org_ids = con.execute(life_tables.ORG_IDS).fetchnumpy()["org_id"]
+        known = con.execute(life_tables.PERIOD_KNOWN).fetchnumpy()["known"]
         shape = (len(org_ids), len(known), 3, nb)  # sex: both, M, F
         arrays = {}
-        for name, query in (
-            ("deaths", "SELECT org_id, pid, sex, band, SUM(n) AS v FROM ev_period "
-                       "WHERE event_type = 'death' AND band IS NOT NULL GROUP BY org_id, pid, sex, band"),
-            ("py", "SELECT org_id, pid, sex, band, SUM(pdays) / 365.25 AS v FROM pop_period "
-                   "GROUP BY org_id, pid, sex, band"),
-        ):
+        for name, query in (("deaths", life_tables.DEATHS_BY_BAND),
+                            ("py", life_tables.PERSON_YEARS_BY_BAND)):
             r = con.execute(query).fetchnumpy()
             a = np.zeros(shape)
             a[np.searchsorted(org_ids, r["org_id"]), r["pid"], np.where(r["sex"] == "M", 1, 2),
@@ -407,59 +380,17 @@ class _Run:
                 "den": pa.array(total_py[keep], pa.float64(), from_pandas=True),
                 "small": small,
             }))
-            self.sql(insert_sql([f"""
-                SELECT org_id, pid, '{ind.code}' AS indicator, sex, '' AS age_group,
-                       '' AS birth_order, '' AS urban_rural, value, num, den,
-                       CAST(NULL AS DOUBLE) AS ci_low, CAST(NULL AS DOUBLE) AS ci_high,
-                       CASE WHEN small AND value IS NULL THEN 'small_number,missing'
-                            WHEN small THEN 'small_number' WHEN value IS NULL THEN 'missing'
-                            ELSE '' END AS flag
-                FROM e0_arrow"""]))
+            self.sql(measures.insert_sql([life_tables.life_expectancy_select(ind.code, "e0_arrow")]))
             con.unregister("e0_arrow")
 
     def _formulas(self) -> None:
-        self.sql("CREATE OR REPLACE TEMP TABLE dim_age_group AS SELECT DISTINCT age_group AS value "
-                 "FROM bands")
+        """Formula indicators on the rows written so far (:mod:`renkou.analytics.sql.formulas`)."""
+        self.sql(formulas.ALL_AGE_GROUPS_DIM)
         for ind in evaluation_order(self.catalogue):
             if ind.method != "formula":
                 continue
             for dims in ((), *ind.disaggregations):
-                self.sql("INSERT INTO indicator_values " + self._formula_sql(ind, dims))
-
-    def _formula_sql(self, ind: Indicator, dims: tuple[str, ...]) -> str:
-        """A formula on other indicators' rows of the same unit, period and categories."""
-        frm, values = skeleton_sql(dims)
-        joins, expr = [], []
-        for i, (kind, token) in enumerate(ind.formula_tokens):
-            if kind in ("num", "op"):
-                expr.append(token)
-                continue
-            alias = f"f{i}"
-            if kind == "ref":
-                cond = "".join(f" AND {alias}.{d} = {values[d]}" for d in DIMENSION_COLUMNS)
-                joins.append(f" LEFT JOIN indicator_values {alias} ON {alias}.org_code = o.code AND "
-                             f"{alias}.period = pe.period AND {alias}.indicator = '{token}'{cond}")
-                expr.append(f"{alias}.value")
-            else:  # sum over the age groups of another indicator
-                others = [d for d in DIMENSION_COLUMNS if d != "age_group"]
-                cond = "".join(f" AND {alias}.{d} = {values[d]}" for d in others)
-                groups = len(self.by_code[token].age_groups())
-                joins.append(
-                    f" LEFT JOIN (SELECT org_code, period, {', '.join(others)}, SUM(value) AS v, "
-                    f"COUNT(value) AS c FROM indicator_values WHERE indicator = '{token}' AND "
-                    f"age_group <> '' GROUP BY org_code, period, {', '.join(others)}) {alias} ON "
-                    f"{alias}.org_code = o.code AND {alias}.period = pe.period{cond}")
-                expr.append(f"(CASE WHEN {alias}.c = {groups} THEN {alias}.v END)")
-        value = " ".join(expr)
-        return f"""SELECT org_code, org_name, level, org_path, period, period_kind, period_start,
-                   period_end, '{ind.code}', sex, age_group, birth_order, urban_rural, value,
-                   NULL, NULL, NULL, NULL, CASE WHEN value IS NULL THEN 'missing' ELSE '' END
-            FROM (SELECT o.code AS org_code, o.name AS org_name, o.level, o.path AS org_path,
-                         pe.period, pe.kind AS period_kind, pe.start_date AS period_start,
-                         pe.end_date AS period_end, {values['sex']} AS sex,
-                         {values['age_group']} AS age_group, {values['birth_order']} AS birth_order,
-                         {values['urban_rural']} AS urban_rural, CAST({value} AS DOUBLE) AS value
-                  FROM {frm}{''.join(joins)}) x"""
+                self.sql(formulas.formula_insert_sql(ind, dims, self.by_code))
 
 
 def analytics_paths(base: Path | None = None) -> tuple[Path, Path]:

@@ -24,8 +24,9 @@ from renkou.core import clock
 from renkou.core.audit import AuditAction, record
 
 from . import reports, store
+from .figures import Cell
 from .periods import label_parts
-from .reports import Cell, OrgReport
+from .tables import OrgReport
 
 __all__ = ["FORMATS", "CJK_FONT_PATHS", "CJKFontMissing", "dhis2_data_value_set",
            "dhis2_period", "export_statistics", "find_cjk_font", "write_pdf", "write_xlsx"]
@@ -276,7 +277,7 @@ def dhis2_data_value_set(org_code: str, period: str, con=None) -> dict[str, Any]
         if found is None:
             rows = []
         else:
-            rows = reports._rows(
+            rows = store.rows(
                 con, "SELECT * FROM indicator_values WHERE period = ? AND value IS NOT NULL "
                      "AND (org_code = ? OR starts_with(org_path, ?)) "
                      "ORDER BY org_path, indicator, sex, age_group, birth_order, urban_rural",

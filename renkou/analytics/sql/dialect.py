@@ -5,7 +5,14 @@ Everything else in :mod:`renkou.analytics.sql` is standard SQL that both run.
 
 from __future__ import annotations
 
-__all__ = ["days_between", "int_div", "parquet", "month_index", "month_start"]
+import datetime as dt
+
+__all__ = ["date_literal", "days_between", "int_div", "parquet", "month_index", "month_start"]
+
+
+def date_literal(day: dt.date) -> str:
+    """A date as an SQL literal, ``DATE '2024-05-01'``: standard SQL (Spark SQL too)."""
+    return f"DATE '{day}'"
 
 
 def days_between(start: str, end: str) -> str:

@@ -11,10 +11,15 @@ from ``j`` in one INSERT.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ..catalogue import BAND_STARTS, DIMENSIONS, EventMeasure, Indicator, PopulationMeasure
 
-__all__ = ["EVENT_DIMS", "OUTPUT_COLUMNS", "POPULATION_DIMS", "Z95", "band_range", "event_filter",
-           "family_sql", "indicator_sql", "insert_sql", "joined_sql", "population_filter",
+__all__ = ["DROP_JOINED", "EVENT_DIMS", "EVENT_SOURCE", "EVENT_SOURCE_VIEW", "OUTPUT_COLUMNS",
+           "POISSON_LIMITS_DDL", "POPULATION_DIMS", "POPULATION_SOURCE", "POPULATION_SOURCE_VIEW",
+           "POPULATION_VALUES", "Z95", "age_group_dim_sql", "band_range", "distinct_counts_sql",
+           "event_aggregate", "event_filter", "family_sql", "indicator_sql", "insert_sql",
+           "joined_sql", "poisson_limits_insert", "population_aggregate", "population_filter",
            "skeleton_sql"]
 
 #: Disaggregation columns of each family.
@@ -25,6 +30,24 @@ Z95 = 1.959963984540054
 
 _COLUMN = {"sex": "sex", "age_group": "age_group", "birth_order": "birth_order",
            "urban_rural": "ur"}
+
+#: The cells each family's grouped pass reads (the ``source`` of :func:`family_sql`): the
+#: event and population cells with their five-year age group ('' for an event without an
+#: age band).
+EVENT_SOURCE, POPULATION_SOURCE = "ev_src", "pop_src"
+EVENT_SOURCE_VIEW = (f"CREATE TEMP VIEW {EVENT_SOURCE} AS SELECT e.*, "
+                     "COALESCE(b.age_group, '') AS age_group "
+                     "FROM ev_period e LEFT JOIN bands b ON b.band = e.band")
+POPULATION_SOURCE_VIEW = (f"CREATE TEMP VIEW {POPULATION_SOURCE} AS SELECT p.*, b.age_group "
+                          "FROM pop_period p JOIN bands b ON b.band = p.band")
+
+#: The value of a population cell for each kind of population measure.
+POPULATION_VALUES = {"end": "p_end", "start": "p_start", "mid_period": "(p_start + p_end) / 2.0",
+                     "person_years": "pdays / 365.25"}
+
+#: Exact Poisson limits of the counts met so far (filled from renkou.demography).
+POISSON_LIMITS_DDL = "CREATE TEMP TABLE poisson_limits (k BIGINT, lo DOUBLE, hi DOUBLE)"
+DROP_JOINED = "DROP TABLE IF EXISTS j"
 
 
 def band_range(lo: int, hi: int | None) -> tuple[int, int]:
@@ -59,6 +82,25 @@ def population_filter(m: PopulationMeasure) -> str:
     if m.sex:
         cond.append(f"sex = '{m.sex}'")
     return " AND ".join(cond)
+
+
+def event_aggregate(m: EventMeasure) -> str:
+    """The aggregate over event cells of one event measure: its count or summed mother's age."""
+    return (f"SUM(CASE WHEN {event_filter(m)} THEN "
+            f"{'n' if m.value == 'count' else 'mother_age'} ELSE 0 END)")
+
+
+def population_aggregate(m: PopulationMeasure) -> str:
+    """The aggregate over population cells of one population measure."""
+    return f"SUM(CASE WHEN {population_filter(m)} THEN {POPULATION_VALUES[m.kind]} ELSE 0 END)"
+
+
+def age_group_dim_sql(groups: Iterable[str]) -> str:
+    """``dim_age_group`` holding only the five-year age groups ``groups`` (for a skeleton of
+    the age groups some indicators cover)."""
+    return ("CREATE OR REPLACE TEMP TABLE dim_age_group AS SELECT age_group AS value "
+            "FROM bands WHERE age_group IN ("
+            + ", ".join(f"'{g}'" for g in sorted(groups)) + ") GROUP BY age_group")
 
 
 def family_sql(family_dims: tuple[str, ...], dims: tuple[str, ...], columns: dict[str, str],
@@ -121,6 +163,17 @@ SELECT o.code, o.name, o.level, o.path, pe.period, pe.kind, pe.start_date, pe.en
 FROM ({union}) r
 JOIN org o ON o.org_id = r.org_id
 JOIN period_list pe ON pe.pid = r.pid"""
+
+
+def distinct_counts_sql(columns: list[str]) -> str:
+    """The distinct whole values ``k`` of the count columns ``columns`` of ``j`` (the counts
+    whose Poisson limits are needed)."""
+    return " UNION ".join(f"SELECT DISTINCT CAST({c} AS BIGINT) AS k FROM j" for c in columns)
+
+
+def poisson_limits_insert(source: str) -> str:
+    """Adds the rows ``(k, lo, hi)`` of ``source`` (a registered Arrow table) to ``poisson_limits``."""
+    return f"INSERT INTO poisson_limits SELECT * FROM {source}"
 
 
 def _measure_expr(m, column: str | None) -> str:

@@ -1,0 +1,210 @@
+"""The standard statistical tables of one org unit (统计报表), laid out from its rows of
+``indicator_values``: population by sex and age, population change, births by order and
+sex, fertility, marriage, age structure and life expectancy. Each shows the current
+period, the previous period of the same kind and the change between them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from .figures import Cell, change_cell
+from .labels import IndicatorInfo, unit_label
+from .periods import period_display
+
+__all__ = ["AGE_GROUPS", "ASFR_AGE_GROUPS", "BIRTH_ORDERS", "IndicatorLookup", "OrgReport",
+           "Table", "TableRow", "standard_tables"]
+
+AGE_GROUPS: tuple[str, ...] = tuple(f"{a}-{a + 4}" for a in range(0, 85, 5)) + ("85+",)
+ASFR_AGE_GROUPS: tuple[str, ...] = tuple(f"{a}-{a + 4}" for a in range(15, 50, 5))
+BIRTH_ORDERS: tuple[str, ...] = ("1", "2", "3+")
+DISAGGREGATIONS: tuple[str, ...] = ("sex", "age_group", "birth_order", "urban_rural")
+
+
+@dataclass
+class TableRow:
+    label: str
+    cells: list[Cell]
+    code: str = ""
+    level: int = 0  # indentation: 0 a main row, 1 a breakdown
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[TableRow] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass
+class OrgReport:
+    org_code: str
+    org_name: str
+    period: str
+    previous: str
+    tables: list[Table]
+
+    @property
+    def period_display(self) -> str:
+        return period_display(self.period)
+
+    @property
+    def previous_display(self) -> str:
+        return period_display(self.previous)
+
+
+
+def _key(row: dict[str, Any]) -> tuple[str, ...]:
+    return (row["period"], row["indicator"], *(row[d] or "" for d in DISAGGREGATIONS))
+
+
+
+class IndicatorLookup:
+    """Rows of one org unit keyed by (period, indicator, sex, age_group, birth_order,
+    urban_rural); ``info`` gives an indicator's name and unit."""
+
+    def __init__(self, rows: Iterable[dict[str, Any]], info: Callable[[str], IndicatorInfo]):
+        self.rows = {_key(r): r for r in rows}
+        self.info = info
+
+    def get(self, period: str, code: str, sex: str = "", age_group: str = "",
+            birth_order: str = "", urban_rural: str = "") -> dict[str, Any] | None:
+        return self.rows.get((period, code, sex, age_group, birth_order, urban_rural))
+
+    def cell(self, period: str, code: str, **disaggregation: str) -> Cell:
+        info = self.info(code)
+        return Cell.of(self.get(period, code, **disaggregation), info.unit, info.small_below)
+
+    def count_sum(self, period: str, code: str, keys: Sequence[dict[str, str]]) -> Cell:
+        """A count's total from its complete breakdown, when the engine wrote no total row
+        (counts only, and only when every part is present)."""
+        parts = [self.get(period, code, **k) for k in keys]
+        if any(p is None or p["value"] is None for p in parts):
+            return Cell(unit="persons", flag="missing")
+        return Cell(value=sum(p["value"] for p in parts), unit="persons")
+
+
+def _three(lookup: IndicatorLookup, report: tuple[str, str], code: str, **disaggregation: str) -> list[Cell]:
+    current, previous = (lookup.cell(p, code, **disaggregation) for p in report)
+    return [current, previous, change_cell(current, previous)]
+
+
+def _long_table(key: str, title: str, lookup: IndicatorLookup, periods: tuple[str, str],
+                lines: Sequence[tuple[str, str, dict[str, str], int]]) -> Table:
+    """A table with one row per indicator: current, previous, change."""
+    table = Table(key=key, title=title, columns=[_("Indicator"), _("This period"),
+                                                 _("Previous period"),
+                                                 pgettext("between periods", "Change")])
+    for label, code, disaggregation, level in lines:
+        cells = _three(lookup, periods, code, **disaggregation)
+        unit = unit_label(cells[0].unit)
+        table.rows.append(TableRow(label=f"{label} ({unit})" if unit else label, code=code,
+                                   level=level, cells=cells))
+    return table
+
+
+def _stock_table(lookup: IndicatorLookup, periods: tuple[str, str]) -> Table:
+    """(a) Population at the end of the period by sex and 5-year age group."""
+    current, previous = periods
+    table = Table(key="stock", title=_("Population by sex and age"),
+                  columns=[_("Age group"), _("Male"), _("Female"), _("Total"),
+                           _("Previous period total"), pgettext("between periods", "Change")],
+                  note=_("Population at the end of the period."))
+
+    def pop(period: str, sex: str, age: str) -> Cell:
+        cell = lookup.cell(period, "POP", sex=sex, age_group=age)
+        if cell.missing:
+            if age and not sex:
+                cell = lookup.count_sum(period, "POP", [{"sex": s, "age_group": age} for s in "MF"])
+            elif sex and not age:
+                cell = lookup.count_sum(period, "POP", [{"sex": sex, "age_group": a}
+                                                        for a in AGE_GROUPS])
+        return cell
+
+    for age in (*AGE_GROUPS, ""):
+        total, before = pop(current, "", age), pop(previous, "", age)
+        table.rows.append(TableRow(
+            label=age or _("Total"), code="POP", level=0 if not age else 1,
+            cells=[pop(current, "M", age), pop(current, "F", age), total, before,
+                   change_cell(total, before)]))
+    return table
+
+
+def _births_table(lookup: IndicatorLookup, periods: tuple[str, str]) -> Table:
+    """(c) Births by order and sex, the order's share and the sex ratio at birth."""
+    current, previous = periods
+    table = Table(key="births", title=_("Births by order and sex"),
+                  columns=[_("Birth order"), _("Male"), _("Female"), _("Total"),
+                           _("Previous period total"), _("Share of births"),
+                           _("Sex ratio at birth"), _("Previous period"),
+                           pgettext("between periods", "Change")],
+                  note=_("Sex ratio at birth: male births per 100 female births, with its "
+                         "95% CI; greyed when computed from fewer than 1,000 births."))
+    share_codes = {"1": "ORD_1", "2": "ORD_2", "3+": "ORD_3", "": ""}
+    labels = {"1": _("First births"), "2": _("Second births"), "3+": _("Third and higher births"),
+              "": _("All births")}
+    for order in (*BIRTH_ORDERS, ""):
+        srb_now = lookup.cell(current, "SRB", birth_order=order)
+        srb_before = lookup.cell(previous, "SRB", birth_order=order)
+
+        def births(period: str, sex: str, srb: Cell, order: str = order) -> Cell:
+            cell = lookup.cell(period, "BIRTHS", sex=sex, birth_order=order)
+            if cell.missing and sex and srb.numerator is not None and srb.denominator is not None:
+                # the sex ratio's numerator and denominator are the male and female births
+                cell = Cell(value=srb.numerator if sex == "M" else srb.denominator,
+                            unit="persons")
+            return cell
+
+        total = lookup.cell(current, "BIRTHS", birth_order=order)
+        share = (lookup.cell(current, share_codes[order]) if share_codes[order]
+                 else Cell(value=100.0, unit="%") if not total.missing else Cell(unit="%"))
+        table.rows.append(TableRow(
+            label=labels[order], code="SRB", level=0 if not order else 1,
+            cells=[births(current, "M", srb_now), births(current, "F", srb_now), total,
+                   lookup.cell(previous, "BIRTHS", birth_order=order), share,
+                   srb_now, srb_before, change_cell(srb_now, srb_before)]))
+    return table
+
+
+def standard_tables(lookup: IndicatorLookup, periods: tuple[str, str]) -> list[Table]:
+    """The six standard tables for the periods (current, previous)."""
+
+    def line(code: str, level: int = 0, label: str = "", **disaggregation: str):
+        return (label or lookup.info(code).name, code, disaggregation, level)
+
+    change_lines = [line("POP", label=_("Population at the end of the period")),
+                    line("BIRTHS"), line("DEATHS"), line("MOVES_IN"), line("MOVES_OUT"),
+                    line("CBR"), line("CDR"), line("RNI"), line("MIG_in"), line("MIG_out")]
+    change = _long_table("change", _("Population change"), lookup, periods, change_lines)
+    # natural increase (births − deaths) as a count, next to its rate RNI
+    natural = []
+    for period in periods:
+        b, d = lookup.cell(period, "BIRTHS"), lookup.cell(period, "DEATHS")
+        natural.append(Cell(unit="persons") if b.missing or d.missing
+                       else Cell(value=b.value - d.value, unit="persons"))
+    change.rows.insert(5, TableRow(label=_("Natural increase"), code="", cells=[
+        *natural, change_cell(*natural)]))
+    change.note = _("Rates per 1,000 of the mid-period population (mean of the populations at "
+                    "the start and end of the period); natural increase = births − deaths.")
+
+    fertility_lines = [line("GFR"), line("TFR"), line("MAC")] + [
+        line("ASFR", level=1, label=_("ASFR %(age)s") % {"age": age}, age_group=age)
+        for age in ASFR_AGE_GROUPS]
+    fertility = _long_table("fertility", _("Fertility"), lookup, periods, fertility_lines)
+    fertility.note = _("Total fertility rate = 5 × the sum of the age-specific rates "
+                       "over ages 15–49.")
+
+    marriage = _long_table("marriage", _("Marriage"), lookup, periods,
+                           [line("MARRIAGES"), line("DIVORCES")])
+    structure = _long_table("structure", _("Age structure and life expectancy"), lookup,
+                            periods, [line("OLD65"), line("DEP"), line("e0")])
+    return [_stock_table(lookup, periods), change, _births_table(lookup, periods),
+            fertility, marriage, structure]
+
