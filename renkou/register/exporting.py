@@ -31,7 +31,7 @@ from renkou.core.tables import TableWriter
 from renkou.orgunits.models import OrgUnit
 
 from .ledger import EventRecord, fold_many
-from .models import Household, LifeEvent, Person
+from .models import Household, LifeEvent, Person, PersonStatus
 
 __all__ = ["PERSON_COLUMNS", "EVENT_COLUMNS", "export_persons", "export_events", "org_subtree"]
 
@@ -108,6 +108,7 @@ def _write_current(writer: TableWriter, persons: models.QuerySet, unit: OrgUnit 
                    progress: bool) -> int:
     if unit is not None:
         persons = persons.filter(_subtree_q(unit, "registered_org__"))
+    persons = persons.exclude(status=PersonStatus.VOID)  # never a person of the register
     total = persons.count() if progress else None
     rows = persons.order_by("pk").values_list(
         "pk", "id_number", "name", "sex", "birth_date", "registered_org__code",

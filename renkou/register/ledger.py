@@ -25,8 +25,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["LEDGER_FIELDS", "EventRecord", "correction_chains", "effective_events", "fold",
-           "fold_many", "resolve"]
+__all__ = ["LEDGER_FIELDS", "VOID_ROW", "EventRecord", "correction_chains", "effective_events",
+           "fold", "fold_many", "register_fields", "resolve"]
 
 #: Person fields whose value changes over time and is kept by the ledger.
 LEDGER_FIELDS = (
@@ -127,13 +127,39 @@ def effective_events(events: Iterable[EventRecord]) -> list[EventRecord]:
     return result
 
 
+#: The register row of a person whose entry (birth, enrolment, move in) was voided.
+VOID_ROW = {"status": "void", "current_org_id": None, "household_id": None, "relationship": ""}
+
+
+def register_fields(events: Iterable[EventRecord]) -> dict[str, Any]:
+    """The fields of a person's register row that the whole ledger determines.
+
+    The fold's :data:`LEDGER_FIELDS`, or :data:`VOID_ROW` when no entry stands (a
+    voided birth or enrolment leaves no resident); and the birth date, from the
+    effective birth event of a person born into the register, so a correction of
+    the birth's date corrects the birth date. The register row must always agree
+    with this (``renkou register verify``).
+    """
+    effective = effective_events(events)
+    state = _fold_effective(effective, None)
+    fields = dict(VOID_ROW) if state is None else {name: state[name] for name in LEDGER_FIELDS}
+    birth = next((e for e in effective if e.event_type == "birth"), None)
+    if birth is not None:
+        fields["birth_date"] = birth.event_date
+    return fields
+
+
 def fold(events: Iterable[EventRecord], as_of: dt.date | None = None) -> dict[str, Any] | None:
     """The ledger fields of one person as of ``as_of`` (default: everything).
 
     Returns ``None`` when the person had not entered the register by then.
     """
+    return _fold_effective(effective_events(events), as_of)
+
+
+def _fold_effective(effective: list[EventRecord], as_of: dt.date | None) -> dict[str, Any] | None:
     state: dict[str, Any] | None = None
-    for event in effective_events(events):
+    for event in effective:
         if as_of is not None and event.event_date > as_of:
             break
         state = _apply(state, event)

@@ -86,6 +86,9 @@ class PersonStatus(models.TextChoices):
     #: 已合并: a duplicate registration of a person kept under another record (see the
     #: merge event); not a living person of the register.
     MERGED = "merged", _("merged into another record")
+    #: 登记作废: the birth or enrolment that brought the record into the register was
+    #: voided by a correction, so it is no person of the register (never was).
+    VOID = "void", _("registration voided")
 
 
 class HouseholdQuerySet(OrgScopedQuerySet):

@@ -20,7 +20,7 @@ from renkou.core.models import AuditAction
 from renkou.orgunits.models import OrgUnit
 
 from .identity import id_number_problems, name_spellings, normalise_id_number
-from .ledger import LEDGER_FIELDS, EventRecord, effective_events, fold, resolve
+from .ledger import EventRecord, effective_events, register_fields, resolve
 from .models import (
     EventType,
     Household,
@@ -118,23 +118,12 @@ def effective_ledger(person: Person) -> list[EventRecord]:
 
 
 def refresh_from_ledger(person: Person) -> Person:
-    """Write the fold of the person's whole ledger into the register row.
-
-    A person born into the register has the date of the effective birth event as
-    birth date, so a correction of the birth's date corrects the birth date too.
-    """
-    records = [_event_record(e) for e in LifeEvent.objects.filter(person=person)]
-    state = fold(records)
-    if state is None:
-        return person
-    for name in LEDGER_FIELDS:
-        setattr(person, name, state[name])
-    fields = [n.removesuffix("_id") for n in LEDGER_FIELDS]
-    birth = next((e for e in effective_events(records) if e.event_type == EventType.BIRTH), None)
-    if birth is not None and birth.event_date != person.birth_date:
-        person.birth_date = birth.event_date
-        fields.append("birth_date")
-    person.save(update_fields=fields)
+    """Write what the person's whole ledger determines into the register row
+    (:func:`renkou.register.ledger.register_fields`)."""
+    fields = register_fields(_event_record(e) for e in LifeEvent.objects.filter(person=person))
+    for name, value in fields.items():
+        setattr(person, name, value)
+    person.save(update_fields=[n.removesuffix("_id") for n in fields])
     return person
 
 

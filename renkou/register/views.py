@@ -30,7 +30,7 @@ from renkou.orgunits.models import OrgLevel, OrgUnit
 from .exporting import export_persons
 from .forms import EVENT_FORMS, EnrolForm, ExportForm
 from .history import event_details, household_members_as_of, person_events, person_state_as_of
-from .models import PersonStatus
+from .models import EventType, PersonStatus
 from .search import (
     annotate_resident_counts,
     find_household,
@@ -133,7 +133,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     children = (
-        persons.filter(Q(mother=person) | Q(father=person))
+        persons.filter(Q(mother=person) | Q(father=person)).exclude(status=PersonStatus.VOID)
         .select_related("registered_org").order_by("birth_date", "pk")
     )
     events = person_events(person)
@@ -145,9 +145,14 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     audit.record(AuditAction.VIEW, "person", person.pk, details=_as_of_details(as_of))
     merge = effective_merge_event(person)
     kept = persons.filter(pk=merge.payload.get("kept_person_id")).first() if merge else None
+    voided_by = None
+    if person.status == PersonStatus.VOID:
+        voided_by = next((e for e in reversed(events)
+                          if e.event_type == EventType.CORRECTION and e.payload.get("void")), None)
     return render(request, "register/person.html", {
         "person": person,
         "merged_into": kept,
+        "voided_by": voided_by,
         "children": children,
         "events": events,
         "as_of": as_of,

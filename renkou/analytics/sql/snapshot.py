@@ -21,7 +21,7 @@ def partition_sql(raw: str, out: str) -> list[str]:
     ``raw`` and ``out`` are folder paths already escaped for a SQL string literal.
     """
     merged = (f"SELECT person_id FROM read_parquet('{raw}/persons.parquet') "
-              f"WHERE status = 'merged'")
+              f"WHERE status IN ('merged', 'void')")
     return [
         f"""CREATE TEMP TABLE org AS
             SELECT o.*, substr(split_part(o.path, '/', 1), 1, 6) AS county
@@ -49,7 +49,7 @@ def partition_sql(raw: str, out: str) -> list[str]:
                    p.marital_status, p.hukou_type, p.status, COALESCE(o.county, '000000') AS county
             FROM read_parquet('{raw}/persons.parquet') p
             LEFT JOIN org o ON o.org_id = p.registered_org_id
-            WHERE p.status <> 'merged'
+            WHERE p.status NOT IN ('merged', 'void')
         ) TO '{out}/persons' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (county))""",
         f"COPY (SELECT * FROM org) TO '{out}/org_units' (FORMAT parquet, PARTITION_BY (county))",
     ]

@@ -10,6 +10,7 @@ from renkou.accounts.models import ApiToken, Role, User
 from renkou.accounts.services import issue_token, revoke_tokens
 from renkou.core import clock
 from renkou.core.models import AuditAction, AuditEntry
+from renkou.register import services
 from renkou.register.models import LifeEvent, Person, PersonStatus
 
 from .conftest import make_id_number
@@ -116,10 +117,9 @@ def test_person_list_org_outside_scope_answers_404(api_get, token, small_registe
 def test_person_list_query_count_does_not_grow_with_rows(api_get, token, small_register,
                                                          django_assert_max_num_queries):
     for i in range(5):
-        Person.objects.create(name=f"测试{i}", name_pinyin="ceshi", name_initials="cs", sex="M",
-                              birth_date=dt.date(2000, 1, 1), hukou_type="rural",
-                              registered_org=small_register.village,
-                              household=small_register.household)
+        services.enrol_person(name=f"测试{i}", sex="M", birth_date=dt.date(2000, 1, 1),
+                              hukou_type="rural", org=small_register.village,
+                              household=small_register.household, relationship="other")
     with django_assert_max_num_queries(6):
         data = api_get("/api/persons", token).json()
     assert data["count"] == 7

@@ -9,6 +9,7 @@ from renkou.core import clock
 from renkou.register import services
 from renkou.register.ledger import LEDGER_FIELDS, EventRecord, fold
 from renkou.register.models import EventType, LedgerIsAppendOnly, LifeEvent, Person
+from renkou.register.verification import Disagreement, verify_register
 
 from .conftest import make_id_number
 
@@ -204,3 +205,31 @@ def test_identity_field_correction_keeps_old_value(small_register):
     assert event.payload["fields"]["name"] == {"old": "王芳", "new": "王方"}
     with pytest.raises(ValidationError):
         services.correct_fields(r.wang, {"status": "dead"}, reason="x")
+
+
+def test_voided_birth_leaves_no_resident(small_register):
+    r = small_register
+    child = services.record_birth(mother=r.mother, name="张小宝", sex="M",
+                                  birth_date=dt.date(2024, 3, 1))
+    assert child.household_id == r.mother.household_id
+    birth = child.events.get(event_type=EventType.BIRTH)
+    services.void_event(birth, reason="重复登记的出生")
+    child.refresh_from_db()
+    assert child.status == "void"
+    assert (child.household_id, child.current_org_id, child.relationship) == (None, None, "")
+    assert not Person.objects.filter(household=r.mother.household_id, pk=child.pk).exists()
+    assert verify_register() == []
+    # voiding the void brings the child back, into the household it was born into
+    services.void_event(child.events.get(supersedes=birth), reason="出生属实")
+    child.refresh_from_db()
+    assert child.status == "resident" and child.household_id == r.mother.household_id
+    assert verify_register() == []
+
+
+def test_verify_reports_a_row_that_disagrees_with_the_ledger(small_register):
+    r = small_register
+    assert verify_register() == []
+    Person.objects.filter(pk=r.wang.pk).update(status="dead")  # behind the ledger's back
+    assert verify_register() == [Disagreement(r.wang.pk, "status", "dead", "resident")]
+    assert verify_register(r.town) == []  # 王芳 lives under the street, not 和平镇
+    Person.objects.filter(pk=r.wang.pk).update(status="resident")
