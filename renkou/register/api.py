@@ -198,6 +198,7 @@ def _visible_person(request: HttpRequest, person_id: int) -> Person:
 PAGE = Query(1, ge=1, le=MAX_PAGE, description="page number, from 1")
 PAGE_SIZE = Query(50, ge=1, le=500, description="rows per page")
 PERSON_ID = Path(..., ge=1, le=MAX_ID, description="the person_id", examples=[1])
+EVENT_ID = Path(..., ge=1, le=MAX_ID, description="the event_id", examples=[1])
 HOUSEHOLD_ID = Path(..., ge=1, le=MAX_ID, description="the household_id", examples=[1])
 DATE_FROM = Query(None, alias="from", description="event date from (included)")
 DATE_TO = Query(None, alias="to", description="event date to (included)")
@@ -382,6 +383,28 @@ class BirthIn(Schema):
     id_number: IdNumber | None = None
 
 
+class VoidIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"action": "void", "reason": "登记错误，本人健在"}]}}
+
+    action: Literal["void"]
+    reason: Note = Field(..., min_length=1)
+
+
+class ReplaceIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [
+        {"action": "replace", "reason": "日期登记错误", "event_date": "2024-02-27"}]}}
+
+    action: Literal["replace"]
+    reason: Note = Field(..., min_length=1)
+    event_date: Day | None = Field(None, description="the corrected date (default: unchanged)")
+    org_code: DivisionCode | None = Field(None, description="the corrected unit (default: "
+                                                            "unchanged)")
+
+
+CorrectionIn = Annotated[VoidIn | ReplaceIn, Field(discriminator="action")]
+
+
 def _person_ref(request: HttpRequest, person_id: int | None, field: str) -> Person | None:
     """A person the caller may see, for a reference in the request; else a 422 on ``field``."""
     if person_id is None:
@@ -445,6 +468,29 @@ def record_event(request: HttpRequest, body: EventIn = EVENT_BODY,
     event = _record(request, person, body)
     event = LifeEvent.objects.select_related("org").get(pk=event.pk)
     return Status(201, _event_out(event))
+
+
+@router.post("/events/{event_id}/corrections", auth=writing(Capability.EDIT_REGISTER),
+             response={201: EventOut, **WRITE_ERRORS}, summary="Correct an event (更正)",
+             description="`void` records that the event did not happen; `replace` corrects its "
+                         "date or unit. The correction is a new event that supersedes the one "
+                         "named (which may itself be a correction: the correction starts from "
+                         "the event as it stands). The same rules as the correction form; a "
+                         "refusal answers 422 with the reason for each field. Token only.")
+def correct_event(request: HttpRequest, body: CorrectionIn = EVENT_BODY,
+                  event_id: int = EVENT_ID) -> Status:
+    event = get_object_or_404(LifeEvent.objects.visible_to(request.auth)
+                              .select_related("person", "org"), pk=event_id)
+    if body.action == "void":
+        correction = services.void_event(event, reason=body.reason, user=request.auth,
+                                         via="api")
+    else:
+        org = _org_ref(request, body.org_code) if body.org_code else None
+        correction = services.correct_event(event, reason=body.reason,
+                                            event_date=body.event_date, org=org,
+                                            user=request.auth, via="api")
+    correction = LifeEvent.objects.select_related("org").get(pk=correction.pk)
+    return Status(201, _event_out(correction))
 
 
 @router.post("/births", auth=writing(Capability.EDIT_REGISTER), response={201: PersonItem, **WRITE_ERRORS},

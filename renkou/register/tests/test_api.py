@@ -351,3 +351,38 @@ def test_audit_log_for_auditors_only(api_get, token, small_register):
     # an auditor of another township does not read this township's users
     other = issue_token(_user("auditor2", Role.AUDITOR, small_register.street), "")
     assert api_get(f"/api/audit?action=view&object_id={zxm.pk}", other).json()["count"] == 0
+
+
+# ------------------------------------------------------------------ corrections
+
+def test_corrections_through_the_api(api_post, api_get, token, small_register):
+    zxm = small_register.zxm
+    death = services.record_death(zxm, event_date=dt.date(2024, 5, 1))
+    path = f"/api/events/{death.pk}/corrections"
+    refused = api_post(path, {"action": "replace", "reason": "  ", "event_date": "2024-04-01"},
+                       token)
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["reason"]
+    future = api_post(path, {"action": "replace", "reason": "日期有误",
+                             "event_date": "2099-01-01"}, token)
+    assert future.status_code == 422
+    replaced = api_post(path, {"action": "replace", "reason": "日期有误",
+                               "event_date": "2024-04-01"}, token)
+    assert replaced.status_code == 201
+    correction = replaced.json()
+    assert correction["event_type"] == "correction"
+    assert correction["supersedes_event_id"] == death.pk
+    again = api_post(path, {"action": "void", "reason": "x"}, token)
+    assert again.status_code == 422  # the death is corrected already: correct the correction
+    voided = api_post(f"/api/events/{correction['event_id']}/corrections",
+                      {"action": "void", "reason": "死亡登记错误，本人健在"}, token)
+    assert voided.status_code == 201
+    zxm.refresh_from_db()
+    assert zxm.status == PersonStatus.DEAD  # voiding the correction restores the death
+    entry = AuditEntry.objects.filter(object_type="person", object_id=str(zxm.pk),
+                                      action=AuditAction.CHANGE).count()
+    assert entry == 2
+    wang_event = small_register.wang.events.get()
+    outside = api_post(f"/api/events/{wang_event.pk}/corrections",
+                       {"action": "void", "reason": "x"}, token)
+    assert outside.status_code == 404
