@@ -160,12 +160,39 @@ class BirthForm(RegisterForm):
     sex = forms.ChoiceField(label=_("sex"), choices=Sex.choices, widget=forms.RadioSelect)
     birth_date = _date_field(_("birth date"))
     id_number = forms.CharField(label=_("ID number"), max_length=18, required=False)
+    # 双胞胎、多胞胎: the other children of the same delivery, each with their own name
+    name_2 = forms.CharField(label=_("twins: second child's name"), max_length=50, required=False,
+                             help_text=_("only for a multiple birth; leave empty otherwise"))
+    sex_2 = forms.ChoiceField(label=_("second child's sex"), choices=Sex.choices,
+                              widget=forms.RadioSelect, required=False)
+    id_number_2 = forms.CharField(label=_("second child's ID number"), max_length=18,
+                                  required=False)
+    name_3 = forms.CharField(label=_("triplets: third child's name"), max_length=50,
+                             required=False)
+    sex_3 = forms.ChoiceField(label=_("third child's sex"), choices=Sex.choices,
+                              widget=forms.RadioSelect, required=False)
+    id_number_3 = forms.CharField(label=_("third child's ID number"), max_length=18,
+                                  required=False)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if self.person is not None and not self.is_bound:
             key = "father" if self.person.sex == Sex.MALE else "mother"
             self.initial.setdefault(key, self.person.pk)
+
+    def clean(self) -> dict:
+        d = super().clean()
+        for n in (2, 3):
+            if (d.get(f"name_{n}") or "").strip() and not d.get(f"sex_{n}"):
+                self.add_error(f"sex_{n}", _("give the sex of each child"))
+        if (d.get("name_3") or "").strip() and not (d.get("name_2") or "").strip():
+            self.add_error("name_2", _("name the second child before the third"))
+        return d
+
+    def children(self) -> list[dict]:
+        d = self.cleaned_data
+        return [{"name": d[f"name{s}"], "sex": d[f"sex{s}"], "id_number": d[f"id_number{s}"]}
+                for s in ("", "_2", "_3") if (d.get(f"name{s}") or "").strip()]
 
     def clean_mother(self) -> Person | None:
         return self._person_ref("mother")
@@ -175,14 +202,20 @@ class BirthForm(RegisterForm):
 
     def record(self) -> Person:
         d = self.cleaned_data
-        self.created = services.record_birth(
-            mother=d["mother"], father=d["father"], name=d["name"], sex=d["sex"],
-            birth_date=d["birth_date"], id_number=d["id_number"] or None, user=self.user,
-        )
-        return self.person or self.created
+        children = self.children()
+        if len(children) == 1:
+            self.created = [services.record_birth(
+                mother=d["mother"], father=d["father"], name=d["name"], sex=d["sex"],
+                birth_date=d["birth_date"], id_number=d["id_number"] or None, user=self.user,
+            )]
+        else:
+            self.created = services.record_multiple_birth(
+                mother=d["mother"], father=d["father"], birth_date=d["birth_date"],
+                children=children, user=self.user)
+        return self.person or self.created[0]
 
     def success_message(self) -> str:
-        return self.success % {"name": self.created.name}
+        return self.success % {"name": "、".join(c.name for c in self.created)}
 
 
 class EventForm(RegisterForm):

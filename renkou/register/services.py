@@ -31,6 +31,7 @@ from .models import (
     Relationship,
     Sex,
 )
+from .vocabulary import ENTRY_EVENTS
 
 __all__ = [
     "age_on",
@@ -38,6 +39,7 @@ __all__ = [
     "refresh_from_ledger",
     "enrol_person",
     "record_birth",
+    "record_multiple_birth",
     "record_death",
     "record_marriage",
     "record_divorce",
@@ -72,22 +74,29 @@ def age_on(birth_date: dt.date, day: dt.date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
-def _check_event_date(person: Person | None, event_date: dt.date, birth_date: dt.date | None):
+def _check_event_date(person: Person | None, event_date: dt.date, birth_date: dt.date | None,
+                      *, since_entry: bool = True):
+    """Refuse an event dated in the future, before the person's birth, before the person
+    entered the register (enrolment, birth or first move in; not checked with
+    ``since_entry=False``, for a parent at a child's birth) or after the person's death,
+    by the person's effective ledger (corrections applied)."""
     if event_date > clock.today():
         raise ValidationError({"event_date": _("the event date is in the future")})
     if birth_date is not None and event_date < birth_date:
         raise ValidationError({"event_date": _("the event date is before the person's birth")})
-    if person is not None and person.pk is not None:
-        death = (
-            LifeEvent.objects.filter(person=person, event_type=EventType.DEATH,
-                                     superseded_by__isnull=True)
-            .values_list("event_date", flat=True).first()
-        )
-        if death is not None and event_date > death:
-            raise ValidationError(
-                {"event_date": _("the person died on %(date)s, before this event")
-                 % {"date": death.isoformat()}}
-            )
+    if person is None or person.pk is None:
+        return
+    effective = effective_ledger(person)
+    entry = next((e for e in effective if e.event_type in ENTRY_EVENTS), None)
+    if since_entry and entry is not None and event_date < entry.event_date:
+        raise ValidationError(
+            {"event_date": _("the person entered the register on %(date)s, after this date")
+             % {"date": entry.event_date.isoformat()}})
+    death = next((e for e in effective if e.event_type == EventType.DEATH), None)
+    if death is not None and event_date > death.event_date:
+        raise ValidationError(
+            {"event_date": _("the person died on %(date)s, before this event")
+             % {"date": death.event_date.isoformat()}})
 
 
 def _check_identity(id_number: str | None, birth_date: dt.date, sex: str,
@@ -202,7 +211,12 @@ def enrol_person(*, event_date: dt.date | None = None, user=None, via: str = "fo
 
 
 def _birth_order(mother: Person, birth_date: dt.date) -> int:
-    earlier = mother.children_as_mother.filter(birth_date__lt=birth_date).count()
+    """The live-birth order (孩次) of a child born on ``birth_date``: the mother's children
+    born before it, and those of the same delivery recorded before it, plus one — each
+    child of a multiple birth counted separately (UN, Principles and Recommendations for
+    a Vital Statistics System, Rev. 3, §3: "live-birth order")."""
+    earlier = (mother.children_as_mother.exclude(status__in=(PersonStatus.VOID, PersonStatus.MERGED))
+               .filter(birth_date__lte=birth_date).count())
     return earlier + 1
 
 
@@ -215,7 +229,7 @@ def record_birth(*, mother: Person, name: str, sex: str, birth_date: dt.date,
     """Register a birth (生育登记): a free service that records a fact, never an approval."""
     if mother.sex != Sex.FEMALE:
         raise ValidationError({"mother": _("the mother must be a woman")})
-    _check_event_date(mother, birth_date, None)
+    _check_event_date(mother, birth_date, None, since_entry=False)
     if birth_date < mother.birth_date:
         raise ValidationError({"mother": _("the mother was born after the child")})
     mother_age = age_on(mother.birth_date, birth_date)
@@ -233,7 +247,16 @@ def record_birth(*, mother: Person, name: str, sex: str, birth_date: dt.date,
             raise ValidationError(
                 {"father": _("the father was %(age)s at the birth, younger than %(min)s")
                  % {"age": max(father_age, 0), "min": MIN_FATHER_AGE}})
-        _check_event_date(father, birth_date - dt.timedelta(days=300), None)
+        _check_event_date(father, birth_date - dt.timedelta(days=300), None, since_entry=False)
+    name = (name or "").strip()
+    twin = (mother.children_as_mother.exclude(status__in=(PersonStatus.VOID, PersonStatus.MERGED))
+            .filter(birth_date=birth_date, name=name).values_list("pk", flat=True).first())
+    if twin is not None:
+        raise ValidationError({"name": _(
+            "%(mother)s already has a child named %(name)s born on %(date)s (person number "
+            "%(pk)s): a birth is recorded once; the children of a multiple birth each have "
+            "their own name") % {"mother": mother.name, "name": name,
+                                 "date": birth_date.isoformat(), "pk": twin}})
     household = household or mother.household
     org = org or mother.registered_org
     child = _new_person(
@@ -249,6 +272,20 @@ def record_birth(*, mother: Person, name: str, sex: str, birth_date: dt.date,
                   "birth_order": child.birth_order, "hukou_type": child.hukou_type},
                  user=user, via=via)
     return child
+
+
+@transaction.atomic
+def record_multiple_birth(*, mother: Person, birth_date: dt.date, children: list[dict[str, Any]],
+                          father: Person | None = None, user=None,
+                          via: str = "form") -> list[Person]:
+    """Register the children of one delivery (双胞胎、多胞胎) together: ``children`` holds
+    each child's ``name``, ``sex`` and optional ``id_number``; all or none are recorded."""
+    names = [(c.get("name") or "").strip() for c in children]
+    if len(set(names)) != len(names):
+        raise ValidationError({"name": _("each child of a multiple birth needs their own name")})
+    return [record_birth(mother=mother, father=father, birth_date=birth_date, name=c["name"],
+                         sex=c["sex"], id_number=c.get("id_number") or None, user=user, via=via)
+            for c in children]
 
 
 def _require_resident(person: Person, field: str = "person") -> None:
@@ -313,6 +350,9 @@ def record_move_in(person: Person, *, org: OrgUnit, event_date: dt.date, origin:
         raise ValidationError({"person": _("%(name)s is dead") % {"name": person.name}})
     if person.status == PersonStatus.MERGED:
         raise ValidationError({"person": _("%(name)s was merged into another record")
+                               % {"name": person.name}})
+    if person.status == PersonStatus.VOID:
+        raise ValidationError({"person": _("%(name)s's registration was voided")
                                % {"name": person.name}})
     _check_event_date(person, event_date, person.birth_date)
     return append_event(person, EventType.MOVE_IN, event_date, org,

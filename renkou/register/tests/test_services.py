@@ -233,3 +233,44 @@ def test_verify_reports_a_row_that_disagrees_with_the_ledger(small_register):
     assert verify_register() == [Disagreement(r.wang.pk, "status", "dead", "resident")]
     assert verify_register(r.town) == []  # 王芳 lives under the street, not 和平镇
     Person.objects.filter(pk=r.wang.pk).update(status="resident")
+
+
+def test_second_birth_same_mother_same_day_same_name_is_refused(small_register):
+    r = small_register
+    first = services.record_birth(mother=r.mother, name="张小宝", sex="M",
+                                  birth_date=dt.date(2024, 3, 1))
+    with pytest.raises(ValidationError) as again:
+        services.record_birth(mother=r.mother, name="张小宝", sex="M",
+                              birth_date=dt.date(2024, 3, 1))
+    assert str(first.pk) in errors(again)["name"][0]
+
+
+def test_twins_are_recorded_together_each_with_own_name_and_order(small_register):
+    r = small_register
+    with pytest.raises(ValidationError):
+        services.record_multiple_birth(mother=r.mother, birth_date=dt.date(2024, 3, 1),
+                                       children=[{"name": "张大宝", "sex": "M"},
+                                                 {"name": "张大宝", "sex": "F"}])
+    assert not r.mother.children_as_mother.exists()  # all or none
+    twins = services.record_multiple_birth(mother=r.mother, birth_date=dt.date(2024, 3, 1),
+                                           children=[{"name": "张大宝", "sex": "M"},
+                                                     {"name": "张小妹", "sex": "F"}])
+    assert [(c.name, c.birth_order) for c in twins] == [("张大宝", 1), ("张小妹", 2)]
+
+
+def test_impossible_events_are_refused_by_the_effective_ledger(small_register):
+    r = small_register
+    with pytest.raises(ValidationError) as before_entry:
+        services.record_move_out(r.wang, event_date=dt.date(2019, 1, 1))  # enrolled 2020
+    assert "event_date" in errors(before_entry)
+    services.record_move_out(r.wang, event_date=dt.date(2024, 1, 1))
+    r.wang.refresh_from_db()
+    with pytest.raises(ValidationError) as twice:
+        services.record_move_out(r.wang, event_date=dt.date(2024, 2, 1))
+    assert "person" in errors(twice)
+    death = services.record_death(r.zxm, event_date=dt.date(2024, 5, 1))
+    services.correct_event(death, reason="日期有误", event_date=dt.date(2024, 4, 1))
+    r.zxm.refresh_from_db()
+    with pytest.raises(ValidationError) as after_death:  # the corrected death counts
+        services.record_divorce(r.zxm, event_date=dt.date(2024, 4, 15))
+    assert "2024-04-01" in errors(after_death)["event_date"][0]

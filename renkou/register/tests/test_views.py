@@ -500,3 +500,17 @@ def test_english_is_available(officer_client, small_register):
     officer_client.post(reverse("set_language"), {"language": "en", "next": "/"})
     html = officer_client.get(reverse("register:search")).content.decode()
     assert "Person search" in html
+
+
+def test_birth_form_records_twins_together(officer_client, small_register):
+    url = _event_url(small_register.mother, "birth")
+    data = {"mother": small_register.mother.pk, "name": "张大宝", "sex": Sex.MALE,
+            "birth_date": "2024-03-01", "name_2": "张小妹"}
+    _assert_error(officer_client.post(url, data), "sex_2", "性别")
+    response = officer_client.post(url, {**data, "sex_2": Sex.FEMALE})
+    assert response.status_code == 302
+    twins = small_register.mother.children_as_mother.order_by("birth_order")
+    assert [(c.name, c.birth_order) for c in twins] == [("张大宝", 1), ("张小妹", 2)]
+    again = officer_client.post(url, {"mother": small_register.mother.pk, "name": "张大宝",
+                                      "sex": Sex.MALE, "birth_date": "2024-03-01"})
+    _assert_error(again, "name", "张大宝")
