@@ -81,7 +81,8 @@ class PersonItem(Schema):
 
 class PersonDetail(PersonItem):
     id_number: str = Field(description="in full (this read is logged)")
-    ethnicity: str
+    ethnicity: str = Field(description="GB 3304 code")
+    ethnicity_name: str = Field(description="民族, e.g. 汉族")
     hukou_type: HukouType
     org_name: str
     current_org_code: str | None = Field(description="where the person lives, if elsewhere")
@@ -150,6 +151,7 @@ def _person_item(p: Person) -> dict[str, Any]:
 
 def _person_detail(p: Person) -> dict[str, Any]:
     return {**_person_item(p), "id_number": p.id_number or "", "ethnicity": p.ethnicity,
+            "ethnicity_name": p.get_ethnicity_display(),
             "hukou_type": p.hukou_type, "org_name": p.registered_org.name,
             "current_org_code": p.current_org.code if p.current_org_id else None,
             "household_id": p.household_id, "relationship": p.relationship,

@@ -13,6 +13,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -20,6 +22,7 @@ from renkou.core import clock
 from renkou.orgunits.models import OrgUnit
 
 from . import services
+from .ethnicity import ETHNICITIES, parse_ethnicity
 from .models import (
     Education,
     EventType,
@@ -28,6 +31,7 @@ from .models import (
     LifeEvent,
     MaritalStatus,
     Person,
+    PersonStatus,
     Relationship,
     Sex,
 )
@@ -77,6 +81,19 @@ def _date_field(label, *, required: bool = True, past_only: bool = True) -> form
     field = forms.DateField(label=label, required=required, widget=DateInput())
     field.past_only = past_only  # the max attribute is set per request, see RegisterForm
     return field
+
+
+class EthnicityField(forms.ChoiceField):
+    """民族: a list of the GB 3304 names; a typed code (``1``, ``01``) or name (``汉``)
+    is accepted too, and the value is the two-digit code."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("label", _("ethnicity"))
+        super().__init__(choices=ETHNICITIES, **kwargs)
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        return parse_ethnicity(text) or text
 
 
 class RegisterForm(forms.Form):
@@ -375,8 +392,7 @@ class CorrectFieldsForm(RegisterForm):
     id_number = forms.CharField(label=_("ID number"), max_length=18, required=False)
     sex = forms.ChoiceField(label=_("sex"), choices=Sex.choices, widget=forms.RadioSelect)
     birth_date = forms.DateField(label=_("birth date"), widget=DateInput())
-    ethnicity = forms.CharField(label=_("ethnicity code"), max_length=2,
-                                help_text=_("GB 3304 code; 01 is Han"))
+    ethnicity = EthnicityField()
     education = forms.ChoiceField(label=_("education"), required=False,
                                   choices=[("", "—"), *Education.choices])
     hukou_type = forms.ChoiceField(label=_("hukou type"), choices=HukouType.choices)
@@ -430,8 +446,7 @@ class EnrolForm(RegisterForm):
     sex = forms.ChoiceField(label=_("sex"), choices=Sex.choices, widget=forms.RadioSelect)
     birth_date = forms.DateField(label=_("birth date"), widget=DateInput())
     id_number = forms.CharField(label=_("ID number"), max_length=18, required=False)
-    ethnicity = forms.CharField(label=_("ethnicity code"), max_length=2, initial="01",
-                                help_text=_("GB 3304 code; 01 is Han"))
+    ethnicity = EthnicityField(initial="01")
     hukou_type = forms.ChoiceField(label=_("hukou type"), choices=HukouType.choices)
     org_code = forms.CharField(label=_("registered org unit (division code)"), max_length=15)
     household_no = forms.CharField(
@@ -446,6 +461,8 @@ class EnrolForm(RegisterForm):
     education = forms.ChoiceField(label=_("education"), required=False,
                                   choices=[("", "—"), *Education.choices])
     event_date = _date_field(_("enrolment date"))
+    confirm_new = forms.BooleanField(
+        label=_("this is another person, not the one already registered"), required=False)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -456,6 +473,26 @@ class EnrolForm(RegisterForm):
 
     def clean_org_code(self) -> OrgUnit | None:
         return self._org_ref("org_code")
+
+    def clean(self) -> dict:
+        """Warn of a person with the same name, birth date and sex already registered in
+        the unit (most often the same person entered twice) and ask to confirm."""
+        d = super().clean()
+        if d.get("confirm_new") or not all(d.get(k) for k in ("name", "birth_date", "sex",
+                                                                 "org_code")):
+            return d
+        same = (scoped_persons(self.user)
+                .filter(registered_org=d["org_code"], name=d["name"].strip(),
+                        birth_date=d["birth_date"], sex=d["sex"])
+                .exclude(status__in=(PersonStatus.VOID, PersonStatus.MERGED)).first())
+        if same is not None:
+            self.add_error("confirm_new", format_html(
+                '{} <a href="{}">{}</a>',
+                _("%(name)s, born %(date)s, is already registered in this unit (person number "
+                  "%(pk)s). If this is another person, tick the box and save again.")
+                % {"name": same.name, "date": same.birth_date.isoformat(), "pk": same.pk},
+                reverse("register:person", args=[same.pk]), _("open the existing record")))
+        return d
 
     @transaction.atomic
     def record(self) -> Person:

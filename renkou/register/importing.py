@@ -51,6 +51,7 @@ from renkou.core.models import AuditAction
 from renkou.core.tables import ImportRejected, RowError, read_table
 from renkou.orgunits.models import OrgUnit
 
+from .ethnicity import parse_ethnicity
 from .identity import id_number_problems, name_spellings
 from .models import (
     Education,
@@ -415,12 +416,11 @@ def validate_persons(path: str | Path, *, today: dt.date | None = None,
             errors.append(RowError(rownum, "education",
                                    _("unknown education; use one of: %(choices)s")
                                    % {"choices": ", ".join(Education.values)}, education))
-        ethnicity = cells[i_ethnicity] or "01"
-        if len(ethnicity) == 1 and ethnicity.isdigit():
-            ethnicity = "0" + ethnicity
-        if len(ethnicity) != 2 or not ethnicity.isdigit():
+        ethnicity = parse_ethnicity(cells[i_ethnicity] or "01") or ""
+        if not ethnicity:
             errors.append(RowError(rownum, "ethnicity",
-                                   _("the ethnicity is a two-digit GB 3304 code"), ethnicity))
+                                   _("unknown ethnicity: give a GB 3304 code (01 汉族) or name"),
+                                   cells[i_ethnicity]))
         household_no = cells[i_household_no]
         if len(household_no) > 24:
             errors.append(RowError(rownum, "household_no",

@@ -16,6 +16,7 @@ from django.utils.translation import pgettext_lazy
 from renkou.core.models import AppendOnlyModel, AppendOnlyQuerySet, RecordIsAppendOnly
 from renkou.core.scoping import OrgScopedQuerySet
 
+from .ethnicity import ETHNICITIES
 from .vocabulary import EventType
 
 __all__ = [
@@ -148,7 +149,8 @@ class Person(models.Model):
     name_initials = models.CharField(_("pinyin initials"), max_length=20, db_index=True)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     birth_date = models.DateField(_("birth date"))
-    ethnicity = models.CharField(_("ethnicity"), max_length=2, default="01")
+    ethnicity = models.CharField(_("ethnicity"), max_length=2, default="01", choices=ETHNICITIES,
+                                 help_text=_("GB 3304 code"))
     hukou_type = models.CharField(_("hukou type"), max_length=5, choices=HukouType.choices)
     registered_org = models.ForeignKey(
         "orgunits.OrgUnit", verbose_name=_("registered org unit"), on_delete=models.PROTECT,

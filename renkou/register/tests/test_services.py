@@ -274,3 +274,12 @@ def test_impossible_events_are_refused_by_the_effective_ledger(small_register):
     with pytest.raises(ValidationError) as after_death:  # the corrected death counts
         services.record_divorce(r.zxm, event_date=dt.date(2024, 4, 15))
     assert "2024-04-01" in errors(after_death)["event_date"][0]
+
+
+def test_ethnicity_accepts_gb3304_codes_or_names():
+    from renkou.register.ethnicity import ethnicity_name, parse_ethnicity
+
+    assert [parse_ethnicity(t) for t in ("1", "01", "汉族", "汉", "维吾尔族", "56", "97", "99",
+                                         "火星族")] == [
+        "01", "01", "01", "01", "05", "56", "97", None, None]
+    assert ethnicity_name("05") == "维吾尔族"

@@ -514,3 +514,20 @@ def test_birth_form_records_twins_together(officer_client, small_register):
     again = officer_client.post(url, {"mother": small_register.mother.pk, "name": "张大宝",
                                       "sex": Sex.MALE, "birth_date": "2024-03-01"})
     _assert_error(again, "name", "张大宝")
+
+
+def test_enrolling_a_person_already_in_the_unit_warns_and_asks_to_confirm(officer_client,
+                                                                          small_register):
+    zxm = small_register.zxm
+    data = {"name": zxm.name, "sex": zxm.sex, "birth_date": zxm.birth_date.isoformat(),
+            "ethnicity": "汉族", "hukou_type": HukouType.RURAL,
+            "org_code": zxm.registered_org.code, "marital_status": "single",
+            "event_date": "2024-02-01"}
+    response = officer_client.post(reverse("register:enrol"), data)
+    _assert_error(response, "confirm_new", "已")
+    assert reverse("register:person", args=[zxm.pk]) in response.content.decode()
+    assert Person.objects.filter(name=zxm.name).count() == 1
+    response = officer_client.post(reverse("register:enrol"), {**data, "confirm_new": "on"})
+    assert response.status_code == 302
+    twin_namesake = Person.objects.filter(name=zxm.name).exclude(pk=zxm.pk).get()
+    assert twin_namesake.ethnicity == "01"  # typed as a name, kept as the GB 3304 code
