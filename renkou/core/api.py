@@ -47,8 +47,7 @@ from . import audit
 __all__ = [
     "api", "Detail", "Errors", "FieldError", "READ_ERRORS", "WRITE_ERRORS", "READ_AUTH",
     "reading", "writing", "declared_capabilities", "MAX_ID", "MAX_PAGE", "NO_NUL", "require",
-    "paginate",
-    "api_language",
+    "paginate", "api_language", "ApiRequest",
 ]
 
 #: Largest id a path or query parameter accepts (a bigint), so that no database is
@@ -57,6 +56,13 @@ MAX_ID = 2**63 - 1
 MAX_PAGE = 100_000
 #: Text parameters may hold anything but NUL (which PostgreSQL cannot store or compare).
 NO_NUL = r"^[^\x00]*$"
+
+
+class ApiRequest(HttpRequest):
+    """The request as django-ninja hands it to an endpoint, with the authenticated user
+    (what the endpoint's ``auth`` returned) in ``auth``. For annotating endpoints only."""
+
+    auth: Any
 
 
 class Detail(Schema):

@@ -15,3 +15,14 @@ class CoreConfig(registry.PlatformApp):
     api_tags = ("audit",)
     menu = (registry.MenuEntry(_("Access log"), "core:audit", "view_audit", order=100),)
     commands = ("audit", "serve")
+
+    def ready(self) -> None:
+        super().ready()
+        from django.db.backends.signals import connection_created
+        from django.db.models.signals import post_migrate
+
+        from . import append_only
+
+        connection_created.connect(append_only.register_sqlite_function,
+                                   dispatch_uid="renkou_maintenance_function")
+        post_migrate.connect(append_only.ensure_triggers, dispatch_uid="renkou_append_only")

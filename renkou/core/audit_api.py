@@ -6,12 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from renkou.accounts.permissions import Capability
 
-from .api import MAX_PAGE, NO_NUL, READ_ERRORS, paginate, reading
+from .api import MAX_PAGE, NO_NUL, READ_ERRORS, ApiRequest, paginate, reading
 from .models import AuditAction
 from .services import filter_audit_entries, visible_audit_entries
 
@@ -55,7 +54,7 @@ def _entry(e: Any) -> dict[str, Any]:
                               "those attributed to no user), newest first, with the log page's "
                               "filters. Other roles answer 403.")
 def list_audit_entries(
-    request: HttpRequest,
+    request: ApiRequest,
     user: str = Query("", max_length=150, pattern=NO_NUL, description="username"),
     action: AuditAction | None = None,
     object_type: str = Query("", max_length=32, pattern=NO_NUL),
@@ -66,7 +65,7 @@ def list_audit_entries(
     page_size: int = Query(50, ge=1, le=500),
 ) -> dict:
     entries = filter_audit_entries(
-        visible_audit_entries(getattr(request, "auth", None)), username=user, action=action or "",
+        visible_audit_entries(request.auth), username=user, action=action or "",
         object_type=object_type, object_id=object_id, date_from=date_from, date_to=date_to,
     )
     return paginate(entries, page, page_size, _entry)

@@ -12,7 +12,7 @@ import numpy as np
 from django.apps import apps
 from django.db import connection, transaction
 
-from renkou.core import clock
+from renkou.core import append_only, clock
 from renkou.register.models import Household, LifeEvent, Person
 
 from .defects import inject_defects, write_truth
@@ -57,7 +57,7 @@ def clear_register() -> None:
               "orgunits_orgunit"]
     # one transaction: SQLite checks its (deferred) foreign keys at the commit, so the
     # order of the deletes does not matter
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), append_only.maintenance(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
         else:

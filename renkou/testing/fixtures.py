@@ -32,3 +32,23 @@ def officer_client(client, officer):
 def role_users(small_register):
     """One user per role (:func:`renkou.testing.factories.users_per_role`)."""
     return users_per_role(small_register)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_through_append_only_tables():
+    """A test database is emptied between transactional tests (the live-server tests) by
+    Django's flush: on SQLite a ``DELETE`` of every table, which the append-only triggers
+    refuse outside :func:`renkou.core.append_only.maintenance`."""
+    from django.db.backends.base.operations import BaseDatabaseOperations
+
+    from renkou.core.append_only import maintenance
+
+    flush = BaseDatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        with maintenance():
+            return flush(self, sql_list)
+
+    BaseDatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    BaseDatabaseOperations.execute_sql_flush = flush

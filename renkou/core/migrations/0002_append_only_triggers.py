@@ -1,0 +1,11 @@
+"""Database triggers that refuse UPDATE and DELETE on the AuditEntry table (renkou.core.append_only)."""
+
+from django.db import migrations
+
+from renkou.core.append_only import install_operation
+
+
+class Migration(migrations.Migration):
+    dependencies = [("core", "0001_initial")]
+
+    operations = [install_operation("core", "AuditEntry")]
