@@ -51,7 +51,7 @@ def ensure_demo_users() -> list[tuple[str, str, OrgUnit]]:
         ("statistician", Role.STATISTICIAN, county),
         ("auditor", Role.AUDITOR, county),
     ]
-    out = []
+    out: list[tuple[str, str, OrgUnit]] = []
     for username, role, org in plan:
         if org is None:
             continue
@@ -101,7 +101,7 @@ def password_problems(error: ValidationError) -> list[str]:
     }
     out = []
     for item in error.error_list:
-        text = texts.get(item.code)
+        text = texts.get(item.code or "")
         out.append(text % (item.params or {}) if text else " ".join(item.messages))
     return out
 

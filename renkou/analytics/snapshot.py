@@ -174,9 +174,11 @@ def _partition(raw: Path, out: Path) -> int:
             con.execute(statement)
         if not list((out / "events").glob("*/*.parquet")):
             return 0  # an empty ledger writes no files
-        return con.execute(
+        row = con.execute(
             f"SELECT count(*) FROM read_parquet('{_sql_path(out)}/events/*/*.parquet')"
-        ).fetchone()[0]
+        ).fetchone()
+        assert row is not None  # count(*) answers one row
+        return row[0]
     finally:
         con.close()
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from renkou.accounts.permissions import Capability
-from renkou.core.api import READ_ERRORS, reading
+from renkou.core.api import READ_ERRORS, ApiRequest, reading
 from renkou.register.identity import mask_id_number
 
 from .payment_figures import figures
@@ -71,7 +70,7 @@ class ApplicationOut(Schema):
 @router.get("/programmes", auth=reading(MANAGE_BENEFITS),
             response={200: list[ProgrammeOut], **READ_ERRORS}, summary="Benefit programmes",
             description="The programmes with every version (shipped YAML and office versions).")
-def list_programmes(request: HttpRequest) -> list:
+def list_programmes(request: ApiRequest) -> list:
     return [{**p.__dict__, "name": p.label, "review_levels": list(p.review_levels),
              "documents": list(p.documents),
              "versions": [v.__dict__ for v in p.versions]} for p in programmes().values()]
@@ -81,7 +80,7 @@ def list_programmes(request: HttpRequest) -> list:
             response={200: list[FigureOut], **READ_ERRORS}, summary="Benefit figures",
             description="Recipients, amounts due and paid, payment rate and timeliness by org "
                         "unit (rolled up), programme and roster period, in the caller's subtree.")
-def get_figures(request: HttpRequest, year: int = Query(..., ge=2000, le=2100),
+def get_figures(request: ApiRequest, year: int = Query(..., ge=2000, le=2100),
                 org: str | None = Query(None, pattern=r"^[0-9]{1,15}$")) -> list:
     try:
         return figures(year, user=request.auth, org_code=org)
@@ -93,7 +92,7 @@ def get_figures(request: HttpRequest, year: int = Query(..., ge=2000, le=2100),
             response={200: list[ApplicationOut], **READ_ERRORS},
             summary="Benefit applications",
             description="Applications in the caller's subtree (at most 500, newest first).")
-def list_applications(request: HttpRequest, state: str = Query("", max_length=16),
+def list_applications(request: ApiRequest, state: str = Query("", max_length=16),
                       programme: str = Query("", max_length=40)) -> list:
     qs = scoped_applications(request.auth)
     if state:

@@ -219,7 +219,7 @@ def _scope_units(scope: OrgUnit | None) -> tuple[dict[int, tuple[str, str, str]]
     return info, (None if scope is None else set(info))
 
 
-def _child_count(parent_field: str, **filters) -> Subquery:
+def _child_count(parent_field: str, **filters) -> Coalesce:
     kids = (Person.objects.filter(**{parent_field: OuterRef("pk")}, **filters).order_by()
             .annotate(g=Value(1)).values("g").annotate(n=Count("pk")).values("n"))
     return Coalesce(Subquery(kids, output_field=IntegerField()), 0)

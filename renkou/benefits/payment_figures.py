@@ -23,7 +23,8 @@ def figures(year: int, *, user=None, org_code: str | None = None, max_level: int
     roster period: one GROUP BY over the org paths, each payment counted in every unit
     above it."""
     scope = user_scope(user, org_code)
-    where, params = ["p.year = %s", "a.level <= %s"], [year, max_level]
+    where = ["p.year = %s", "a.level <= %s"]
+    params: list[int | str] = [year, max_level]
     if scope is not None:
         where.append("(a.path = %s OR a.path LIKE %s)")
         params += [scope.path, scope.path + "/%"]

@@ -93,7 +93,8 @@ def generate_roster(user, code: str, period: str, *, org_code: str | None = None
             .values_list("application_id", "months"):
         paid[app_id].update(months)
     first_month = 1 if prog.period == "year" else last_month
-    lines, stops = [], []
+    lines: list[Payment] = []
+    stops: list[tuple[Application, Result]] = []
     for pid, app in apps.items():
         r = results.get(pid)
         if r is None:
@@ -115,8 +116,9 @@ def generate_roster(user, code: str, period: str, *, org_code: str | None = None
         return None
     roster = None
     if lines:
-        roster = Roster.objects.create(programme=code, period=period,
-                                       org=scope or OrgUnit.objects.filter(level=1).first(),
+        org = scope or OrgUnit.objects.filter(level=1).first()
+        assert org is not None  # the applications' units lie under a county (the roots)
+        roster = Roster.objects.create(programme=code, period=period, org=org,
                                        due_on=end + dt.timedelta(days=due_days),
                                        created_by=user if user and user.is_authenticated else None)
         for line in lines:
@@ -125,6 +127,7 @@ def generate_roster(user, code: str, period: str, *, org_code: str | None = None
         audit.record(AuditAction.CREATE, "benefit_roster", roster.pk,
                      details={"programme": code, "period": period, "lines": len(lines)}, user=user)
     for app, r in stops:
+        assert r.left_on is not None  # only a result with a leaving date stops
         app.ended_on = r.left_on
         app.end_reason = r.left_reason
         reason = _("died on %(date)s") if r.left_reason == "death" else _("moved away on %(date)s")

@@ -58,8 +58,9 @@ def _fail(request: HttpRequest, exc: Exception) -> None:
 @requires(MANAGE_BENEFITS)
 def index(request: HttpRequest) -> HttpResponse:
     today = clock.today()
-    progs = [(p, p.version_for(request.user.org.code if request.user.org else "", today))
-             for p in programmes().values()]
+    # @requires lets in logged-in users only (the check narrows the type)
+    org = request.user.org if request.user.is_authenticated else None
+    progs = [(p, p.version_for(org.code if org else "", today)) for p in programmes().values()]
     counts = Counter(scoped_applications(request.user).values_list("state", flat=True))
     states = [(s, label, counts.get(s, 0)) for s, label in ApplicationState.choices]
     return render(request, "benefits/index.html", {"programmes": progs, "states": states})
@@ -248,6 +249,7 @@ def attachment(request: HttpRequest, pk: int) -> HttpResponse:
 
     audit.record(AuditAction.VIEW, "benefit_attachment", decision.pk,
                  details={"application": decision.application_id})
+    assert decision.attachment is not None  # saved with its attachment_name (record_decision)
     response = HttpResponse(bytes(decision.attachment),
                             content_type=decision.attachment_type or "application/octet-stream")
     response["Content-Disposition"] = f'attachment; filename="{decision.attachment_name}"'

@@ -59,8 +59,11 @@ __all__ = [
 
 
 S = ApplicationState
-STEP_ROLE = {Step.VILLAGE: Role.VILLAGE_CLERK, Step.TOWNSHIP: Role.TOWNSHIP_OFFICER,
-             Step.COUNTY: Role.COUNTY_OFFICER}
+STEP_ROLE: dict[str, Role] = {Step.VILLAGE: Role.VILLAGE_CLERK, Step.TOWNSHIP: Role.TOWNSHIP_OFFICER,
+                              Step.COUNTY: Role.COUNTY_OFFICER}
+#: The review step an application in each state waits for.
+PENDING_STEP: dict[str, Step] = {S.SUBMITTED: Step.VILLAGE, S.VILLAGE_PASSED: Step.TOWNSHIP,
+                                 S.ON_NOTICE: Step.COUNTY}
 
 
 class WorkflowError(Exception):
@@ -138,7 +141,7 @@ def may_take_step(user, app: Application) -> bool:
 
 
 @transaction.atomic
-def open_applications(user, code: str, year: int, person_ids: Iterable[int], *,
+def open_applications(user, code: str, year: int, person_ids: Iterable[int | str], *,
                       source: str = "screening") -> list[Application]:
     """Open applications for these persons (from the screening list), re-checking each.
 
@@ -216,8 +219,7 @@ def open_walk_in(user, code: str, year: int, person: Person, *, attestations: di
 
 def pending_step(app: Application) -> str | None:
     """The review step the application waits for, if any."""
-    return {S.SUBMITTED: Step.VILLAGE, S.VILLAGE_PASSED: Step.TOWNSHIP,
-            S.ON_NOTICE: Step.COUNTY}.get(app.state)
+    return PENDING_STEP.get(app.state)
 
 
 @transaction.atomic
@@ -271,7 +273,7 @@ def open_notice(user, code: str, applications: Iterable[Application], *,
     if starts_on > clock.today():
         raise WorkflowError(_("the notice cannot start in the future"))
     days = days or prog.notice_days
-    org = user.org or OrgUnit.objects.filter(pk=apps[0].org_id).first()
+    org = user.org or apps[0].org
     notice = Notice.objects.create(programme=code, org=org, starts_on=starts_on,
                                    ends_on=starts_on + dt.timedelta(days=days - 1), created_by=user)
     notice.applications.set(apps)

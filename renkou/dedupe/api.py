@@ -12,10 +12,9 @@ import datetime as dt
 import math
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from renkou.core.api import MAX_PAGE, READ_ERRORS, paginate, reading
+from renkou.core.api import MAX_PAGE, READ_ERRORS, ApiRequest, paginate, reading
 from renkou.register.identity import mask_id_number
 
 from . import services
@@ -105,7 +104,7 @@ def _pair(pair: CandidatePair) -> dict[str, Any]:
                         "as duplicates. For township and county officers; other roles "
                         "answer 403.")
 def list_pairs(
-    request: HttpRequest,
+    request: ApiRequest,
     status: PairStatus = STATUS,
     min_probability: float | None = Query(None, ge=0, le=1,
                                           description="only pairs at or above this probability"),

@@ -275,13 +275,13 @@ def un_age_sex_accuracy(males, females, age_starts, age_max=75):
     if not (m_all.shape == f_all.shape == x_all.shape) or m_all.ndim != 1:
         raise ValueError("males, females and age_starts must be 1-d arrays of the same length")
     wanted = np.arange(0, age_max, 5)
-    idx = []
+    hits = []
     for age in wanted:
         hit = np.flatnonzero(x_all == age)
         if hit.size != 1:
             raise ValueError(f"the 5-year group starting at {age} is needed (exactly once)")
-        idx.append(hit[0])
-    idx = np.array(idx)
+        hits.append(hit[0])
+    idx = np.array(hits)
     m, f = m_all[idx], f_all[idx]
 
     def age_ratios(p):

@@ -6,15 +6,21 @@ officers, statisticians), each within its own subtree; an auditor gets 403.
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest
+from typing import TYPE_CHECKING, cast
+
+from django.db.models import QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Path, Query, Router, Schema
 
 from renkou.accounts.permissions import Capability
-from renkou.core.api import MAX_PAGE, READ_ERRORS, paginate, reading
+from renkou.core.api import MAX_PAGE, READ_ERRORS, ApiRequest, paginate, reading
 from renkou.register.search import annotate_resident_counts
 
-from .models import OrgKind, OrgLevel, OrgUnit, UrbanRural
+from .models import OrgKind, OrgLevel, OrgUnit, ResidentCount, UrbanRural
+
+if TYPE_CHECKING:  # django-stubs-ext is a development dependency
+    from django_stubs_ext import WithAnnotations
 
 router = Router()
 
@@ -47,7 +53,7 @@ class OrgUnitPage(Schema):
 
 def _unit(unit: OrgUnit) -> dict:
     return {"code": unit.code, "name": unit.name, "kind": unit.kind, "level": unit.level,
-            "parent_code": unit.parent.code if unit.parent_id else None,
+            "parent_code": unit.parent.code if unit.parent is not None else None,
             "urban_rural": unit.urban_rural, "path": unit.path}
 
 
@@ -55,7 +61,7 @@ def _unit(unit: OrgUnit) -> dict:
 READ_UNITS = reading(Capability.VIEW_REGISTER, Capability.VIEW_AGGREGATES)
 
 
-def _readable(request: HttpRequest):
+def _readable(request: ApiRequest):
     return OrgUnit.objects.visible_to(request.auth).select_related("parent")
 
 
@@ -64,7 +70,7 @@ def _readable(request: HttpRequest):
                         "children of that unit (404 if it is not in the caller's subtree); "
                         "`level` is 1 county, 2 township/street, 3 village/community, 4 group.")
 def list_orgunits(
-    request: HttpRequest,
+    request: ApiRequest,
     parent: str | None = Query(None, pattern=CODE_PATTERN, description="division code"),
     level: OrgLevel | None = None,
     page: int = Query(1, ge=1, le=MAX_PAGE),
@@ -84,10 +90,12 @@ def list_orgunits(
 @router.get("/{code}", auth=READ_UNITS, response={200: OrgUnitDetail, **READ_ERRORS}, summary="One org unit",
             description="The unit, its resident count (its whole subtree) and its children. "
                         "404 when the unit is not in the caller's subtree.")
-def get_orgunit(request: HttpRequest,
+def get_orgunit(request: ApiRequest,
                 code: str = CODE) -> dict:
     units = _readable(request)
-    unit = get_object_or_404(annotate_resident_counts(units), code=code)
+    counted = cast("QuerySet[WithAnnotations[OrgUnit, ResidentCount]]",
+                   annotate_resident_counts(units))
+    unit: WithAnnotations[OrgUnit, ResidentCount] = get_object_or_404(counted, code=code)
     children = units.filter(parent=unit).order_by("code")
     return {**_unit(unit), "residents": unit.residents,
             "children": [_unit(c) for c in children]}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from renkou.core.scoping import OrgScopedQuerySet, subtree_q
 
-__all__ = ["OrgLevel", "OrgKind", "UrbanRural", "OrgUnit"]
+__all__ = ["OrgLevel", "OrgKind", "UrbanRural", "OrgUnit", "ResidentCount"]
 
 
 class OrgLevel(models.IntegerChoices):
@@ -30,7 +32,7 @@ class OrgKind(models.TextChoices):
     GROUP = "group", _("villagers' group")
 
 
-KIND_LEVEL = {
+KIND_LEVEL: dict[str, OrgLevel] = {
     OrgKind.COUNTY: OrgLevel.COUNTY,
     OrgKind.DISTRICT: OrgLevel.COUNTY,
     OrgKind.TOWNSHIP: OrgLevel.TOWNSHIP,
@@ -112,7 +114,7 @@ class OrgUnit(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.level = KIND_LEVEL[self.kind]
-        self.path = f"{self.parent.path}/{self.code}" if self.parent_id else self.code
+        self.path = f"{self.parent.path}/{self.code}" if self.parent is not None else self.code
         super().save(*args, **kwargs)
 
     def subtree(self) -> models.QuerySet[OrgUnit]:
@@ -124,3 +126,10 @@ class OrgUnit(models.Model):
         codes = self.path.split("/")[:-1]
         by_code = {o.code: o for o in OrgUnit.objects.filter(code__in=codes)}
         return [by_code[c] for c in codes if c in by_code]
+
+
+class ResidentCount(TypedDict):
+    """The annotation :func:`renkou.register.search.annotate_resident_counts` puts on
+    units (for typing: ``WithAnnotations[OrgUnit, ResidentCount]``)."""
+
+    residents: int

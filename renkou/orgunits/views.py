@@ -6,14 +6,21 @@ resident counts); the household list of a unit only to roles that read the regis
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from django.core.paginator import Paginator
-from django.db.models import F, Func, IntegerField, OuterRef, Subquery
+from django.db.models import F, Func, IntegerField, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from renkou.accounts.permissions import Capability, has_capability, requires
 from renkou.register.models import Person
 from renkou.register.search import annotate_resident_counts, scoped_households, scoped_org_units
+
+from .models import OrgUnit, ResidentCount
+
+if TYPE_CHECKING:  # django-stubs-ext is a development dependency
+    from django_stubs_ext import WithAnnotations
 
 HOUSEHOLDS_PER_PAGE = 50
 
@@ -30,7 +37,8 @@ def org_detail(request: HttpRequest, code: str) -> HttpResponse:
     unit = get_object_or_404(scoped_org_units(request.user), code=code)
     units = scoped_org_units(request.user)
     children = annotate_resident_counts(units.filter(parent=unit)).order_by("code")
-    unit_total = annotate_resident_counts(units.filter(pk=unit.pk))
+    unit_total = cast("QuerySet[WithAnnotations[OrgUnit, ResidentCount]]",
+                      annotate_resident_counts(units.filter(pk=unit.pk)))
     return render(request, "orgunits/detail.html", {
         "unit": unit,
         "ancestors": unit.ancestors(),

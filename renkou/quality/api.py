@@ -8,11 +8,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Field, Query, Router, Schema
 
 from renkou.accounts.permissions import Capability
-from renkou.core.api import MAX_PAGE, NO_NUL, READ_ERRORS, paginate, reading
+from renkou.core.api import MAX_PAGE, NO_NUL, READ_ERRORS, ApiRequest, paginate, reading
 from renkou.orgunits.models import OrgUnit
 from renkou.register.identity import mask_id_number
 
@@ -117,7 +117,7 @@ class ViolationPage(Schema):
     items: list[ViolationOut]
 
 
-def _unit(request: HttpRequest, code: str | None) -> OrgUnit:
+def _unit(request: ApiRequest, code: str | None) -> OrgUnit:
     try:
         return services.visible_unit(request.auth, code)
     except OrgUnit.DoesNotExist:
@@ -143,7 +143,7 @@ def _row(unit: OrgUnit, values: dict[str, Any], ranks: dict[str, int | None] | N
                         "(1 = best). A missing measure is null, never 0. The scorecard is "
                         "computed by a batch job (`renkou scorecard`); before it first runs "
                         "the rows are empty.")
-def get_scorecard(request: HttpRequest, org: str | None = ORG,
+def get_scorecard(request: ApiRequest, org: str | None = ORG,
                   level: int | None = Query(None, ge=2, le=4,
                                             description="2 township, 3 village, 4 group")) -> dict:
     unit = _unit(request, org)
@@ -165,7 +165,7 @@ def get_scorecard(request: HttpRequest, org: str | None = ORG,
                         "caller's own unit), by unit, rule and person; every status unless "
                         "`status` is given. Names are listed with masked ID numbers.")
 def list_violations(
-    request: HttpRequest,
+    request: ApiRequest,
     org: str | None = ORG,
     rule: str = Query("", max_length=40, pattern=NO_NUL, description="a rule code"),
     status: ViolationStatus | None = None,

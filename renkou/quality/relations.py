@@ -19,6 +19,7 @@ name. After loading, external access is switched off and the configuration locke
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,9 +133,10 @@ def load_register(unit: OrgUnit | None = None, today: dt.date | None = None) -> 
     seconds["read_events"] = time.perf_counter() - started - seconds["read_persons"]
 
     t = time.perf_counter()
-    cols = list(zip(*person_rows, strict=True)) if person_rows else [[] for _ in range(11)]
+    cols: list[Sequence[Any]] = (list(zip(*person_rows, strict=True)) if person_rows
+                                 else [[] for _ in range(11)])
     derived = [id_columns(n) for n in cols[1]]
-    dcols = list(zip(*derived, strict=True)) if derived else [[] for _ in range(7)]
+    dcols: list[Sequence[Any]] = list(zip(*derived, strict=True)) if derived else [[] for _ in range(7)]
     person_table = pa.table({
         "person_id": pa.array(cols[0], pa.int64()),
         "id_number": pa.array(cols[1], pa.string()),
@@ -161,7 +163,8 @@ def load_register(unit: OrgUnit | None = None, today: dt.date | None = None) -> 
         all_ids = Person.objects.order_by().exclude(id_number=None).values_list("id_number", flat=True)
         bodies = pa.table({"id_body": pa.array([id_columns(n)[6] for n in all_ids.iterator(CHUNK)],
                                                pa.string())})
-    ecols = list(zip(*event_rows, strict=True)) if event_rows else [[] for _ in range(7)]
+    ecols: list[Sequence[Any]] = (list(zip(*event_rows, strict=True)) if event_rows
+                                  else [[] for _ in range(7)])
     voided, event_dates, event_orgs = _effective_dates(event_rows, corrections)
     recorded = _local_dates(ecols[4])
     event_table = pa.table({

@@ -171,7 +171,7 @@ def scorecard_values(reg: LoadedRegister) -> dict[int, dict[str, Any]]:
         WHERE p.status = 'resident' AND p.sex IN ('M', 'F') GROUP BY ALL""").fetchall()
     if rows:
         anc, male, age, k = (np.array(c) for c in zip(*rows, strict=True))
-        np.add.at(ages, (np.where(male, 0, 1), [index[a] for a in anc], age.astype(int)), k)
+        np.add.at(ages, (np.where(male, 0, 1), np.array([index[a] for a in anc]), age.astype(int)), k)
 
     timely = {r[0]: r[1:] for r in con.execute(f"""
         SELECT a.anc_id, count(*), count(*) FILTER (WHERE e.delay_days <= 30)
@@ -228,7 +228,7 @@ def scorecard_values(reg: LoadedRegister) -> dict[int, dict[str, Any]]:
             values["duplicate_pairs"] = int(duplicates.get(org_id, 0))
             values["duplicate_rate"] = (1000.0 * values["duplicate_pairs"] / persons
                                         if persons else None)
-        if matched is None or not checked.get(org_id):
+        if matched is None or checked is None or not checked.get(org_id):
             values["accuracy_matched"] = values["accuracy_checked"] = values["accuracy"] = None
         else:
             values["accuracy_matched"] = int(matched.get(org_id, 0))
@@ -294,6 +294,7 @@ def _rank_key(measure: str, row: dict[str, Any]) -> float | None:
         return -float(value)
     if direction == "low":
         return float(value)
+    assert callable(direction)  # the other words: "high", "low", and "gap" (srb, above)
     return direction(float(value))
 
 

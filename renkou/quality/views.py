@@ -17,7 +17,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -119,12 +119,12 @@ def run_check(request: HttpRequest, code: str) -> HttpResponse:
     return redirect("quality:worklist", code=unit.code)
 
 
-def _download(make, filename: str) -> HttpResponse:
+def _download(make, filename: str) -> FileResponse:
     return temporary_file_download(make, filename)
 
 
 @requires(Capability.EXPORT_REGISTER)
-def worklist_export(request: HttpRequest, code: str) -> HttpResponse:
+def worklist_export(request: HttpRequest, code: str) -> FileResponse:
     """The worklist as Excel (masked ID numbers); the export is logged."""
     unit = _unit(request, code)
     rule = request.GET.get("rule", "")
@@ -163,7 +163,7 @@ def scorecard(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Capability.VIEW_AGGREGATES)
-def scorecard_export(request: HttpRequest) -> HttpResponse:
+def scorecard_export(request: HttpRequest) -> FileResponse:
     unit = _unit(request, request.GET.get("org"))
     level = _level(request)
     return _download(lambda name: scorecards.export_scorecard(name, request.user, unit, level),

@@ -5,18 +5,22 @@ rate. The same scoping as the pages: the caller's subtree, 403 outside its role.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, TypedDict, cast
 
-from django.http import HttpRequest
+from django.db.models import QuerySet
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from renkou.accounts.permissions import Capability
-from renkou.core.api import MAX_PAGE, READ_ERRORS, paginate, reading
+from renkou.core.api import MAX_PAGE, READ_ERRORS, ApiRequest, paginate, reading
 from renkou.register.identity import mask_id_number
 
 from . import services
 from .common import Rate
-from .models import DiscrepancyKind, WorkStatus
+from .models import DiscrepancyKind, Survey, WorkStatus
+
+if TYPE_CHECKING:  # django-stubs-ext is a development dependency
+    from django_stubs_ext import WithAnnotations
 
 router = Router()
 
@@ -79,6 +83,12 @@ class FeedbackOut(Schema):
     rate: RateOut
 
 
+class VillageCount(TypedDict):
+    """What :func:`~renkou.reconciliation.services.visible_surveys` annotates a survey with."""
+
+    n_villages: int
+
+
 def _rate(r: Rate) -> dict:
     return {"numerator": r.numerator, "denominator": r.denominator, "value": r.value,
             "lower": r.lower, "upper": r.upper}
@@ -87,10 +97,12 @@ def _rate(r: Rate) -> dict:
 @router.get("/surveys", auth=reading(Capability.VIEW_REGISTER),
             response={200: list[SurveyOut], **READ_ERRORS},
             summary="Field-check surveys of the caller's area")
-def list_surveys(request: HttpRequest) -> list:
+def list_surveys(request: ApiRequest) -> list:
+    surveys = cast("QuerySet[WithAnnotations[Survey, VillageCount]]",
+                   services.visible_surveys(request.auth))
     return [{"id": s.pk, "name": s.name, "survey_date": s.survey_date,
              "reference_start": s.reference_start, "villages": s.n_villages}
-            for s in services.visible_surveys(request.auth)]
+            for s in surveys]
 
 
 @router.get("/surveys/{survey_id}/rates", auth=reading(Capability.VIEW_REGISTER),
@@ -98,7 +110,7 @@ def list_surveys(request: HttpRequest) -> list:
             summary="Accuracy, not-found and under-count rates by unit",
             description="Per sampled village and rolled up to township and county (only the "
                         "caller's units), each with its 95% Wilson interval.")
-def survey_rates(request: HttpRequest, survey_id: int) -> list:
+def survey_rates(request: ApiRequest, survey_id: int) -> list:
     survey = services.visible_surveys(request.auth).filter(pk=survey_id).first()
     if survey is None:
         raise HttpError(404, "not found")
@@ -111,7 +123,7 @@ def survey_rates(request: HttpRequest, survey_id: int) -> list:
 @router.get("/worklist", auth=reading(Capability.VIEW_REGISTER),
             response={200: ItemPage, **READ_ERRORS},
             summary="Discrepancy worklist (ID numbers masked)")
-def worklist(request: HttpRequest, survey: int | None = None, dept_list: int | None = None,
+def worklist(request: ApiRequest, survey: int | None = None, dept_list: int | None = None,
              status: WorkStatus | None = None, kind: DiscrepancyKind | None = None,
              page: int = Query(1, ge=1, le=MAX_PAGE),
              page_size: int = Query(50, ge=1, le=500)) -> dict:
@@ -140,7 +152,7 @@ def worklist(request: HttpRequest, survey: int | None = None, dept_list: int | N
 @router.get("/crosschecks/feedback", auth=reading(Capability.VIEW_REGISTER),
             response={200: list[FeedbackOut], **READ_ERRORS},
             summary="Cross-check feedback rate (协查反馈率) by unit for a year")
-def feedback(request: HttpRequest, year: int = Query(..., ge=2000, le=2199)) -> list:
+def feedback(request: ApiRequest, year: int = Query(..., ge=2000, le=2199)) -> list:
     rows = services.feedback_rates(request.auth, dt.date(year, 1, 1), dt.date(year, 12, 31))
     return [{"code": r.unit.code, "name": r.unit.name, "sent": r.sent,
              "answered_in_time": r.answered_in_time, "answered_late": r.answered_late,

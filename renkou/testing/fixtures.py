@@ -49,6 +49,7 @@ def _flush_through_append_only_tables():
         with maintenance():
             return flush(self, sql_list)
 
-    BaseDatabaseOperations.execute_sql_flush = execute_sql_flush
+    patch = pytest.MonkeyPatch()
+    patch.setattr(BaseDatabaseOperations, "execute_sql_flush", execute_sql_flush)
     yield
-    BaseDatabaseOperations.execute_sql_flush = flush
+    patch.undo()

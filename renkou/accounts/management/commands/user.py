@@ -46,9 +46,11 @@ class Command(BaseCommand):
             except ValidationError as error:
                 raise CommandError(_("the user was not created: %(reason)s")
                                    % {"reason": _error_text(error)}) from error
+            unit = user.org
+            assert unit is not None  # add_user binds every user it creates to a unit
             self.stdout.write(_("created user %(name)s (%(role)s, %(org)s %(code)s)") % {
-                "name": user.username, "role": user.get_role_display(), "org": user.org.name,
-                "code": user.org.code})
+                "name": user.username, "role": user.get_role_display(), "org": unit.name,
+                "code": unit.code})
             return
         for user in User.objects.select_related("org").order_by("username"):
             org = f"{user.org.code} {user.org.name}" if user.org else "-"
