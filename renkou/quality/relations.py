@@ -34,7 +34,7 @@ from renkou.orgunits.models import OrgUnit
 from renkou.register.identity import id_columns
 from renkou.register.ledger import EventRecord, correction_chains, resolve
 from renkou.register.models import LifeEvent, Person
-from renkou.register.vocabulary import LIFE_EVENTS, sql_list
+from renkou.register.vocabulary import LIFE_EVENTS, NOT_PERSONS, sql_list
 
 __all__ = ["LoadedRegister", "load_register", "id_columns", "subtree_q", "LIFE_EVENT_TYPES"]
 
@@ -200,7 +200,8 @@ def load_register(unit: OrgUnit | None = None, today: dt.date | None = None) -> 
     since = today - dt.timedelta(days=365)
     con.execute(_BUILD_SQL.replace("$today::DATE", f"DATE '{today.isoformat()}'")
                 .replace("$since::DATE", f"DATE '{since.isoformat()}'")
-                .replace("$life_events", sql_list(LIFE_EVENTS)))
+                .replace("$life_events", sql_list(LIFE_EVENTS))
+                .replace("$not_persons", sql_list(NOT_PERSONS)))
     for name in ("person_raw", "event_raw", "org_raw", "anc_raw", "body_raw"):
         con.unregister(name)
     con.execute("SET enable_external_access = false")
@@ -267,7 +268,8 @@ FROM event_all e JOIN person p ON p.person_id = e.person_id;
 -- totals of each unit's subtree: one GROUP BY over the ancestor table
 CREATE TABLE unit AS
 WITH per_org AS (
-    SELECT registered_org_id AS org_id, count(*) AS persons,
+    SELECT registered_org_id AS org_id,
+           count(*) FILTER (WHERE status NOT IN $not_persons) AS persons,
            count(*) FILTER (WHERE status = 'resident') AS residents,
            count(*) FILTER (WHERE status = 'resident' AND has_id) AS residents_with_id
     FROM person GROUP BY registered_org_id

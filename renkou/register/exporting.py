@@ -31,7 +31,8 @@ from renkou.core.tables import TableWriter
 from renkou.orgunits.models import OrgUnit
 
 from .ledger import EventRecord, fold_many
-from .models import Household, LifeEvent, Person, PersonStatus
+from .models import Household, LifeEvent, Person
+from .vocabulary import NOT_PERSONS
 
 __all__ = ["PERSON_COLUMNS", "EVENT_COLUMNS", "export_persons", "export_events", "org_subtree"]
 
@@ -70,14 +71,19 @@ def export_persons(out: str | Path, *, org: str | None = None, as_of: dt.date | 
                    progress: bool = False, user=None) -> int:
     """Write persons to ``out``; return the number of rows written.
 
-    ``org`` (a division code) limits the export to that unit's subtree, judged by
-    the registered org unit — as of ``as_of`` when given. Without ``as_of`` the
-    register rows are streamed; with it the register at the end of that day is
-    rebuilt from the ledger, and only persons in the register by then appear.
-    With ``user``, only what that user may see (an org code outside the user's
-    subtree raises ``OrgUnit.DoesNotExist``). Every export is logged.
+    Records merged into another as duplicates and records whose registration was
+    voided are left out, at every date (:data:`NOT_PERSONS`). ``org`` (a division
+    code) limits the export to that unit's subtree, judged by the registered org
+    unit — as of ``as_of`` when given. Without ``as_of`` the register rows are
+    streamed; with it the register at the end of that day is rebuilt from the
+    ledger, and only persons in the register by then appear. With ``user``, only
+    what that user may see (an org code outside the user's subtree raises
+    ``OrgUnit.DoesNotExist``). Every export is logged.
     """
     persons, unit = _export_scope(user, org)
+    # one rule with the statistics: a duplicate merged into another record, and a record
+    # whose registration was voided, are persons of the register at no date
+    persons = persons.exclude(status__in=NOT_PERSONS)
     with _snapshot(), TableWriter(out, PERSON_COLUMNS, "persons") as writer:
         if as_of is None:
             n = _write_current(writer, persons, unit, progress)
@@ -108,7 +114,6 @@ def _write_current(writer: TableWriter, persons: models.QuerySet, unit: OrgUnit 
                    progress: bool) -> int:
     if unit is not None:
         persons = persons.filter(_subtree_q(unit, "registered_org__"))
-    persons = persons.exclude(status=PersonStatus.VOID)  # never a person of the register
     total = persons.count() if progress else None
     rows = persons.order_by("pk").values_list(
         "pk", "id_number", "name", "sex", "birth_date", "registered_org__code",

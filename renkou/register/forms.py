@@ -31,11 +31,11 @@ from .models import (
     LifeEvent,
     MaritalStatus,
     Person,
-    PersonStatus,
     Relationship,
     Sex,
 )
 from .search import scoped_persons
+from .vocabulary import NOT_PERSONS
 
 __all__ = [
     "attach_errors",
@@ -484,7 +484,7 @@ class EnrolForm(RegisterForm):
         same = (scoped_persons(self.user)
                 .filter(registered_org=d["org_code"], name=d["name"].strip(),
                         birth_date=d["birth_date"], sex=d["sex"])
-                .exclude(status__in=(PersonStatus.VOID, PersonStatus.MERGED)).first())
+                .exclude(status__in=NOT_PERSONS).first())
         if same is not None:
             self.add_error("confirm_new", format_html(
                 '{} <a href="{}">{}</a>',

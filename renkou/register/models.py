@@ -92,6 +92,7 @@ class PersonStatus(models.TextChoices):
     VOID = "void", _("registration voided")
 
 
+
 class HouseholdQuerySet(OrgScopedQuerySet):
     org_path_lookup = "org__path"
     required_capability = "view_register"

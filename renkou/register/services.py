@@ -31,7 +31,7 @@ from .models import (
     Relationship,
     Sex,
 )
-from .vocabulary import ENTRY_EVENTS
+from .vocabulary import ENTRY_EVENTS, NOT_PERSONS
 
 __all__ = [
     "age_on",
@@ -215,7 +215,7 @@ def _birth_order(mother: Person, birth_date: dt.date) -> int:
     born before it, and those of the same delivery recorded before it, plus one — each
     child of a multiple birth counted separately (UN, Principles and Recommendations for
     a Vital Statistics System, Rev. 3, §3: "live-birth order")."""
-    earlier = (mother.children_as_mother.exclude(status__in=(PersonStatus.VOID, PersonStatus.MERGED))
+    earlier = (mother.children_as_mother.exclude(status__in=NOT_PERSONS)
                .filter(birth_date__lte=birth_date).count())
     return earlier + 1
 
@@ -249,7 +249,7 @@ def record_birth(*, mother: Person, name: str, sex: str, birth_date: dt.date,
                  % {"age": max(father_age, 0), "min": MIN_FATHER_AGE}})
         _check_event_date(father, birth_date - dt.timedelta(days=300), None, since_entry=False)
     name = (name or "").strip()
-    twin = (mother.children_as_mother.exclude(status__in=(PersonStatus.VOID, PersonStatus.MERGED))
+    twin = (mother.children_as_mother.exclude(status__in=NOT_PERSONS)
             .filter(birth_date=birth_date, name=name).values_list("pk", flat=True).first())
     if twin is not None:
         raise ValidationError({"name": _(

@@ -40,6 +40,7 @@ from .search import (
     search_persons,
 )
 from .services import effective_merge_event
+from .vocabulary import NOT_PERSONS
 
 PAGE_SIZE = 50
 
@@ -133,7 +134,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     children = (
-        persons.filter(Q(mother=person) | Q(father=person)).exclude(status=PersonStatus.VOID)
+        persons.filter(Q(mother=person) | Q(father=person)).exclude(status__in=NOT_PERSONS)
         .select_related("registered_org").order_by("birth_date", "pk")
     )
     events = person_events(person)

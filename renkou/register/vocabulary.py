@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["EventType", "LIFE_EVENTS", "RECORDED_EVENTS", "ENTRY_EVENTS", "EXIT_EVENTS",
+__all__ = ["NOT_PERSONS", "EventType", "LIFE_EVENTS", "RECORDED_EVENTS", "ENTRY_EVENTS", "EXIT_EVENTS",
            "RESIDENCE_EVENTS", "sql_list"]
 
 
@@ -48,3 +48,11 @@ RESIDENCE_EVENTS: tuple[str, ...] = (*ENTRY_EVENTS, *EXIT_EVENTS, str(E.MOVE_WIT
 def sql_list(types: Iterable[str]) -> str:
     """``('birth', 'death')``: a SQL list of event types (constants of this module only)."""
     return "(" + ", ".join(f"'{t}'" for t in types) + ")"
+
+
+#: Person statuses (``PersonStatus`` values) of records that are no person of the register
+#: at any date: a duplicate merged into the record kept for the person (the kept record
+#: stands for the person over the whole history, 挤干水分) and a record whose entry was
+#: voided. The statistics, the person exports, the home counts, the scorecard and the
+#: parents' children all leave them out.
+NOT_PERSONS: tuple[str, ...] = ("merged", "void")

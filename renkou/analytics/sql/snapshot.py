@@ -10,6 +10,8 @@ need are flattened into columns. DuckDB-specific: ``read_parquet``,
 
 from __future__ import annotations
 
+from renkou.register.vocabulary import NOT_PERSONS, sql_list
+
 from .ledger import effective_events_sql
 
 __all__ = ["partition_sql"]
@@ -21,7 +23,7 @@ def partition_sql(raw: str, out: str) -> list[str]:
     ``raw`` and ``out`` are folder paths already escaped for a SQL string literal.
     """
     merged = (f"SELECT person_id FROM read_parquet('{raw}/persons.parquet') "
-              f"WHERE status IN ('merged', 'void')")
+              f"WHERE status IN {sql_list(NOT_PERSONS)}")
     return [
         f"""CREATE TEMP TABLE org AS
             SELECT o.*, substr(split_part(o.path, '/', 1), 1, 6) AS county
@@ -49,7 +51,7 @@ def partition_sql(raw: str, out: str) -> list[str]:
                    p.marital_status, p.hukou_type, p.status, COALESCE(o.county, '000000') AS county
             FROM read_parquet('{raw}/persons.parquet') p
             LEFT JOIN org o ON o.org_id = p.registered_org_id
-            WHERE p.status NOT IN ('merged', 'void')
+            WHERE p.status NOT IN {sql_list(NOT_PERSONS)}
         ) TO '{out}/persons' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (county))""",
         f"COPY (SELECT * FROM org) TO '{out}/org_units' (FORMAT parquet, PARTITION_BY (county))",
     ]
