@@ -80,3 +80,26 @@ def test_person_page_of_a_merged_record_links_to_the_kept_one(small_register, of
     page = client.get(f"/persons/{dup.pk}/").content.decode()
     assert "已作为重复记录合并到" in page and f'href="/persons/{r.zxm.pk}/"' in page
     assert "已作为重复记录合并到" not in client.get(f"/persons/{r.zxm.pk}/").content.decode()
+
+
+def test_a_merged_duplicate_counts_nowhere_at_any_date(small_register, officer, tmp_path):
+    """One rule over history: the export now, the export as of a date before the merge and
+    the scorecard's persons all leave the merged duplicate out (as the statistics do)."""
+    import csv
+
+    from renkou.quality.relations import load_register
+    from renkou.register.exporting import export_persons
+
+    r = small_register
+    dup = _duplicate(r)
+    services.record_merge(dup, r.zxm, officer, reason="同一人")
+    for as_of in (None, dt.date(2022, 1, 1)):
+        out = tmp_path / f"persons-{as_of}.csv"
+        export_persons(out, as_of=as_of)
+        with open(out, encoding="utf-8-sig") as f:
+            ids = {int(row["person_id"]) for row in csv.DictReader(f)}
+        assert dup.pk not in ids and r.zxm.pk in ids, as_of
+    loaded = load_register()
+    persons = loaded.con.execute("SELECT persons FROM unit WHERE org_id = ?",
+                                 [r.county.pk]).fetchone()[0]
+    assert persons == 4  # 张晓明, 李秀英, 王芳, 赵强: not the duplicate
