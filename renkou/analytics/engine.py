@@ -61,6 +61,7 @@ from .catalogue import (
     BAND_STARTS,
     EventMeasure,
     Indicator,
+    PopulationMeasure,
     evaluation_order,
     load_catalogue,
 )
@@ -208,8 +209,13 @@ class _Run:
             self._indicators()
         with self.timed("life_tables"):
             self._life_tables()
+        stock = [i.code for i in self.catalogue if i.method == "ratio" and any(
+            isinstance(m, PopulationMeasure) and m.kind == "end"
+            for m in (i.numerator, i.denominator))]
+        con.execute(setup.unpublished_future_stock(stock), [self.today.isoformat()])
         with self.timed("formulas"):
             self._formulas()
+        con.execute(setup.FLAG_INCOMPLETE, [self.today.isoformat()])
         self.step("write")  # the CHECKPOINT in compute_indicators writes the file
         self.timings["rows"] = con.execute(setup.COUNT_INDICATOR_VALUES).fetchone()[0]
 

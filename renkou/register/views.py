@@ -90,6 +90,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "register/home.html", {
         "units": rows,
         "total": sum(u.residents for u in rows),
+        "today": clock.today(),
     })
 
 

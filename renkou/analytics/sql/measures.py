@@ -222,7 +222,9 @@ def indicator_sql(ind: Indicator, dims: tuple[str, ...], columns: dict) -> str:
        v.birth_order, v.urban_rural, v.value, v.num, v.den, v.ci_low, v.ci_high,
        CASE WHEN v.small AND v.value IS NULL THEN 'small_number,missing'
             WHEN v.small THEN 'small_number' WHEN v.value IS NULL THEN 'missing' ELSE '' END AS flag
-FROM (SELECT x.*, {value} AS value, {lo} AS ci_low, {hi} AS ci_high, {small} AS small
+FROM (SELECT x.*, {value} AS value,
+             CASE WHEN ({value}) IS NOT NULL THEN {lo} END AS ci_low,
+             CASE WHEN ({value}) IS NOT NULL THEN {hi} END AS ci_high, {small} AS small
       FROM ({inner}) x{pl_join}) v"""
 
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 from .dialect import parquet
 
 __all__ = ["BEGIN", "CHECKPOINT", "COMMIT", "COPY_ORG_UNITS", "COUNT_INDICATOR_VALUES",
-           "FIRST_EVENT_DATE", "INSERT_PERIOD", "INSERT_REFRESH_INFO", "OUTPUT_TABLES_DDL",
+           "FIRST_EVENT_DATE", "FLAG_INCOMPLETE", "unpublished_future_stock", "INSERT_PERIOD",
+           "INSERT_REFRESH_INFO", "OUTPUT_TABLES_DDL",
            "dimension_insert", "dimension_table", "snapshot_view", "temp_table_from"]
 
 #: The output file's tables besides ``indicator_values``: the org units and periods the
@@ -40,6 +41,24 @@ COPY_ORG_UNITS = ("INSERT INTO main.org_units SELECT code, name, level, path, pa
 #: The ledger's first day (NULL for an empty ledger): where the periods begin.
 FIRST_EVENT_DATE = "SELECT min(event_date) FROM events"
 COUNT_INDICATOR_VALUES = "SELECT count(*) FROM indicator_values"
+
+
+def unpublished_future_stock(codes: list[str]) -> str:
+    """Parameter: the refresh's day. The indicators ``codes`` read the population at the
+    end of the period; for a period that ends after that day it is not known yet, so the
+    value is not published (missing)."""
+    listed = ", ".join(f"'{c}'" for c in codes) or "''"
+    return f"""UPDATE indicator_values
+SET value = NULL, numerator = NULL, denominator = NULL, ci_low = NULL, ci_high = NULL,
+    flag = 'missing'
+WHERE period_end > CAST(? AS DATE) AND indicator IN ({listed})"""
+
+
+#: Parameter: the refresh's day. Every value of a period not over by then is flagged
+#: ``incomplete`` (the current month, quarter, half, year or statistical year).
+FLAG_INCOMPLETE = """UPDATE indicator_values
+SET flag = CASE WHEN flag = '' THEN 'incomplete' ELSE flag || ',incomplete' END
+WHERE period_end > CAST(? AS DATE)"""
 
 
 def snapshot_view(view: str, path: str) -> str:

@@ -147,11 +147,23 @@ def test_population_at_period_ends_counted_by_hand(hand_county):
         "2023": {EAST: 5, WEST: 3, NORTH: 1, SOUTH: 3, TOWN: 9, STREET: 3, COUNTY: 12},
         "SY2024": {EAST: 4, WEST: 2, NORTH: 1, SOUTH: 4, TOWN: 7, STREET: 4, COUNTY: 11},
         "2024": {EAST: 4, WEST: 2, NORTH: 1, SOUTH: 4, TOWN: 7, STREET: 4, COUNTY: 11},
-        "2026": {EAST: 4, WEST: 2, NORTH: 1, SOUTH: 4, TOWN: 7, STREET: 4, COUNTY: 11},
+        "2025": {EAST: 4, WEST: 2, NORTH: 1, SOUTH: 4, TOWN: 7, STREET: 4, COUNTY: 11},
     }
     for period, by_unit in expected.items():
         for org, n in by_unit.items():
             assert value("POP", period, org) == n, (period, org)
+
+
+def test_a_period_not_yet_over_is_flagged_incomplete_and_its_end_population_unpublished(
+        hand_county):
+    # the refresh's day is 2026-11-16: 2026, 2026H2, 2026Q4 and 2026-11 are not over
+    for period in ("2026", "2026H2", "2026Q4", "2026-11"):
+        pop = row("POP", period, COUNTY)
+        assert pop.value is None and pop.ci_low is None, period
+        assert set(pop.flag.split(",")) == {"missing", "incomplete"}, period
+        assert "incomplete" in row("CBR", period, COUNTY).flag.split(","), period
+    assert "incomplete" not in row("CBR", "2026-10", COUNTY).flag
+    assert "incomplete" not in row("POP", "2025", COUNTY).flag
 
 
 def test_mid_period_population_and_crude_birth_rate(hand_county):
@@ -296,7 +308,7 @@ def test_fertility(hand_county):
     # 15–19: no women at all → missing, and so is TFR
     assert row("ASFR", "2023", COUNTY, age_group="15-19").flag == "small_number,missing"
     tfr = row("TFR", "2023", COUNTY)
-    assert tfr.value is None and tfr.flag == "missing"
+    assert tfr.value is None and tfr.flag == "small_number,missing"  # and fewer than 20 births
     # GFR: women 15–49 at the start (m1, w2, m2, m3) and at the end (the same four)
     gfr = row("GFR", "2023", COUNTY)
     assert (gfr.numerator, gfr.denominator) == (3, 4)
@@ -425,3 +437,27 @@ def test_a_catalogue_of_event_counts_alone_gives_the_same_values(hand_county, tm
     finally:
         alone.close()
         full.close()
+
+
+def test_a_missing_value_has_no_interval(hand_county):
+    con = duckdb.connect(str(store.indicators_path()), read_only=True)
+    try:
+        missing, with_interval = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE ci_low IS NOT NULL OR ci_high IS NOT NULL) "
+            "FROM indicator_values WHERE value IS NULL AND indicator IN ('SRB', 'ORD_1', 'ORD_2', "
+            "'CBR')").fetchone()
+    finally:
+        con.close()
+    assert missing > 0 and with_interval == 0
+
+
+def test_formulas_carry_numerator_denominator_and_inherit_the_small_number_flag(hand_county):
+    cbr, cdr, rni = (row(code, "2023", COUNTY) for code in ("CBR", "CDR", "RNI"))
+    assert (rni.numerator, rni.denominator) == (cbr.numerator - cdr.numerator, cbr.denominator)
+    assert rni.value == pytest.approx(cbr.value - cdr.value)
+    assert "small_number" in rni.flag  # three births and a death: CBR and CDR are small
+    tfr = row("TFR", "2023", COUNTY)
+    births_15_49 = row("ASFR", "2023", COUNTY).numerator
+    assert tfr.numerator == births_15_49 and tfr.denominator is None
+    assert tfr.value is None  # an age group has no women
+    assert set(tfr.flag.split(",")) == {"small_number", "missing"}  # fewer than 20 births
