@@ -40,6 +40,7 @@ The SQL lives in :mod:`renkou.analytics.sql` and keeps to what Spark SQL also ru
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import time
 from collections.abc import Callable
@@ -66,7 +67,7 @@ from .catalogue import (
     load_catalogue,
 )
 from .periods import build_periods, month_index, month_start
-from .snapshot import _configure
+from .snapshot import LEDGER_STATE, _configure
 from .sql import formulas, life_tables, measures, setup, stages
 from .sql.dialect import date_literal
 
@@ -156,6 +157,10 @@ def compute_indicators(snapshot: Path, out: Path, *, catalogue: tuple[Indicator,
         con.execute(setup.COMMIT)
         con.execute(setup.INSERT_REFRESH_INFO,
                     [timezone.localtime(clock.now()).isoformat(timespec="seconds"), today.isoformat()])
+        state = snapshot / LEDGER_STATE
+        if state.is_file():
+            for key, value in json.loads(state.read_text(encoding="utf-8")).items():
+                con.execute(setup.INSERT_REFRESH_ITEM, [key, str(value)])
         started = time.perf_counter()
         con.execute(setup.CHECKPOINT)
         timings["write"] = round(time.perf_counter() - started, 3)

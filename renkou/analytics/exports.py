@@ -107,8 +107,10 @@ def write_xlsx(report: OrgReport, out: BinaryIO | str | Path,
         sheet = book.create_sheet(_sheet_title(table.title))
         sheet.append([f"{report.org_name}（{report.org_code}） {table.title}"])
         sheet["A1"].font = Font(bold=True, size=13)
-        sheet.append([_("This period: %(period)s; previous period: %(previous)s")
-                      % {"period": report.period_display, "previous": report.previous_display}])
+        sheet.append([" ".join(p for p in (
+            _("This period: %(period)s; previous period: %(previous)s")
+            % {"period": report.period_display, "previous": report.previous_display},
+            report.provenance) if p)])
         sheet.append(table.columns)
         for c in sheet[3]:
             c.font, c.fill = bold, fill
@@ -193,6 +195,8 @@ def write_pdf(report: OrgReport, out: BinaryIO | str | Path) -> int:
                            "greyed figures come from small numbers and are shown with their "
                            "95%% interval.") % {"previous": report.previous_display}), text_style),
     ]
+    if report.provenance:
+        story.append(Paragraph(escape(report.provenance), text_style))
     count = 0
     for table in report.tables:
         data: list[list[Any]] = [[Paragraph(escape(c), text_style if i == 0 else head_cell)
@@ -201,7 +205,7 @@ def write_pdf(report: OrgReport, out: BinaryIO | str | Path) -> int:
             cells: list[Any] = [Paragraph(("&#160;&#160;" * row.level) + escape(row.label),
                                           text_style)]
             for cell in row.cells:
-                text = escape(cell.display)
+                text = escape(cell.display) + ("*" if cell.incomplete and not cell.missing else "")
                 if cell.change and cell.value is not None and cell.unit_text:
                     text += f' <font size="6">{escape(cell.unit_text)}</font>'
                 if cell.small:

@@ -1,6 +1,7 @@
 """One figure as the statistics pages and files show it (:class:`Cell`): its value
-formatted to its unit's decimals ("—" when missing, never 0), its numerator and
-denominator, its 95% interval and the small-number flag; and the change between two
+formatted to its unit's decimals ("—" when missing, never 0, never "−0.00"), its
+numerator and denominator, its 95% interval, the small-number flag and whether its
+period was over when it was computed; and the change between two
 periods (:func:`change_cell`), in points for rates, never a ratio of rates.
 """
 
@@ -47,6 +48,11 @@ class Cell:
         return "small_number" in self.flag.split(",")
 
     @property
+    def incomplete(self) -> bool:
+        """The period was not over when the figures were computed (a partial figure)."""
+        return "incomplete" in self.flag.split(",")
+
+    @property
     def is_rate(self) -> bool:
         return self.unit not in ("persons", "")
 
@@ -55,11 +61,18 @@ class Cell:
         return {"persons": 0, "‰": 2, "%": 2, "per_woman": 2, "ratio": 1, "years": 2}.get(
             self.unit, 2)
 
+    def rounded(self, number: float) -> float:
+        """``number`` as displayed: rounded to the unit's decimals (never −0)."""
+        return round(number, self.decimals) + 0.0
+
     def format_number(self, number: float | None) -> str:
         if number is None:
             return "—"
-        text = f"{number:.{self.decimals}f}"
-        if self.change and number > 0:
+        shown = self.rounded(number)
+        text = f"{shown:.{self.decimals}f}"
+        if text.startswith("-") and float(text) == 0:
+            text = text[1:]  # never "−0.00"
+        if self.change and float(text) > 0:
             text = "+" + text
         return text
 
@@ -103,9 +116,12 @@ class Cell:
 
 
 def change_cell(current: Cell, previous: Cell) -> Cell:
-    """Current minus previous (points for rates, a plain difference for counts); missing
-    when either is missing. Never a ratio of rates."""
+    """Current minus previous (points for rates, a plain difference for counts), computed
+    from the two figures as displayed (rounded), so the three numbers on a page add up;
+    missing when either is missing. Never a ratio of rates. Incomplete when either is."""
+    flag = "incomplete" if current.incomplete or previous.incomplete else ""
     if current.value is None or previous.value is None:
-        return Cell(unit=current.unit, change=True, flag="missing")
-    return Cell(value=current.value - previous.value, unit=current.unit, change=True)
+        return Cell(unit=current.unit, change=True, flag=",".join(f for f in ("missing", flag) if f))
+    value = current.rounded(current.rounded(current.value) - previous.rounded(previous.value))
+    return Cell(value=value, unit=current.unit, change=True, flag=flag)
 

@@ -34,7 +34,7 @@ from .catalogue import catalogue_labels, default_catalogue_path
 from .figures import Cell
 from .labels import IndicatorInfo, label_indicator
 from .periods import previous_period
-from .store import connect
+from .store import connect, refresh_info
 from .store import rows as _rows
 from .tables import AGE_GROUPS, BIRTH_ORDERS, IndicatorLookup, OrgReport, standard_tables
 
@@ -76,13 +76,14 @@ def org_report(org_code: str, period: str, con=None) -> OrgReport:
     try:
         rows = _rows(con, "SELECT * FROM indicator_values WHERE org_code = ? AND period IN (?, ?)",
                      [org_code, period, previous])
+        refresh = refresh_info(con)
     finally:
         if own:
             con.close()
     lookup = IndicatorLookup(rows, indicator_info)
     name = next((r["org_name"] for r in rows), org_code)
     return OrgReport(org_code=org_code, org_name=name, period=period, previous=previous,
-                     tables=standard_tables(lookup, (period, previous)))
+                     tables=standard_tables(lookup, (period, previous)), refresh=refresh)
 
 
 def report_rows(org_code: str, period: str, con=None) -> list[dict[str, Any]]:

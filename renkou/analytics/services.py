@@ -136,3 +136,14 @@ def _dim_key(row: dict, name: str, age_order: dict[str, int]) -> tuple:
 def period_kinds() -> tuple[str, ...]:
     """The period kinds, in report order."""
     return PERIOD_KINDS
+
+
+def events_since(last_event_id: int | None) -> int | None:
+    """How many ledger events were recorded after ``last_event_id`` (the state the
+    figures rest on); ``None`` when the figures do not say. The ledger only grows (every
+    change, a correction included, is a new event), so this is one index range."""
+    if last_event_id is None:
+        return None
+    from renkou.register.models import LifeEvent
+
+    return LifeEvent.objects.filter(pk__gt=last_event_id).count()

@@ -36,6 +36,7 @@ never sees half of one.
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -85,6 +86,10 @@ def snapshot_dir(base: Path | None = None) -> Path:
     return Path(base or settings.RENKOU_ANALYTICS_DIR) / "snapshot"
 
 
+#: The file in the snapshot folder naming the ledger state it was read from.
+LEDGER_STATE = "ledger_state.json"
+
+
 def write_snapshot(base: Path | None = None, progress: bool = False) -> dict[str, Any]:
     """Write the snapshot of the register and the effective ledger; return counts and timings.
 
@@ -104,6 +109,8 @@ def write_snapshot(base: Path | None = None, progress: bool = False) -> dict[str
     # One read transaction on PostgreSQL: the three streams see one state of the database
     # and run through server-side cursors. On SQLite a transaction would take the write lock.
     with transaction.atomic() if connection.vendor == "postgresql" else nullcontext():
+        ledger = LifeEvent.objects.aggregate(last=models.Max("pk"), n=models.Count("pk"))
+        report["ledger_last_event_id"] = ledger["last"] or 0
         report["org_units"] = _write_raw(
             raw / "org_units.parquet", ORG_SCHEMA,
             OrgUnit.objects.order_by("pk").values_list(
@@ -127,6 +134,10 @@ def write_snapshot(base: Path | None = None, progress: bool = False) -> dict[str
     report["effective_events"] = _partition(raw, work)
     report["partition_seconds"] = time.perf_counter() - started
 
+    # which ledger state the figures rest on: the last event read (the ledger only grows)
+    (work / LEDGER_STATE).write_text(json.dumps({
+        "ledger_last_event_id": report["ledger_last_event_id"],
+        "ledger_events": report["ledger_events"]}), encoding="utf-8")
     old = base / "snapshot.old"
     shutil.rmtree(old, ignore_errors=True)
     if final.exists():

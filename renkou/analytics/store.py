@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 
 from .periods import Period
 
-__all__ = ["NoIndicators", "indicators_path", "has_indicators", "connect", "rows", "list_periods"]
+__all__ = ["NoIndicators", "indicators_path", "has_indicators", "connect", "rows", "list_periods",
+           "refresh_info"]
 
 
 class NoIndicators(RuntimeError):
@@ -73,3 +74,15 @@ def list_periods(con=None) -> list[Period]:
     periods = [Period(label=r[0], kind=r[1], start=r[2], end=r[3]) for r in found]
     return sorted(periods, key=lambda p: (kinds.index(p.kind) if p.kind in kinds else 9,
                                           -(p.end.toordinal() if p.end else 0), p.label))
+
+
+def refresh_info(con) -> dict[str, str]:
+    """When the indicators were computed and from which ledger state: ``computed_at``
+    (ISO time), ``today`` (the day taken as today), ``ledger_last_event_id`` and
+    ``ledger_events`` (the ledger as the snapshot read it; absent in older files)."""
+    import duckdb
+
+    try:
+        return dict(con.execute("SELECT key, value FROM refresh_info").fetchall())
+    except duckdb.Error:
+        return {}

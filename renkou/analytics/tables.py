@@ -6,6 +6,7 @@ period, the previous period of the same kind and the change between them.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +16,7 @@ from django.utils.translation import pgettext
 
 from .figures import Cell, change_cell
 from .labels import IndicatorInfo, unit_label
-from .periods import period_display
+from .periods import parse_period, period_display
 
 __all__ = ["AGE_GROUPS", "ASFR_AGE_GROUPS", "BIRTH_ORDERS", "IndicatorLookup", "OrgReport",
            "Table", "TableRow", "standard_tables"]
@@ -50,6 +51,40 @@ class OrgReport:
     period: str
     previous: str
     tables: list[Table]
+    #: when the figures were computed and from which ledger state (``store.refresh_info``)
+    refresh: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def computed_at(self) -> str:
+        """"2026-11-16 09:30", or "" for a file that does not say."""
+        return self.refresh.get("computed_at", "")[:16].replace("T", " ")
+
+    @property
+    def ledger_last_event_id(self) -> int | None:
+        value = self.refresh.get("ledger_last_event_id")
+        return int(value) if value else None
+
+    @property
+    def incomplete(self) -> bool:
+        """The period was not over on the day the figures were computed."""
+        today = self.refresh.get("today")
+        return bool(today) and parse_period(self.period).end > dt.date.fromisoformat(today)
+
+    @property
+    def provenance(self) -> str:
+        """"Computed 2026-11-16 09:30, from the ledger up to event #123." for the files,
+        and the partial-period warning when the period was not over."""
+        parts = []
+        if self.computed_at:
+            text = _("Computed %(at)s") % {"at": self.computed_at}
+            if self.ledger_last_event_id is not None:
+                text += _(", from the ledger up to event #%(last)s") % {
+                    "last": self.ledger_last_event_id}
+            parts.append(text + "。")
+        if self.incomplete:
+            parts.append(_("The period was not over: its figures are partial (*) and the "
+                           "population at its end is not published."))
+        return " ".join(parts)
 
     @property
     def period_display(self) -> str:

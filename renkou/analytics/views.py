@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from renkou.accounts.permissions import Capability, requires
 from renkou.orgunits.models import OrgLevel, OrgUnit
 
-from . import exports, reports, store
+from . import exports, reports, services, store
 from .periods import Period, default_period
 
 #: Drill-down stops at villages (county → township → village).
@@ -75,6 +75,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "headline_columns": reports.headline_columns(),
         "charts": charts,
         "formats": [("xlsx", "Excel"), ("pdf", "PDF"), ("dhis2", "DHIS2 JSON")],
+        "events_since": services.events_since(report.ledger_last_event_id),
     })
 
 

@@ -15,7 +15,7 @@ from .dialect import parquet
 
 __all__ = ["BEGIN", "CHECKPOINT", "COMMIT", "COPY_ORG_UNITS", "COUNT_INDICATOR_VALUES",
            "FIRST_EVENT_DATE", "FLAG_INCOMPLETE", "unpublished_future_stock", "INSERT_PERIOD",
-           "INSERT_REFRESH_INFO", "OUTPUT_TABLES_DDL",
+           "INSERT_REFRESH_INFO", "INSERT_REFRESH_ITEM", "OUTPUT_TABLES_DDL",
            "dimension_insert", "dimension_table", "snapshot_view", "temp_table_from"]
 
 #: The output file's tables besides ``indicator_values``: the org units and periods the
@@ -34,6 +34,8 @@ CHECKPOINT = "CHECKPOINT"
 
 #: Parameters: the time of the computation and the day it took as today (ISO text).
 INSERT_REFRESH_INFO = "INSERT INTO refresh_info VALUES ('computed_at', ?), ('today', ?)"
+#: Parameters: one more key and value (the ledger state the snapshot was read from).
+INSERT_REFRESH_ITEM = "INSERT INTO refresh_info VALUES (?, ?)"
 #: Parameters: label, kind, first and last day of one period.
 INSERT_PERIOD = "INSERT INTO main.periods VALUES (?, ?, ?, ?)"
 COPY_ORG_UNITS = ("INSERT INTO main.org_units SELECT code, name, level, path, parent_code, "

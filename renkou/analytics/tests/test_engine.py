@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from types import SimpleNamespace
 
 import duckdb
@@ -461,3 +462,27 @@ def test_formulas_carry_numerator_denominator_and_inherit_the_small_number_flag(
     assert tfr.numerator == births_15_49 and tfr.denominator is None
     assert tfr.value is None  # an age group has no women
     assert set(tfr.flag.split(",")) == {"small_number", "missing"}  # fewer than 20 births
+
+
+def test_the_statistics_page_says_when_from_which_ledger_state_and_when_it_is_stale(
+        hand_county, client):
+    from renkou.accounts.roles import Role
+    from renkou.register import services as register
+    from renkou.register.models import LifeEvent, Person
+    from renkou.testing.factories import make_user
+
+    client.force_login(make_user("stat", Role.STATISTICIAN, hand_county.county))
+
+    def freshness(period: str) -> str:
+        page = client.get("/stats/", {"period": period}).content.decode()
+        return re.search(r'<p class="muted freshness">(.*?)</p>', page, re.S).group(1)
+
+    last = LifeEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+    note = freshness("2025")
+    assert "计算于" in note and f"第 {last} 号事件" in note and "refresh" not in note
+    page = client.get("/stats/", {"period": "2026"}).content.decode()
+    assert "尚未结束" in page  # the period was not over: partial figures
+    register.record_move_out(Person.objects.filter(status="resident").first(),
+                             event_date=dt.date(2026, 11, 1))
+    note = freshness("2025")
+    assert "又登记了 1 个事件" in note and "renkou analytics refresh" in note

@@ -371,3 +371,4 @@ def test_nav_has_a_statistics_link_for_those_who_read_aggregates(client, stats_w
     client.force_login(stats_world.users["stat_county"])
     html = client.get(reverse("orgunits:tree")).content.decode()
     assert f'href="{reverse("analytics:overview")}"' in html
+
