@@ -105,3 +105,24 @@ class Command(BaseCommand):
             wb.save(out)
         if out:
             self.stderr.write(_("wrote %(n)s rows to %(file)s") % {"n": f"{len(rows):,}", "file": out})
+        self.stderr.write(provenance_line())
+
+
+def provenance_line() -> str:
+    """When the figures were computed and from which ledger state, for stderr (the rows
+    on stdout stay a clean JSON or CSV document); the flag ``incomplete`` marks rows of a
+    period that was not over."""
+    from renkou.analytics import services, store
+
+    con = store.connect()
+    try:
+        info = store.refresh_info(con)
+    finally:
+        con.close()
+    last = info.get("ledger_last_event_id")
+    text = _("computed %(at)s, from the ledger up to event #%(last)s") % {
+        "at": info.get("computed_at", "?"), "last": last or "?"}
+    since = services.events_since(int(last)) if last else None
+    if since:
+        text += "; " + _("%(n)s events recorded since: run renkou analytics refresh") % {"n": since}
+    return text
