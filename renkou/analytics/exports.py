@@ -9,7 +9,6 @@ hold aggregates only, never person data.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 import os
@@ -23,13 +22,12 @@ from django.utils.translation import gettext as _
 from renkou.core import clock
 from renkou.core.audit import AuditAction, record
 
-from . import reports, store
+from . import dhis2, reports, store
 from .figures import Cell
-from .periods import label_parts
 from .tables import OrgReport
 
-__all__ = ["FORMATS", "CJK_FONT_PATHS", "CJKFontMissing", "dhis2_data_value_set",
-           "dhis2_period", "export_statistics", "find_cjk_font", "write_pdf", "write_xlsx"]
+__all__ = ["FORMATS", "CJK_FONT_PATHS", "CJKFontMissing", "export_statistics", "find_cjk_font",
+           "write_pdf", "write_xlsx"]
 
 FORMATS = ("xlsx", "pdf", "dhis2")
 CONTENT_TYPES = {
@@ -233,80 +231,6 @@ def write_pdf(report: OrgReport, out: BinaryIO | str | Path) -> int:
     return count
 
 
-# --------------------------------------------------------------------------- DHIS2
-
-_FINANCIAL_MONTHS = {4: "April", 7: "July", 10: "Oct", 11: "Nov"}
-
-
-def dhis2_period(label: str, start: dt.date | None = None) -> str:
-    """The DHIS2 period id of a renkou period: 2024 → 2024, 2024Q3 → 2024Q3,
-    2024H1 → 2024S1, 2024-05 → 202405, SY2024 (1 Oct 2023 – 30 Sep 2024) → 2023Oct
-    (DHIS2's financial year starting in October; April, July and November years map
-    to 2023April, 2023July, 2023Nov)."""
-    kind, year, part = label_parts(label)
-    if kind in ("year", "quarter"):
-        return label
-    if kind == "half":
-        return f"{year}S{part}"
-    if kind == "month":
-        return f"{year}{part:02d}"
-    month = start.month if start else int(getattr(settings, "RENKOU_STAT_YEAR_START_MONTH", 10))
-    if month not in _FINANCIAL_MONTHS:
-        raise ValueError(f"DHIS2 has no financial year starting in month {month}")
-    first_year = start.year if start else (year - 1 if month > 1 else year)
-    return f"{first_year}{_FINANCIAL_MONTHS[month]}"
-
-
-def category_option_combo(row: dict[str, Any]) -> str:
-    """``default`` for a total, else the disaggregation, e.g. ``sex=F;age_group=15-19``."""
-    parts = [f"{d}={row[d]}" for d in _DISAGGREGATION_HEADERS if row.get(d)]
-    return ";".join(parts) or "default"
-
-
-def _format_value(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.6g}" if abs(value) >= 1e6 \
-        else f"{round(value, 4)}"
-
-
-def dhis2_data_value_set(org_code: str, period: str, con=None) -> dict[str, Any]:
-    """Every indicator value of ``org_code`` and the units below it for ``period`` as a
-    DHIS2 ``dataValueSets`` document (import with ``dataElementIdScheme=CODE`` and
-    ``orgUnitIdScheme=CODE``). Missing values are left out (in DHIS2 an empty value
-    deletes one); a flag goes to the value's comment."""
-    own = con is None
-    con = con or store.connect()
-    try:
-        found = con.execute("SELECT org_path FROM indicator_values WHERE org_code = ? LIMIT 1",
-                            [org_code]).fetchone()
-        if found is None:
-            rows = []
-        else:
-            rows = store.rows(
-                con, "SELECT * FROM indicator_values WHERE period = ? AND value IS NOT NULL "
-                     "AND (org_code = ? OR starts_with(org_path, ?)) "
-                     "ORDER BY org_path, indicator, sex, age_group, birth_order, urban_rural",
-                [period, org_code, found[0] + "/"])
-    finally:
-        if own:
-            con.close()
-    values = []
-    for row in rows:
-        item = {
-            "dataElement": row["indicator"],
-            "period": dhis2_period(row["period"], row["period_start"]),
-            "orgUnit": row["org_code"],
-            "categoryOptionCombo": category_option_combo(row),
-            "value": _format_value(row["value"]),
-        }
-        if row["flag"]:
-            note = row["flag"]
-            if row["ci_low"] is not None and row["ci_high"] is not None:
-                note += f"; 95% CI {row['ci_low']:.4g}-{row['ci_high']:.4g}"
-            item["comment"] = note
-        values.append(item)
-    return {"dataValues": values}
-
-
 # --------------------------------------------------------------------------- one entry point
 
 def export_statistics(org_code: str, period: str, fmt: str, out: BinaryIO | str | Path) -> int:
@@ -318,7 +242,7 @@ def export_statistics(org_code: str, period: str, fmt: str, out: BinaryIO | str 
     con = store.connect()
     try:
         if fmt == "dhis2":
-            document = dhis2_data_value_set(org_code, period, con=con)
+            document = dhis2.data_value_set(org_code, period, con=con)
             payload = json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
             n = len(document["dataValues"])
             if isinstance(out, (str, Path)):

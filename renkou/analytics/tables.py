@@ -68,7 +68,8 @@ class OrgReport:
     def incomplete(self) -> bool:
         """The period was not over on the day the figures were computed."""
         today = self.refresh.get("today")
-        return bool(today) and parse_period(self.period).end > dt.date.fromisoformat(today)
+        end = parse_period(self.period).end
+        return bool(today) and end is not None and end > dt.date.fromisoformat(str(today))
 
     @property
     def provenance(self) -> str:
@@ -120,8 +121,9 @@ class IndicatorLookup:
     def count_sum(self, period: str, code: str, keys: Sequence[dict[str, str]]) -> Cell:
         """A count's total from its complete breakdown, when the engine wrote no total row
         (counts only, and only when every part is present)."""
-        parts = [self.get(period, code, **k) for k in keys]
-        if any(p is None or p["value"] is None for p in parts):
+        found = [self.get(period, code, **k) for k in keys]
+        parts = [p for p in found if p is not None and p["value"] is not None]
+        if len(parts) < len(found):
             return Cell(unit="persons", flag="missing")
         return Cell(value=sum(p["value"] for p in parts), unit="persons")
 
@@ -222,7 +224,7 @@ def standard_tables(lookup: IndicatorLookup, periods: tuple[str, str]) -> list[T
     natural = []
     for period in periods:
         b, d = lookup.cell(period, "BIRTHS"), lookup.cell(period, "DEATHS")
-        natural.append(Cell(unit="persons") if b.missing or d.missing
+        natural.append(Cell(unit="persons") if b.value is None or d.value is None
                        else Cell(value=b.value - d.value, unit="persons"))
     change.rows.insert(5, TableRow(label=_("Natural increase"), code="", cells=[
         *natural, change_cell(*natural)]))

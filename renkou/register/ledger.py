@@ -64,7 +64,8 @@ def correction_chains(corrections: Iterable[EventRecord]) -> dict[int, list[Even
     Corrections whose root is not among them start at their own target's id.
     """
     corrections = [c for c in corrections if c.supersedes_id is not None]
-    by_target = {c.supersedes_id: c for c in corrections}
+    by_target: dict[int, EventRecord] = {c.supersedes_id: c for c in corrections
+                                         if c.supersedes_id is not None}
     links = {c.id for c in corrections}
     chains: dict[int, list[EventRecord]] = {}
     for root_id in by_target:
@@ -128,7 +129,8 @@ def effective_events(events: Iterable[EventRecord]) -> list[EventRecord]:
 
 
 #: The register row of a person whose entry (birth, enrolment, move in) was voided.
-VOID_ROW = {"status": "void", "current_org_id": None, "household_id": None, "relationship": ""}
+VOID_ROW: dict[str, Any] = {"status": "void", "current_org_id": None, "household_id": None,
+                            "relationship": ""}
 
 
 def register_fields(events: Iterable[EventRecord]) -> dict[str, Any]:
@@ -142,7 +144,8 @@ def register_fields(events: Iterable[EventRecord]) -> dict[str, Any]:
     """
     effective = effective_events(events)
     state = _fold_effective(effective, None)
-    fields = dict(VOID_ROW) if state is None else {name: state[name] for name in LEDGER_FIELDS}
+    fields: dict[str, Any] = (dict(VOID_ROW) if state is None
+                              else {name: state[name] for name in LEDGER_FIELDS})
     birth = next((e for e in effective if e.event_type == "birth"), None)
     if birth is not None:
         fields["birth_date"] = birth.event_date
@@ -171,19 +174,17 @@ def fold_many(
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """Fold a stream of events ordered by person; yield ``(person_id, state)``."""
     batch: list[EventRecord] = []
-    person_id = None
     for event in events:
-        if event.person_id != person_id and batch:
+        if batch and event.person_id != batch[0].person_id:
             state = fold(batch, as_of)
             if state is not None:
-                yield person_id, state
+                yield batch[0].person_id, state
             batch = []
-        person_id = event.person_id
         batch.append(event)
     if batch:
         state = fold(batch, as_of)
         if state is not None:
-            yield person_id, state
+            yield batch[0].person_id, state
 
 
 def _apply(state: dict[str, Any] | None, event: EventRecord) -> dict[str, Any] | None:

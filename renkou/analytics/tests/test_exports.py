@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 
 import pytest
 from django.core.management import call_command
@@ -14,7 +15,7 @@ from django.urls import reverse
 from django.utils import translation
 from openpyxl import load_workbook
 
-from renkou.analytics import exports
+from renkou.analytics import dhis2, exports
 from renkou.core.models import AuditAction, AuditEntry
 
 from .test_views import COUNTY, T1, T2, V1A, in_english, stats_world  # noqa: F401 (fixtures)
@@ -37,32 +38,33 @@ def _exports() -> list[AuditEntry]:
     ("SY2024", dt.date(2023, 10, 1), "2023Oct"), ("SY2024", None, "2023Oct"),
 ])
 def test_dhis2_period_ids(label, start, expected):
-    assert exports.dhis2_period(label, start) == expected
+    assert dhis2.dhis2_period(label, start) == expected
 
 
 def test_dhis2_data_value_set_shape(world):
-    document = exports.dhis2_data_value_set(T1, "2024")
+    document = dhis2.data_value_set(T1, "2024")
     assert set(document) == {"dataValues"}
     values = document["dataValues"]
     assert {v["orgUnit"] for v in values} == {T1, "340621100201", "340621100202"}  # its subtree
     for v in values:
-        assert set(v) >= {"dataElement", "period", "orgUnit", "categoryOptionCombo", "value"}
+        assert set(v) >= {"dataElement", "period", "orgUnit", "value"}
         assert isinstance(v["value"], str) and v["period"] == "2024"
-    pop = next(v for v in values if v["orgUnit"] == T1 and v["dataElement"] == "POP")
-    assert pop["value"] == "6000" and pop["categoryOptionCombo"] == "default"
-    srb = next(v for v in values if v["orgUnit"] == T1 and v["dataElement"] == "SRB")
+    pop = next(v for v in values if v["orgUnit"] == T1 and v["dataElement"] == "RK_POP")
+    assert pop["value"] == "6000" and "categoryOptionCombo" not in pop  # a total: the default
+    srb = next(v for v in values if v["orgUnit"] == T1 and v["dataElement"] == "RK_SRB")
     assert srb["value"] == "133.3" and srb["comment"].startswith("small_number; 95% CI 83")
 
 
 def test_dhis2_disaggregations_and_missing_left_out(world):
-    values = exports.dhis2_data_value_set(COUNTY, "2024")["dataValues"]
+    values = dhis2.data_value_set(COUNTY, "2024")["dataValues"]
     county = [v for v in values if v["orgUnit"] == COUNTY]
-    combos = {(v["dataElement"], v["categoryOptionCombo"]) for v in county}
-    assert ("POP", "sex=M;age_group=0-4") in combos and ("SRB", "birth_order=2") in combos
-    assert not any(v["dataElement"] == "DIVORCES" for v in county)  # missing: no value at all
-    months = exports.dhis2_data_value_set(COUNTY, "2024-05")["dataValues"]
-    assert months == [{"dataElement": "BIRTHS", "period": "202405", "orgUnit": COUNTY,
-                       "categoryOptionCombo": "default", "value": "10"}]
+    combos = {(v["dataElement"], v.get("categoryOptionCombo")) for v in county}
+    assert ("RK_POP_SEX_AGE", "RK_CC_SEX_AGE_M_0-4") in combos
+    assert ("RK_SRB_ORD", "RK_CC_ORD_2") in combos
+    assert not any(v["dataElement"] == "RK_DIVORCES" for v in county)  # missing: no value
+    months = dhis2.data_value_set(COUNTY, "2024-05")["dataValues"]
+    assert months == [{"dataElement": "RK_BIRTHS", "period": "202405", "orgUnit": COUNTY,
+                       "value": "10"}]
 
 
 # --------------------------------------------------------------------------- Excel, PDF
@@ -187,3 +189,79 @@ def test_cli_refuses_out_of_scope_and_unknown_period(world, tmp_path):
         call_command("stats", "export", "--period", "1999", "--org", T1, "--format", "dhis2",
                      "--out", str(tmp_path / "x.json"))
     assert _exports() == []
+
+
+# --------------------------------------------------------------------------- DHIS2 shapes
+# The shapes a stock DHIS2 (2.38–2.41) accepts on POST /api/metadata and
+# POST /api/dataValueSets?idScheme=CODE: the required fields of each object type, UIDs of
+# 11 letters and digits starting with a letter, short names of at most 50 characters
+# unique per type, references that resolve, one category combo per data element.
+
+UID = re.compile(r"^[A-Za-z][A-Za-z0-9]{10}$")
+REQUIRED = {
+    "categoryOptions": {"id", "code", "name", "shortName"},
+    "categories": {"id", "code", "name", "shortName", "dataDimensionType", "categoryOptions"},
+    "categoryCombos": {"id", "code", "name", "dataDimensionType", "categories"},
+    "categoryOptionCombos": {"id", "code", "name", "categoryCombo", "categoryOptions"},
+    "dataElements": {"id", "code", "name", "shortName", "domainType", "valueType",
+                     "aggregationType", "categoryCombo", "zeroIsSignificant"},
+}
+
+
+def _check_metadata(package: dict) -> dict[str, dict]:
+    assert set(package) == set(REQUIRED)
+    ids: dict[str, dict] = {}
+    for kind, required in REQUIRED.items():
+        assert package[kind], kind
+        for obj in package[kind]:
+            assert required <= set(obj), (kind, obj.get("code"))
+            assert UID.match(obj["id"]) and obj["id"] not in ids, obj
+            assert len(obj.get("shortName", "")) <= 50 and len(obj["code"]) <= 50
+            ids[obj["id"]] = obj
+        for field in ("name", "shortName", "code"):
+            values = [o[field] for o in package[kind] if field in o]
+            assert len(values) == len(set(values)), (kind, field)
+    by_kind = {kind: {o["id"] for o in package[kind]} for kind in REQUIRED}
+    for c in package["categories"]:
+        assert {r["id"] for r in c["categoryOptions"]} <= by_kind["categoryOptions"]
+    for cc in package["categoryCombos"]:
+        assert {r["id"] for r in cc["categories"]} <= by_kind["categories"]
+    for coc in package["categoryOptionCombos"]:
+        assert coc["categoryCombo"]["id"] in by_kind["categoryCombos"]
+        combo = ids[coc["categoryCombo"]["id"]]
+        assert len(coc["categoryOptions"]) == len(combo["categories"])
+    for de in package["dataElements"]:
+        assert de["domainType"] == "AGGREGATE" and de["zeroIsSignificant"] is True
+        assert de["valueType"] in ("NUMBER", "INTEGER_ZERO_OR_POSITIVE")
+        assert de["categoryCombo"]["id"] in by_kind["categoryCombos"] | {dhis2.DEFAULT_COMBO_ID}
+    return {o["code"]: o for kind in REQUIRED for o in package[kind]}
+
+
+def test_dhis2_metadata_package_has_the_shapes_dhis2_imports(tmp_path):
+    out = tmp_path / "renkou-metadata.json"
+    call_command("stats", "export", "--format", "dhis2-metadata", "--out", str(out),
+                 stdout=io.StringIO())
+    package = json.loads(out.read_text(encoding="utf-8"))
+    by_code = _check_metadata(package)
+    assert by_code["RK_POP_SEX_AGE"]["categoryCombo"]["id"] == dhis2.uid("RK_CC_SEX_AGE")
+    assert by_code["RK_POP"]["categoryCombo"]["id"] == dhis2.DEFAULT_COMBO_ID
+    assert json.loads(out.read_text(encoding="utf-8")) == dhis2.metadata_package()  # stable
+
+
+def test_dhis2_values_reference_the_package_by_code_without_totals_beside_breakdowns(world):
+    by_code = _check_metadata(dhis2.metadata_package())
+    combo_of = {o["code"]: o["categoryCombo"]["id"] for o in by_code.values()
+                if "categoryCombo" in o and o["code"].startswith("RK_CC_")}
+    values = dhis2.data_value_set(COUNTY, "2024")["dataValues"]
+    assert values
+    for v in values:
+        element = by_code[v["dataElement"]]
+        assert set(v) <= {"dataElement", "period", "orgUnit", "categoryOptionCombo", "value",
+                          "comment"}
+        if element["categoryCombo"]["id"] == dhis2.DEFAULT_COMBO_ID:
+            assert "categoryOptionCombo" not in v
+        else:  # a breakdown: only its own option combos, never a total beside them
+            assert combo_of[v["categoryOptionCombo"]] == element["categoryCombo"]["id"], v
+    zeros = dhis2.data_value_set(COUNTY, "2023")["dataValues"]
+    assert {"dataElement": "RK_MARRIAGES", "period": "2023", "orgUnit": COUNTY,
+            "value": "0"} in zeros  # a zero is a figure: sent, and significant

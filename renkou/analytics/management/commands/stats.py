@@ -1,5 +1,7 @@
 """``renkou stats export --period P --org CODE --format xlsx|pdf|dhis2 --out FILE``:
-the standard statistical tables of one org unit and period as a file."""
+the standard statistical tables of one org unit and period as a file;
+``renkou stats export --format dhis2-metadata --out FILE``: the DHIS2 metadata package
+the ``dhis2`` files reference (:mod:`renkou.analytics.dhis2`)."""
 
 from __future__ import annotations
 
@@ -26,8 +28,11 @@ class Command(BaseCommand):
                                  "(default: the latest complete year)")
         export.add_argument("--org", metavar="CODE",
                             help="org unit code (default: the user's unit, else the top unit)")
-        export.add_argument("--format", dest="fmt", choices=["xlsx", "pdf", "dhis2"],
-                            help="default: from the file name (.xlsx, .pdf, .json = dhis2)")
+        export.add_argument("--format", dest="fmt",
+                            choices=["xlsx", "pdf", "dhis2", "dhis2-metadata"],
+                            help="default: from the file name (.xlsx, .pdf, .json = dhis2); "
+                                 "dhis2-metadata: the data elements and categories to import "
+                                 "into DHIS2 first")
         export.add_argument("--out", required=True, metavar="FILE", help="output file")
         add_user_argument(export, "export only what this user may see, logged under this user")
         add_language_argument(export)
@@ -37,6 +42,9 @@ class Command(BaseCommand):
         from renkou.analytics import exports, periods, store
 
         out: str = options["out"]
+        if options.get("fmt") == "dhis2-metadata":
+            self.write_metadata(out)
+            return
         fmt = options.get("fmt") or {"xlsx": "xlsx", "pdf": "pdf", "json": "dhis2"}.get(
             out.rsplit(".", 1)[-1].lower())
         if fmt is None:
@@ -65,3 +73,16 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from None
         self.stdout.write(_("%(unit)s, %(period)s: %(rows)s rows written to %(out)s")
                           % {"unit": unit.name, "period": period, "rows": n, "out": out})
+
+    def write_metadata(self, out: str) -> None:
+        import json
+        from pathlib import Path
+
+        from renkou.analytics import dhis2
+
+        package = dhis2.metadata_package()
+        Path(out).write_text(json.dumps(package, ensure_ascii=False, indent=1), encoding="utf-8")
+        self.stdout.write(_("DHIS2 metadata: %(elements)s data elements, %(combos)s category "
+                            "combos written to %(out)s")
+                          % {"elements": len(package["dataElements"]),
+                             "combos": len(package["categoryCombos"]), "out": out})
