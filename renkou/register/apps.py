@@ -16,3 +16,4 @@ class RegisterConfig(registry.PlatformApp):
         registry.MenuEntry(_("Enrol a person"), "register:enrol", "edit_register", order=90),
     )
     commands = ("register", "import_data", "export")
+    demo_order = 5
