@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..catalogue import BAND_STARTS, DIMENSIONS, EventMeasure, Indicator, PopulationMeasure
+from .stages import BIRTH_AT_MOTHERS_HOME
 
 __all__ = ["DROP_JOINED", "EVENT_DIMS", "EVENT_SOURCE", "EVENT_SOURCE_VIEW", "OUTPUT_COLUMNS",
            "POISSON_LIMITS_DDL", "POPULATION_DIMS", "POPULATION_SOURCE", "POPULATION_SOURCE_VIEW",
@@ -68,7 +69,11 @@ def _age_filter(ages) -> str:
 
 
 def event_filter(m: EventMeasure) -> str:
-    types = ", ".join(f"'{t}'" for t in m.types)
+    """The condition on event cells of one measure. Births with an age filter (the
+    mother's age: ASFR, GFR, MAC) are the births counted where the mother lived
+    (:data:`.stages.BIRTH_AT_MOTHERS_HOME`), so they meet her person-years."""
+    kinds = (BIRTH_AT_MOTHERS_HOME,) if m.ages and m.types == ("birth",) else m.types
+    types = ", ".join(f"'{t}'" for t in kinds)
     cond = [f"event_type IN ({types})", _age_filter(m.ages)]
     if m.sex:
         cond.append(f"sex = '{m.sex}'")

@@ -19,7 +19,7 @@ from renkou.register.vocabulary import ENTRY_EVENTS, EXIT_EVENTS, RESIDENCE_EVEN
 
 from .dialect import days_between, month_index
 
-__all__ = ["org_sql", "residence_sql", "population_sql", "events_sql"]
+__all__ = ["BIRTH_AT_MOTHERS_HOME", "org_sql", "residence_sql", "population_sql", "events_sql"]
 
 ENTRY = sql_list(ENTRY_EVENTS)
 EPOCH = "DATE '1970-01-01'"
@@ -188,33 +188,54 @@ def population_sql(k_min: int, k_max: int, cap: str) -> list[str]:
     ]
 
 
+#: The cells of births counted where the mother lived on the day (her unit of residence
+#: then), with her age band: the births of the age-specific measures (ASFR, GFR, MAC), so a
+#: birth is counted where the mother's person-years are. A birth whose mother was not a
+#: resident of the register that day is in no such cell.
+BIRTH_AT_MOTHERS_HOME = "birth_by_mother"
+
+
 def events_sql(k_min: int, k_max: int, types: tuple[str, ...]) -> list[str]:
     """Event counts by the event's unit (rolled up) and period. The subject's age band is
-    the mother's for a birth, else the person's own; sex is the person's (the child's)."""
+    the mother's for a birth, else the person's own; sex is the person's (the child's).
+    Births are counted a second time as :data:`BIRTH_AT_MOTHERS_HOME`, by the mother's
+    unit of residence on the day."""
     type_list = "(" + ", ".join(f"'{t}'" for t in types) + ")"
     subject_age = (f"CASE WHEN e.event_type = 'birth' THEN {age_on('m.birth_date', 'e.event_date')} "
                    f"ELSE {age_on('p.birth_date', 'e.event_date')} END")
     k = month_index("e.event_date")
+    order = ("CASE WHEN e.event_type <> 'birth' THEN '' "
+             "WHEN COALESCE(e.birth_order, p.birth_order) = 1 THEN '1' "
+             "WHEN COALESCE(e.birth_order, p.birth_order) = 2 THEN '2' "
+             "WHEN COALESCE(e.birth_order, p.birth_order) >= 3 THEN '3+' ELSE '' END")
+    mother_age = (f"CASE WHEN e.event_type = 'birth' "
+                  f"THEN {days_between('m.birth_date', 'e.event_date')} / 365.25 END")
+    at_home = ""
+    if "birth" in types:
+        at_home = f"""
+                UNION ALL
+                SELECT r.org_id, '{BIRTH_AT_MOTHERS_HOME}' AS event_type, {k} AS k, p.sex,
+                       {band_of(subject_age)} AS band, {order} AS birth_order,
+                       {mother_age} AS mother_age
+                FROM events e
+                JOIN person p ON p.person_id = e.person_id
+                JOIN person m ON m.person_id = COALESCE(e.mother_id, p.mother_id)
+                JOIN res r ON r.person_id = m.person_id AND r.start_date <= e.event_date
+                          AND e.event_date < r.end_date
+                WHERE e.event_type = 'birth'"""
     return [
         f"""CREATE TEMP TABLE ev_cell AS
             SELECT org_id, event_type, k, sex, band, birth_order, COUNT(*) AS n,
                    SUM(mother_age) AS mother_age
             FROM (
                 SELECT e.org_id, e.event_type, {k} AS k, p.sex,
-                       {band_of(subject_age)} AS band,
-                       CASE WHEN e.event_type <> 'birth' THEN ''
-                            WHEN COALESCE(e.birth_order, p.birth_order) = 1 THEN '1'
-                            WHEN COALESCE(e.birth_order, p.birth_order) = 2 THEN '2'
-                            WHEN COALESCE(e.birth_order, p.birth_order) >= 3 THEN '3+'
-                            ELSE '' END AS birth_order,
-                       CASE WHEN e.event_type = 'birth'
-                            THEN {days_between('m.birth_date', 'e.event_date')} / 365.25 END
-                           AS mother_age
+                       {band_of(subject_age)} AS band, {order} AS birth_order,
+                       {mother_age} AS mother_age
                 FROM events e
                 JOIN person p ON p.person_id = e.person_id
                 LEFT JOIN person m ON e.event_type = 'birth'
                                   AND m.person_id = COALESCE(e.mother_id, p.mother_id)
-                WHERE e.event_type IN {type_list}
+                WHERE e.event_type IN {type_list}{at_home}
             ) x
             WHERE k BETWEEN {k_min} AND {k_max}
             GROUP BY org_id, event_type, k, sex, band, birth_order""",

@@ -486,3 +486,17 @@ def test_the_statistics_page_says_when_from_which_ledger_state_and_when_it_is_st
                              event_date=dt.date(2026, 11, 1))
     note = freshness("2025")
     assert "又登记了 1 个事件" in note and "renkou analytics refresh" in note
+
+
+def test_asfr_counts_a_birth_where_the_mothers_exposure_is_counted(analytics_dir):
+    # 陈丽 lives in 东村; her child of 2025 is registered in 西村 (the father's village):
+    # BIRTHS counts it in 西村, the age-specific rates in 东村 with her person-years
+    p = build_hand_county()
+    reg.record_birth(mother=p.m1, name="陈五", sex=Sex.MALE, birth_date=dt.date(2025, 4, 1),
+                     org=p.west)
+    services.refresh()
+    assert value("BIRTHS", "2025", WEST) == 1 and value("BIRTHS", "2025", EAST) == 0
+    assert row("ASFR", "2025", EAST, age_group="30-34").numerator == 1
+    assert row("ASFR", "2025", WEST, age_group="30-34").numerator == 0
+    assert row("GFR", "2025", EAST).numerator == 1 and row("GFR", "2025", WEST).numerator == 0
+    assert row("ASFR", "2025", TOWN, age_group="30-34").numerator == 1  # once, at every level
