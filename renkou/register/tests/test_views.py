@@ -531,3 +531,23 @@ def test_enrolling_a_person_already_in_the_unit_warns_and_asks_to_confirm(office
     assert response.status_code == 302
     twin_namesake = Person.objects.filter(name=zxm.name).exclude(pk=zxm.pk).get()
     assert twin_namesake.ethnicity == "01"  # typed as a name, kept as the GB 3304 code
+
+
+def test_a_voided_birth_is_no_child_on_the_mothers_page_and_its_own_page_says_why(
+        officer_client, small_register, tmp_path):
+    import csv
+
+    from renkou.register.exporting import export_persons
+
+    mother = small_register.mother
+    child = services.record_birth(mother=mother, name="张小宝", sex=Sex.MALE,
+                                  birth_date=dt.date(2024, 3, 1))
+    services.void_event(child.events.get(event_type="birth"), reason="重复登记的出生")
+    page = officer_client.get(reverse("register:person", args=[mother.pk]))
+    assert child not in page.context["children"]
+    page = officer_client.get(reverse("register:person", args=[child.pk])).content.decode()
+    assert "登记作废" in page and "重复登记的出生" in page
+    out = tmp_path / "persons.csv"
+    export_persons(out)
+    with open(out, encoding="utf-8-sig") as f:
+        assert str(child.pk) not in {r["person_id"] for r in csv.DictReader(f)}
