@@ -38,6 +38,7 @@ __all__ = [
     "append_event",
     "refresh_from_ledger",
     "enrol_person",
+    "lock_persons",
     "record_birth",
     "record_multiple_birth",
     "record_death",
@@ -119,6 +120,27 @@ def _check_identity(id_number: str | None, birth_date: dt.date, sex: str,
 def _event_record(e: LifeEvent) -> EventRecord:
     return EventRecord(e.pk, e.person_id, e.event_type, e.event_date, e.org_id, e.payload,
                        e.supersedes_id)
+
+
+def lock_persons(*persons: Person | None) -> None:
+    """Lock the rows of ``persons`` for the rest of the transaction (in person-number
+    order, so two writers never wait on each other) and reload them, so that the rules
+    are checked against what is stored now, not what a page read a moment ago.
+
+    ``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite every write transaction is already
+    an immediate one (``transaction_mode: IMMEDIATE`` in the settings), which holds the
+    database's write lock from its first statement. Every ledger write calls this
+    first: forms, the API, merges and the benefits all go through these services."""
+    assert transaction.get_connection().in_atomic_block, "lock_persons needs a transaction"
+    present = [p for p in persons if p is not None and p.pk is not None]
+    fresh = {p.pk: p for p in Person.objects.select_for_update().filter(
+        pk__in=sorted({p.pk for p in present})).order_by("pk")}
+    for person in present:
+        row = fresh.get(person.pk)
+        if row is None:
+            raise ValidationError({"person": _("this person's record no longer exists")})
+        for f in Person._meta.concrete_fields:
+            setattr(person, f.attname, getattr(row, f.attname))
 
 
 def effective_ledger(person: Person) -> list[EventRecord]:
@@ -227,6 +249,7 @@ def record_birth(*, mother: Person, name: str, sex: str, birth_date: dt.date,
                  hukou_type: str | None = None, ethnicity: str | None = None,
                  user=None, via: str = "form") -> Person:
     """Register a birth (生育登记): a free service that records a fact, never an approval."""
+    lock_persons(mother, father)
     if mother.sex != Sex.FEMALE:
         raise ValidationError({"mother": _("the mother must be a woman")})
     _check_event_date(mother, birth_date, None, since_entry=False)
@@ -297,6 +320,7 @@ def _require_resident(person: Person, field: str = "person") -> None:
 @transaction.atomic
 def record_death(person: Person, *, event_date: dt.date, cause: str = "", user=None,
                  via: str = "form") -> LifeEvent:
+    lock_persons(person)
     _require_resident(person)
     _check_event_date(person, event_date, person.birth_date)
     return append_event(person, EventType.DEATH, event_date, person.registered_org,
@@ -307,6 +331,7 @@ def record_death(person: Person, *, event_date: dt.date, cause: str = "", user=N
 def record_marriage(person: Person, spouse: Person, *, event_date: dt.date, user=None,
                     via: str = "form") -> tuple[LifeEvent, LifeEvent]:
     """Record a marriage on both spouses' ledgers."""
+    lock_persons(person, spouse)
     events = []
     for one, other, field in ((person, spouse, "person"), (spouse, person, "spouse")):
         _require_resident(one, field)
@@ -328,6 +353,7 @@ def record_marriage(person: Person, spouse: Person, *, event_date: dt.date, user
 @transaction.atomic
 def record_divorce(person: Person, *, event_date: dt.date, spouse: Person | None = None,
                    user=None, via: str = "form") -> LifeEvent:
+    lock_persons(person, spouse)
     if person.marital_status != MaritalStatus.MARRIED:
         raise ValidationError({"person": _("%(name)s is not married") % {"name": person.name}})
     _check_event_date(person, event_date, person.birth_date)
@@ -344,6 +370,7 @@ def record_move_in(person: Person, *, org: OrgUnit, event_date: dt.date, origin:
                    household: Household | None = None, relationship: str = "", user=None,
                    via: str = "form") -> LifeEvent:
     """A person who had moved out returns (迁入). New arrivals are enrolled with a move-in."""
+    lock_persons(person)
     if person.status == PersonStatus.RESIDENT:
         raise ValidationError({"person": _("%(name)s is already a resident") % {"name": person.name}})
     if person.status == PersonStatus.DEAD:
@@ -363,6 +390,7 @@ def record_move_in(person: Person, *, org: OrgUnit, event_date: dt.date, origin:
 @transaction.atomic
 def record_move_out(person: Person, *, event_date: dt.date, destination: str = "", user=None,
                     via: str = "form") -> LifeEvent:
+    lock_persons(person)
     _require_resident(person)
     _check_event_date(person, event_date, person.birth_date)
     return append_event(person, EventType.MOVE_OUT, event_date, person.registered_org,
@@ -373,6 +401,7 @@ def record_move_out(person: Person, *, event_date: dt.date, destination: str = "
 def record_move_within(person: Person, *, org: OrgUnit, event_date: dt.date,
                        household: Household | None = None, relationship: str = "",
                        user=None, via: str = "form") -> LifeEvent:
+    lock_persons(person)
     _require_resident(person)
     _check_event_date(person, event_date, person.birth_date)
     if org.pk == person.registered_org_id and (household is None or household.pk == person.household_id):
@@ -391,6 +420,8 @@ def _check_correctable(event: LifeEvent) -> None:
 @transaction.atomic
 def void_event(event: LifeEvent, *, reason: str, user=None, via: str = "form") -> LifeEvent:
     """Record that an event did not happen (it stays in the ledger, marked void)."""
+    lock_persons(event.person)
+    event.refresh_from_db()  # a correction may have been recorded meanwhile
     _check_correctable(event)
     if not reason.strip():
         raise ValidationError({"reason": _("give the reason for the correction")})
@@ -403,6 +434,8 @@ def correct_event(event: LifeEvent, *, reason: str, event_date: dt.date | None =
                   org: OrgUnit | None = None, payload: dict | None = None, user=None,
                   via: str = "form") -> LifeEvent:
     """Replace an event's date, unit or details by a correction that supersedes it."""
+    lock_persons(event.person)
+    event.refresh_from_db()
     _check_correctable(event)
     if not reason.strip():
         raise ValidationError({"reason": _("give the reason for the correction")})
@@ -437,6 +470,7 @@ def correct_event(event: LifeEvent, *, reason: str, event_date: dt.date | None =
 def correct_fields(person: Person, changes: dict[str, Any], *, reason: str, user=None,
                    via: str = "form") -> LifeEvent:
     """Fix identity fields of a person; old and new values stay in the ledger."""
+    lock_persons(person)
     if not reason.strip():
         raise ValidationError({"reason": _("give the reason for the correction")})
     unknown = set(changes) - set(CORRECTABLE_FIELDS)
@@ -473,8 +507,7 @@ def record_merge(duplicate: Person, kept: Person, user=None, *, reason: str = ""
     either record changes. Undo it with :func:`void_event` on the returned event (the
     un-merge): the duplicate's record is then folded back to what it was.
     """
-    duplicate = Person.objects.select_for_update().get(pk=duplicate.pk)
-    kept = Person.objects.select_for_update().get(pk=kept.pk)
+    lock_persons(duplicate, kept)
     if duplicate.pk == kept.pk:
         raise ValidationError({"kept": _("a record cannot be merged into itself")})
     for one, field in ((duplicate, "duplicate"), (kept, "kept")):

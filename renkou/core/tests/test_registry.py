@@ -24,7 +24,7 @@ def test_every_app_registers_its_pages_api_menu_and_demo_step():
     prefixes = {label: a.url_prefix for label, a in apps.items() if a.url_prefix is not None}
     assert prefixes["register"] == "" and prefixes["analytics"] == "stats/"
     assert [s.app for s in registry.demo_steps()] == [
-        "renkou.dedupe", "renkou.reconciliation", "renkou.benefits", "renkou.quality"]
+        "renkou.register", "renkou.dedupe", "renkou.reconciliation", "renkou.benefits", "renkou.quality"]
     assert {prefix for prefix, _router, _tags in registry.api_routers()} >= {
         "/", "/orgunits", "/audit", "/quality", "/dedupe", "/reconciliation", "/benefits"}
 

@@ -1,0 +1,155 @@
+"""Concurrent writes on one person against a running server (``renkou serve`` on
+127.0.0.1, its own database on the suite's backend): of conflicting events sent at
+once, exactly one is stored and the others are refused with a clear 422.
+
+The server runs in its own process with its own database (a SQLite file, or a fresh
+PostgreSQL database on the suite's server), so requests really run in parallel.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection
+
+pytestmark = pytest.mark.server
+
+SETUP = """
+import json, django
+django.setup()
+from renkou.accounts.roles import Role
+from renkou.accounts.services import issue_token
+from renkou.register import services
+from renkou.testing.factories import build_small_register, make_user
+import datetime as dt
+r = build_small_register()
+officer = make_user("officer", Role.COUNTY_OFFICER, r.county)
+brides = [services.enrol_person(name=f"新娘{i}", sex="F", birth_date=dt.date(1996, 1, 1 + i),
+                                org=r.village, hukou_type="rural",
+                                event_date=dt.date(2020, 1, 1)).pk for i in range(8)]
+print(json.dumps({"token": issue_token(officer), "zxm": r.zxm.pk, "zhao": r.zhao.pk,
+                  "brides": brides}))
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, django_db_blocker):
+    folder = tmp_path_factory.mktemp("concurrency")
+    created_pg = None
+    if connection.vendor == "postgresql":
+        settings = connection.settings_dict
+        created_pg = f"renkou_concurrency_{os.getpid()}"
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(f'CREATE DATABASE "{created_pg}"')
+        url = (f"postgres://{settings['USER']}:{settings['PASSWORD']}@{settings['HOST']}:"
+               f"{settings['PORT']}/{created_pg}")
+    else:
+        url = f"sqlite:///{folder / 'renkou.sqlite3'}"
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "renkou.settings",
+           "RENKOU_HOME": str(folder)}
+    subprocess.run([sys.executable, "-m", "renkou", "migrate", "-v0"], env=env, check=True)
+    made = subprocess.run([sys.executable, "-c", SETUP], env=env, check=True,
+                          capture_output=True, text=True)
+    ids = json.loads(made.stdout.strip().splitlines()[-1])
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "renkou", "serve", "--port", str(port),
+                             "--threads", "8"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/accounts/login/", timeout=2)
+            break
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.3)
+    try:
+        yield SimpleNamespace(base=base, env=env, **ids)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        if created_pg:
+            with django_db_blocker.unblock(), connection.cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{created_pg}" WITH (FORCE)')
+
+
+def _post(server, path: str, body: dict) -> tuple[int, float, dict]:
+    request = urllib.request.Request(
+        server.base + path, data=json.dumps(body).encode(), method="POST",
+        headers={"Authorization": f"Bearer {server.token}", "Content-Type": "application/json"})
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            status, text = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, text = error.code, error.read()
+    return status, time.perf_counter() - started, json.loads(text or b"{}")
+
+
+def _get(server, path: str):
+    request = urllib.request.Request(server.base + path,
+                                     headers={"Authorization": f"Bearer {server.token}"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def _at_once(calls) -> list[tuple[int, float, dict]]:
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(lambda call: call(), calls))
+
+
+def _report(name: str, answers) -> None:
+    times = sorted(t for _s, t, _b in answers)
+    p95 = times[max(0, int(round(0.95 * len(times))) - 1)]
+    statuses = [s for s, _t, _b in answers]
+    print(f"[concurrency] {name} on {connection.vendor}: {len(answers)} requests, "
+          f"{statuses.count(201)} accepted, {statuses.count(422)} refused, "
+          f"p95 {p95 * 1000:.0f} ms")
+
+
+def test_twenty_deaths_and_move_outs_at_once_store_exactly_one(server):
+    calls = [lambda i=i: _post(server, f"/api/persons/{server.zxm}/events",
+                               {"event_type": "death" if i % 2 else "move_out",
+                                "event_date": "2024-01-01"})
+             for i in range(20)]
+    answers = _at_once(calls)
+    _report("deaths and move-outs on one person", answers)
+    statuses = sorted(s for s, _t, _b in answers)
+    assert statuses == [201] + [422] * 19, statuses
+    refused = next(b for s, _t, b in answers if s == 422)
+    assert refused["errors"][0]["field"] == "person_id"  # "… is not a resident"
+    events = _get(server, f"/api/persons/{server.zxm}/events")
+    assert sum(e["event_type"] in ("death", "move_out") for e in events) == 1
+
+
+def test_eight_marriages_of_one_man_at_once_store_exactly_one(server):
+    calls = [lambda bride=bride: _post(server, f"/api/persons/{server.zhao}/events",
+                                       {"event_type": "marriage", "event_date": "2024-02-01",
+                                        "spouse_id": bride})
+             for bride in server.brides]
+    answers = _at_once(calls)
+    _report("marriages of one man", answers)
+    assert sorted(s for s, _t, _b in answers) == [201] + [422] * 7
+    wives = [b for b in server.brides if _get(server, f"/api/persons/{b}")["marital_status"]
+             == "married"]
+    assert len(wives) == 1
+    verify = subprocess.run([sys.executable, "-m", "renkou", "register", "verify"],
+                            env=server.env, capture_output=True, text=True)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
