@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from .models import AuditAction
@@ -27,6 +30,13 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d")
 
 
+#: Dates a log filter accepts (a date like 9999-12-31 has no next day to end it).
+LOG_DATE_RANGE = [
+    MinValueValidator(dt.date(1900, 1, 1), message=_("give a date from 1900 to 2100")),
+    MaxValueValidator(dt.date(2100, 12, 31), message=_("give a date from 1900 to 2100")),
+]
+
+
 class AuditFilterForm(forms.Form):
     """Every field optional; an invalid value is reported and ignored."""
 
@@ -39,8 +49,10 @@ class AuditFilterForm(forms.Form):
     )
     object_id = forms.CharField(label=_("object id"), max_length=64, required=False,
                                 help_text=_("for a person, the person number"))
-    date_from = forms.DateField(label=_("from"), required=False, widget=DateInput())
-    date_to = forms.DateField(label=_("to"), required=False, widget=DateInput())
+    date_from = forms.DateField(label=_("from"), required=False, widget=DateInput(),
+                                validators=LOG_DATE_RANGE)
+    date_to = forms.DateField(label=_("to"), required=False, widget=DateInput(),
+                              validators=LOG_DATE_RANGE)
     client_address = forms.GenericIPAddressField(label=_("client address"), required=False)
 
     def __init__(self, *args, **kwargs) -> None:

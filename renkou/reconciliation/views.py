@@ -212,17 +212,22 @@ def worklist_export(request: HttpRequest) -> HttpResponse:
         f"worklist-{clock.today().isoformat()}.xlsx")
 
 
-def _year(request: HttpRequest) -> int:
+def _year(request: HttpRequest) -> int | None:
+    """The year asked for (this year when none is given); ``None`` unless 1900–2100."""
     try:
-        return int(request.GET.get("year") or clock.today().year)
+        year = int(request.GET.get("year") or clock.today().year)
     except ValueError:
-        return clock.today().year
+        return None
+    return year if 1900 <= year <= 2100 else None
 
 
 @requires(Capability.VIEW_REGISTER)
 def crosschecks(request: HttpRequest) -> HttpResponse:
     """Cross-checks sent to other areas and the feedback rate (协查反馈率) by unit."""
-    year = _year(request)
+    year, status = _year(request), 200
+    if year is None:
+        messages.warning(request, _("The year must be from 1900 to 2100; this year is shown."))
+        year, status = clock.today().year, 400
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
     checks = services.visible_crosschecks(request.user).filter(sent_date__gte=start,
                                                                sent_date__lte=end)
@@ -232,7 +237,7 @@ def crosschecks(request: HttpRequest) -> HttpResponse:
         "rows": services.feedback_rates(request.user, start, end),
         "page": page, "form": CrossCheckForm(initial={"sent_date": clock.today()}),
         "today": clock.today(),
-    })
+    }, status=status)
 
 
 @requires(Capability.EDIT_REGISTER)
