@@ -15,7 +15,7 @@ from .eligibility import evaluate
 from .models import Application, ApplicationState, Decision, Step
 from .programmes import programme
 from .rosters import months_due
-from .workflow import record_decision, require_manage_benefits, user_scope
+from .workflow import record_decision, require_approve_benefits, user_scope
 
 __all__ = ["RequalifyReport", "requalify"]
 
@@ -40,7 +40,7 @@ def requalify(user, code: str, year: int, *, org_code: str | None = None) -> Req
     (and has no attestation covering it) is suspended with the reason; the others are
     confirmed. Each gets a decision row.
     """
-    require_manage_benefits(user)
+    require_approve_benefits(user)  # a county step
     prog = programme(code)
     scope = user_scope(user, org_code)
     apps_qs = Application.objects.filter(programme=code, state=S.APPROVED)

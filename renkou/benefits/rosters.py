@@ -28,7 +28,7 @@ from .eligibility import Result, evaluate, months_amount
 from .models import Application, ApplicationState, Payment, Roster, Step
 from .permissions import APPROVE_BENEFITS
 from .programmes import Programme, programme
-from .workflow import WorkflowError, record_decision, require_manage_benefits, user_scope
+from .workflow import WorkflowError, record_decision, require_approve_benefits, user_scope
 
 __all__ = ["months_due", "generate_roster", "ROSTER_COLUMNS", "roster_rows", "ROSTER_HEADERS",
            "write_roster_xlsx", "BANK_COLUMNS", "write_bank_csv", "mark_roster_paid"]
@@ -76,7 +76,7 @@ def generate_roster(user, code: str, period: str, *, org_code: str | None = None
     due are paid and the application is stopped (death mid-month: paid through the month
     of death). Returns ``None`` when nothing is due that is not already on a roster.
     """
-    require_manage_benefits(user)
+    require_approve_benefits(user)  # a county step
     prog = programme(code)
     year, last_month, end = _period(prog, period)
     scope = user_scope(user, org_code)

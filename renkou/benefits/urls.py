@@ -22,6 +22,7 @@ urlpatterns = [
     path("notices/<int:pk>/objections/", views.objection_add, name="objection_add"),
     path("objections/<int:pk>/resolve/", views.objection_resolve, name="objection_resolve"),
     path("rosters/", views.rosters, name="rosters"),
+    path("rosters/new/", views.roster_new, name="roster_new"),
     path("rosters/<int:pk>/", views.roster_detail, name="roster"),
     path("rosters/<int:pk>/roster.xlsx", views.roster_xlsx, name="roster_xlsx"),
     path("rosters/<int:pk>/bank.csv", views.roster_bank, name="roster_bank"),

@@ -21,7 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from renkou.accounts.permissions import Capability, requires
+from renkou.accounts.permissions import Capability, has_capability, requires
 from renkou.core import clock
 from renkou.register.identity import mask_id_number
 from renkou.register.models import Person
@@ -334,12 +334,24 @@ def objection_resolve(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @requires(MANAGE_BENEFITS)
-def rosters(request: HttpRequest) -> HttpResponse:
-    form = forms.RosterForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+def rosters(request: HttpRequest, form: forms.RosterForm | None = None,
+            status: int = 200) -> HttpResponse:
+    """The rosters of the user's area; the county makes them (:func:`roster_new`)."""
+    may_generate = has_capability(request.user, APPROVE_BENEFITS)
+    return render(request, "benefits/rosters.html", {
+        "form": (form or forms.RosterForm()) if may_generate else None,
+        "rosters": Roster.objects.visible_to(request.user)[:200]}, status=status)
+
+
+@requires(APPROVE_BENEFITS)
+@require_POST
+def roster_new(request: HttpRequest) -> HttpResponse:
+    """Make the payment roster of a period: a county step."""
+    form = forms.RosterForm(request.POST)
+    if form.is_valid():
         try:
             roster = generate_roster(request.user, form.cleaned_data["programme"],
-                                      form.cleaned_data["period"])
+                                     form.cleaned_data["period"])
         except WorkflowError as exc:
             _fail(request, exc)
         else:
@@ -347,8 +359,7 @@ def rosters(request: HttpRequest) -> HttpResponse:
                 messages.warning(request, _("nothing new is due for this period"))
             else:
                 return redirect("benefits:roster", pk=roster.pk)
-    return render(request, "benefits/rosters.html", {
-        "form": form, "rosters": Roster.objects.visible_to(request.user)[:200]})
+    return rosters(request, form=form)
 
 
 @requires(MANAGE_BENEFITS)
@@ -394,7 +405,7 @@ def roster_paid(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("benefits:roster", pk=pk)
 
 
-@requires(MANAGE_BENEFITS)
+@requires(APPROVE_BENEFITS)
 def requalify(request: HttpRequest) -> HttpResponse:
     form = forms.RequalifyForm(request.POST or None)
     report = None

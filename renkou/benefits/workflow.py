@@ -114,6 +114,13 @@ def require_manage_benefits(user) -> None:
         raise PermissionDenied
 
 
+def require_approve_benefits(user) -> None:
+    """Refuse a user without the county's capability (payment rosters, requalification,
+    approvals); ``None`` (a command run without ``--user``) may."""
+    if user is not None and not has_capability(user, APPROVE_BENEFITS):
+        raise PermissionDenied
+
+
 def _role_check(user, app: Application, step: str) -> None:
     if user is None or not user.is_authenticated:
         raise PermissionDenied

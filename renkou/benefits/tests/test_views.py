@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.urls import reverse
 
@@ -144,3 +145,20 @@ def test_screening_page_is_logged_and_decision_form_only_for_the_step_role(as_us
     assert reverse("benefits:decide", args=[app.pk]) not in page
     r = as_user(users.township).post(reverse("benefits:decide", args=[app.pk]), {"decision": "pass"})
     assert r.status_code == 403
+
+
+def test_rosters_and_requalification_are_county_steps(as_user, users, elderly_couple):
+    from renkou.benefits.requalification import requalify
+    from renkou.benefits.rosters import generate_roster
+
+    c = as_user(users.clerk)
+    assert c.get(reverse("benefits:rosters")).status_code == 200  # she sees them
+    assert c.post(reverse("benefits:roster_new"),
+                  {"programme": "rural-reward", "period": "2025"}).status_code == 403
+    assert c.get(reverse("benefits:requalify")).status_code == 403
+    assert c.post(reverse("benefits:requalify"),
+                  {"programme": "rural-reward", "year": "2025"}).status_code == 403
+    with pytest.raises(PermissionDenied):
+        generate_roster(users.clerk, "rural-reward", "2025")
+    with pytest.raises(PermissionDenied):
+        requalify(users.clerk, "rural-reward", 2025)

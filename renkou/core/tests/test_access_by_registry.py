@@ -78,3 +78,40 @@ def test_a_unit_outside_the_subtree_answers_404_on_every_unit_page(client, small
             status = client.get(url).status_code
             answers[route] = client.post(url).status_code if status == 405 else status
     assert answers and set(answers.values()) == {404}, answers
+
+
+def _post_routes(patterns=None, prefix: str = ""):
+    """Every page route with its declared capability, parameters filled with a unit code
+    or the number 1 (the capability is checked before any record is looked up)."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            if not route.startswith("api/"):
+                yield from _post_routes(pattern.url_patterns, route)
+        elif isinstance(pattern, URLPattern):
+            capability = getattr(pattern.callback, "required_capability", None)
+            if capability not in (None, PUBLIC) and "<" not in route.replace(
+                    "<str:code>", "").replace("<int:pk>", "").replace("<str:fmt>", ""):
+                yield route, capability
+
+
+POST_ROUTES = sorted(_post_routes())
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_every_role_without_the_capability_is_refused_every_post(client, role_users, role):
+    user = role_users[role]
+    held = registry.role_capabilities().get(role, frozenset())
+    client.force_login(user)
+    wrong = {}
+    for route, capability in POST_ROUTES:
+        if capability in held:
+            continue
+        url = "/" + route.replace("<str:code>", user.org.code).replace("<int:pk>", "1") \
+            .replace("<str:fmt>", "xlsx")
+        status = client.post(url, {}).status_code
+        if (url, role) in LANDING_REDIRECTS:
+            continue  # the auditor's home is the log
+        if status != 403:
+            wrong[url] = (capability, status)
+    assert len(POST_ROUTES) > 40 and wrong == {}
