@@ -46,8 +46,8 @@ class PairOut(Schema):
     person_b: int = Field(description="person_id of the later record")
     name_a: str
     name_b: str
-    id_number_a: str = Field(description="masked")
-    id_number_b: str = Field(description="masked")
+    id_number_a: str = Field(description="masked: the area code only (the birth date is given)")
+    id_number_b: str = Field(description="masked: the area code only (the birth date is given)")
     birth_date_a: dt.date
     birth_date_b: dt.date
     org_code_a: str = Field(description="registered unit of the earlier record")
@@ -88,7 +88,8 @@ def _explanation(pair: CandidatePair) -> list[dict[str, Any]]:
 def _pair(pair: CandidatePair) -> dict[str, Any]:
     a, b = pair.person_a, pair.person_b
     return {"id": pair.pk, "person_a": a.pk, "person_b": b.pk, "name_a": a.name, "name_b": b.name,
-            "id_number_a": mask_id_number(a.id_number), "id_number_b": mask_id_number(b.id_number),
+            "id_number_a": mask_id_number(a.id_number, beside_birth_date=True),
+            "id_number_b": mask_id_number(b.id_number, beside_birth_date=True),
             "birth_date_a": a.birth_date, "birth_date_b": b.birth_date,
             "org_code_a": a.registered_org.code, "org_code_b": b.registered_org.code,
             "probability": pair.probability, "match_weight": pair.match_weight,

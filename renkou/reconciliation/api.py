@@ -57,7 +57,7 @@ class ItemOut(Schema):
     kind: DiscrepancyKind
     person_id: int | None
     name: str
-    birth_date: dt.date | None
+    birth_year: int | None = Field(description="the year only, beside the masked ID")
     id_number: str = Field(description="masked")
     field: str
     register_value: str
@@ -141,7 +141,8 @@ def worklist(request: ApiRequest, survey: int | None = None, dept_list: int | No
     def item(i) -> dict:
         s = services.item_subject(i)
         return {"id": i.pk, "org_code": i.org.code, "kind": i.kind, "person_id": i.person_id,
-                "name": s["name"], "birth_date": s["birth_date"],
+                "name": s["name"],
+                "birth_year": s["birth_date"].year if s["birth_date"] else None,
                 "id_number": mask_id_number(s["id_number"]), "field": i.field,
                 "register_value": i.register_value, "found_value": i.found_value,
                 "status": i.status, "comment": i.comment}

@@ -72,7 +72,8 @@ class PersonItem(Schema):
     person_id: int
     name: str
     sex: Sex
-    birth_date: dt.date
+    birth_year: int = Field(description="the year only: the masked ID's hidden digits are the "
+                                        "birth date")
     id_number: str = Field(description="masked: first 6 and last 4 characters")
     org_code: str = Field(description="registered org unit (户籍地)")
     household_no: str | None
@@ -81,6 +82,7 @@ class PersonItem(Schema):
 
 class PersonDetail(PersonItem):
     id_number: str = Field(description="in full (this read is logged)")
+    birth_date: dt.date
     ethnicity: str = Field(description="GB 3304 code")
     ethnicity_name: str = Field(description="民族, e.g. 汉族")
     hukou_type: HukouType
@@ -143,14 +145,15 @@ class HouseholdPage(Schema):
 
 
 def _person_item(p: Person) -> dict[str, Any]:
-    return {"person_id": p.pk, "name": p.name, "sex": p.sex, "birth_date": p.birth_date,
+    return {"person_id": p.pk, "name": p.name, "sex": p.sex, "birth_year": p.birth_date.year,
             "id_number": mask_id_number(p.id_number), "org_code": p.registered_org.code,
             "household_no": p.household.household_no if p.household_id else None,
             "status": p.status}
 
 
 def _person_detail(p: Person) -> dict[str, Any]:
-    return {**_person_item(p), "id_number": p.id_number or "", "ethnicity": p.ethnicity,
+    return {**_person_item(p), "id_number": p.id_number or "", "birth_date": p.birth_date,
+            "ethnicity": p.ethnicity,
             "ethnicity_name": p.get_ethnicity_display(),
             "hukou_type": p.hukou_type, "org_name": p.registered_org.name,
             "current_org_code": p.current_org.code if p.current_org_id else None,

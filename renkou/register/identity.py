@@ -98,12 +98,18 @@ def id_number_is_valid(id_number: str | None) -> bool:
     return bool(parts[0] and parts[1])
 
 
-def mask_id_number(id_number: str | None) -> str:
-    """First 6 and last 4 characters, e.g. ``110101********123X``."""
+def mask_id_number(id_number: str | None, *, beside_birth_date: bool = False) -> str:
+    """First 6 and last 4 characters, e.g. ``110101********123X``: the hidden digits are
+    the birth date, so a list shows it with the age or birth year, never the birth date.
+    Where the birth date must stand beside it (duplicate review), ``beside_birth_date``
+    hides the last four as well (``110101************``): the two together then leave
+    about a hundred candidates, not one."""
     if not id_number:
         return ""
     if len(id_number) < 10:
         return "*" * len(id_number)
+    if beside_birth_date:
+        return id_number[:6] + "*" * (len(id_number) - 6)
     return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
 
 

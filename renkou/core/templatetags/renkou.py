@@ -18,6 +18,19 @@ def masked(id_number: str | None) -> str:
 
 
 @register.filter
+def age(birth_date) -> str:
+    """Age today in completed years (周岁). Lists show it, not the birth date, beside a
+    masked ID number: the hidden digits of ``110101********123X`` are the birth date, so
+    the two side by side would rebuild the number."""
+    if not birth_date:
+        return ""
+    from renkou.core import clock
+    from renkou.register.services import age_on
+
+    return str(age_on(birth_date, clock.today()))
+
+
+@register.filter
 def can(user, capability: str) -> bool:
     """Whether the user's role grants ``capability``, to show only the links it may use:
     ``{% if user|can:"view_register" %}``."""

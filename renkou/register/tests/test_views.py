@@ -551,3 +551,21 @@ def test_a_voided_birth_is_no_child_on_the_mothers_page_and_its_own_page_says_wh
     export_persons(out)
     with open(out, encoding="utf-8-sig") as f:
         assert str(child.pk) not in {r["person_id"] for r in csv.DictReader(f)}
+
+
+def test_lists_never_show_the_birth_date_beside_the_masked_id(officer_client, small_register,
+                                                               client):
+    from renkou.accounts.services import issue_token
+
+    zxm = small_register.zxm
+    hidden = zxm.id_number[6:14]  # the digits the mask hides: the birth date
+    born = zxm.birth_date.isoformat()
+    for url, params in ((reverse("register:search"), {"q": "zxm"}),
+                        (reverse("register:household", args=[zxm.household_id]), {})):
+        page = officer_client.get(url, params).content.decode()
+        assert zxm.id_number[:6] + "********" + zxm.id_number[-4:] in page
+        assert born not in page and hidden not in page, url
+    token = issue_token(officer_client.get(reverse("register:home")).wsgi_request.user)
+    listed = client.get("/api/persons", HTTP_AUTHORIZATION=f"Bearer {token}").json()["items"]
+    item = next(i for i in listed if i["person_id"] == zxm.pk)
+    assert item["birth_year"] == zxm.birth_date.year and "birth_date" not in item
