@@ -12,7 +12,8 @@ import numpy as np
 from django.apps import apps
 from django.db import connection, transaction
 
-from renkou.core import append_only, clock
+from renkou.core import append_only, audit, clock
+from renkou.core.models import AuditAction
 from renkou.register.models import Household, LifeEvent, Person
 
 from .defects import inject_defects, write_truth
@@ -82,10 +83,8 @@ def generate_county(
     With ``defects`` > 0, that share of people carries an injected defect and the
     ground truth is written to ``truth_path``.
     """
-    if not register_is_empty():
-        if not replace:
-            raise RegisterNotEmpty()
-        clear_register()
+    if not replace and not register_is_empty():
+        raise RegisterNotEmpty()  # before minutes of simulation
     end = end or clock.today()
     timings: dict[str, float] = {}
     t = time.perf_counter()
@@ -103,8 +102,19 @@ def generate_county(
     stamps = recorded_times(rng, pop.events["day"], pop.events["type"], clock.now())
     timings["simulate"] = time.perf_counter() - t
     t = time.perf_counter()
-    counts = write_county(pop, id_numbers=id_numbers, names=names, ethnicity=ethnicity,
-                          recorded_at=stamps, progress=progress)
+    # One transaction: the old register is emptied and the new one written together, with
+    # the log entry, so a crash or a kill leaves the database as before or as after.
+    with transaction.atomic():
+        replaced = not register_is_empty()
+        if replaced:
+            if not replace:
+                raise RegisterNotEmpty()
+            clear_register()
+        counts = write_county(pop, id_numbers=id_numbers, names=names, ethnicity=ethnicity,
+                              recorded_at=stamps, progress=progress)
+        audit.record(AuditAction.IMPORT, "register", details={
+            "operation": "generate", "replaced": replaced, "seed": seed,
+            "persons": counts["persons"], "events": counts["events"]})
     timings["write"] = time.perf_counter() - t
     if truth is not None and truth_path is not None:
         write_truth(truth, truth_path)
