@@ -9,7 +9,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from renkou.accounts.permissions import Capability
-from renkou.core.api import READ_ERRORS, ApiRequest, reading
+from renkou.core.api import NO_NUL, READ_ERRORS, ApiRequest, reading
 from renkou.register.identity import mask_id_number
 
 from .payment_figures import figures
@@ -92,8 +92,9 @@ def get_figures(request: ApiRequest, year: int = Query(..., ge=2000, le=2100),
             response={200: list[ApplicationOut], **READ_ERRORS},
             summary="Benefit applications",
             description="Applications in the caller's subtree (at most 500, newest first).")
-def list_applications(request: ApiRequest, state: str = Query("", max_length=16),
-                      programme: str = Query("", max_length=40)) -> list:
+def list_applications(request: ApiRequest,
+                      state: str = Query("", max_length=16, pattern=NO_NUL),
+                      programme: str = Query("", max_length=40, pattern=NO_NUL)) -> list:
     qs = scoped_applications(request.auth)
     if state:
         qs = qs.filter(state=state)
