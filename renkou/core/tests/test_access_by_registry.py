@@ -22,20 +22,22 @@ OPENS = {200, 302, 405}
 LANDING_REDIRECTS = {("/", Role.AUDITOR): "/audit/"}
 
 
-def _pages(patterns=None, prefix: str = ""):
+def _routes(allowed_params: tuple[str, ...], patterns=None, prefix: str = ""):
+    """Every page route outside the API with its declared capability, whose parameters
+    are all among ``allowed_params``."""
     for pattern in get_resolver().url_patterns if patterns is None else patterns:
         route = prefix + str(pattern.pattern)
         if isinstance(pattern, URLResolver):
             if not route.startswith("api/"):
-                yield from _pages(pattern.url_patterns, route)
+                yield from _routes(allowed_params, pattern.url_patterns, route)
         elif isinstance(pattern, URLPattern):
             capability = getattr(pattern.callback, "required_capability", None)
             params = re.findall(r"<([^>]+)>", route)
-            if capability not in (None, PUBLIC) and params in ([], ["str:code"]):
+            if capability not in (None, PUBLIC) and set(params) <= set(allowed_params):
                 yield route, capability
 
 
-PAGES = sorted(_pages())
+PAGES = sorted(_routes(("str:code",)))
 
 
 def test_the_matrix_covers_every_app_with_pages():
@@ -80,22 +82,9 @@ def test_a_unit_outside_the_subtree_answers_404_on_every_unit_page(client, small
     assert answers and set(answers.values()) == {404}, answers
 
 
-def _post_routes(patterns=None, prefix: str = ""):
-    """Every page route with its declared capability, parameters filled with a unit code
-    or the number 1 (the capability is checked before any record is looked up)."""
-    for pattern in get_resolver().url_patterns if patterns is None else patterns:
-        route = prefix + str(pattern.pattern)
-        if isinstance(pattern, URLResolver):
-            if not route.startswith("api/"):
-                yield from _post_routes(pattern.url_patterns, route)
-        elif isinstance(pattern, URLPattern):
-            capability = getattr(pattern.callback, "required_capability", None)
-            if capability not in (None, PUBLIC) and "<" not in route.replace(
-                    "<str:code>", "").replace("<int:pk>", "").replace("<str:fmt>", ""):
-                yield route, capability
-
-
-POST_ROUTES = sorted(_post_routes())
+#: Parameters filled with a unit code or the number 1: the capability is checked before
+#: any record is looked up.
+POST_ROUTES = sorted(_routes(("str:code", "int:pk", "str:fmt")))
 
 
 @pytest.mark.parametrize("role", list(Role))

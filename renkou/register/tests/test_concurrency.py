@@ -9,7 +9,6 @@ PostgreSQL database on the suite's server), so requests really run in parallel.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -21,6 +20,8 @@ from types import SimpleNamespace
 
 import pytest
 from django.db import connection
+
+from renkou.testing.databases import own_database
 
 pytestmark = pytest.mark.server
 
@@ -51,42 +52,28 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, django_db_blocker):
     folder = tmp_path_factory.mktemp("concurrency")
-    created_pg = None
-    if connection.vendor == "postgresql":
-        settings = connection.settings_dict
-        created_pg = f"renkou_concurrency_{os.getpid()}"
-        with django_db_blocker.unblock(), connection.cursor() as cursor:
-            cursor.execute(f'CREATE DATABASE "{created_pg}"')
-        url = (f"postgres://{settings['USER']}:{settings['PASSWORD']}@{settings['HOST']}:"
-               f"{settings['PORT']}/{created_pg}")
-    else:
-        url = f"sqlite:///{folder / 'renkou.sqlite3'}"
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "renkou.settings",
-           "RENKOU_HOME": str(folder)}
-    subprocess.run([sys.executable, "-m", "renkou", "migrate", "-v0"], env=env, check=True)
-    made = subprocess.run([sys.executable, "-c", SETUP], env=env, check=True,
-                          capture_output=True, text=True)
-    ids = json.loads(made.stdout.strip().splitlines()[-1])
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "renkou", "serve", "--port", str(port),
-                             "--threads", "8"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    with own_database(folder, django_db_blocker, "concurrency") as env:
+        subprocess.run([sys.executable, "-m", "renkou", "migrate", "-v0"], env=env, check=True)
+        made = subprocess.run([sys.executable, "-c", SETUP], env=env, check=True,
+                              capture_output=True, text=True)
+        ids = json.loads(made.stdout.strip().splitlines()[-1])
+        port = _free_port()
+        proc = subprocess.Popen([sys.executable, "-m", "renkou", "serve", "--port", str(port),
+                                 "--threads", "8"], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(base + "/accounts/login/", timeout=2)
+                break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.3)
         try:
-            urllib.request.urlopen(base + "/accounts/login/", timeout=2)
-            break
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.3)
-    try:
-        yield SimpleNamespace(base=base, env=env, **ids)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        if created_pg:
-            with django_db_blocker.unblock(), connection.cursor() as cursor:
-                cursor.execute(f'DROP DATABASE IF EXISTS "{created_pg}" WITH (FORCE)')
+            yield SimpleNamespace(base=base, env=env, **ids)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
 
 
 def _post(server, path: str, body: dict) -> tuple[int, float, dict]:

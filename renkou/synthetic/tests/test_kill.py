@@ -4,7 +4,6 @@ on the suite's backend (a SQLite file, or a fresh PostgreSQL database)."""
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
@@ -13,6 +12,8 @@ import time
 
 import pytest
 from django.db import connection
+
+from renkou.testing.databases import own_database
 
 pytestmark = pytest.mark.server
 
@@ -28,20 +29,8 @@ print(Person.objects.count(), User.objects.filter(org__isnull=True).count(),
 
 @pytest.fixture
 def database(tmp_path, django_db_blocker):
-    created = None
-    if connection.vendor == "postgresql":
-        s = connection.settings_dict
-        created = f"renkou_kill_{os.getpid()}"
-        with django_db_blocker.unblock(), connection.cursor() as cursor:
-            cursor.execute(f'CREATE DATABASE "{created}"')
-        url = f"postgres://{s['USER']}:{s['PASSWORD']}@{s['HOST']}:{s['PORT']}/{created}"
-    else:
-        url = f"sqlite:///{tmp_path / 'renkou.sqlite3'}"
-    env = {**os.environ, "DATABASE_URL": url, "RENKOU_HOME": str(tmp_path)}
-    yield env
-    if created:
-        with django_db_blocker.unblock(), connection.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{created}" WITH (FORCE)')
+    with own_database(tmp_path, django_db_blocker, "kill") as env:
+        yield env
 
 
 def _renkou(env, *args: str) -> subprocess.CompletedProcess:
