@@ -40,6 +40,13 @@ def _routes(allowed_params: tuple[str, ...], patterns=None, prefix: str = ""):
 PAGES = sorted(_routes(("str:code",)))
 
 
+def _logged_in(client, role_users, role):
+    """The role's user, logged in, and the capabilities the registry gives the role."""
+    user = role_users[role]
+    client.force_login(user)
+    return user, registry.role_capabilities().get(role, frozenset())
+
+
 def test_the_matrix_covers_every_app_with_pages():
     prefixes = {route.split("/")[0] + "/" for route, _c in PAGES}
     for app in registry.platform_apps():
@@ -49,9 +56,7 @@ def test_the_matrix_covers_every_app_with_pages():
 
 @pytest.mark.parametrize("role", list(Role))
 def test_each_role_opens_exactly_the_pages_its_capabilities_allow(client, role_users, role):
-    user = role_users[role]
-    held = registry.role_capabilities().get(role, frozenset())
-    client.force_login(user)
+    user, held = _logged_in(client, role_users, role)
     wrong = {}
     for route, capability in PAGES:
         url = "/" + route.replace("<str:code>", user.org.code)
@@ -89,9 +94,7 @@ POST_ROUTES = sorted(_routes(("str:code", "int:pk", "str:fmt")))
 
 @pytest.mark.parametrize("role", list(Role))
 def test_every_role_without_the_capability_is_refused_every_post(client, role_users, role):
-    user = role_users[role]
-    held = registry.role_capabilities().get(role, frozenset())
-    client.force_login(user)
+    user, held = _logged_in(client, role_users, role)
     wrong = {}
     for route, capability in POST_ROUTES:
         if capability in held:
