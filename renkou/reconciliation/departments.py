@@ -31,7 +31,9 @@ compared one way only (newborns often have no ID number yet).
 
 A record that belongs outside the importer's subtree (the person or the mother is
 registered in another unit, or is not in the register and the ID number's area code
-is not the county's) becomes a cross-check request (协查) to that area instead.
+is not the county's) becomes a cross-check request (协查) to that area instead: to the
+county office of the unit where the person is registered (not the unit itself, which
+the importer may not know), or to the area of the ID number.
 Corrected and voided events are left out of the comparison (a superseded event is
 not compared; the correction's new date is not used).
 """
@@ -308,7 +310,10 @@ class _Matcher:
                 found_value=f"{rec.get_kind_display()} {rec.name} {rec.event_date}"))
             return
         if org_id is not None:
-            target = self.unit(org_id).code
+            # Registered outside the importer's subtree: the request goes to that unit's
+            # county office, which knows where; naming the village would tell the
+            # importer where a person it may not see is registered.
+            target = self.unit(org_id).code[:6] + "000000"
         elif id_number and id_number[:6] not in self.county_areas:
             target = id_number[:6] + "000000"
         else:

@@ -102,6 +102,8 @@ class RegisterForm(forms.Form):
     required_css_class = "required"
     #: service error keys that belong to a differently named field here
     field_map: dict[str, str] = {}
+    #: the form shows the person's full ID number, so showing it is a logged view
+    shows_id_number = False
 
     def __init__(self, *args, user, person: Person | None = None, **kwargs) -> None:
         kwargs.setdefault("label_suffix", "")
@@ -387,6 +389,7 @@ class CorrectFieldsForm(RegisterForm):
     success = _("The correction has been recorded.")
     fixable = ("name", "id_number", "sex", "birth_date", "ethnicity", "education",
                "hukou_type", "relationship", "marital_status")
+    shows_id_number = True
 
     name = forms.CharField(label=pgettext_lazy("person", "name"), max_length=50)
     id_number = forms.CharField(label=_("ID number"), max_length=18, required=False)

@@ -64,7 +64,7 @@ from .models import (
     PersonStatus,
     Relationship,
 )
-from .services import MAX_MOTHER_AGE, MIN_FATHER_AGE, MIN_MOTHER_AGE, age_on
+from .services import MAX_MOTHER_AGE, MIN_FATHER_AGE, MIN_MOTHER_AGE, age_on, id_number_taken_message
 
 __all__ = [
     "REQUIRED_COLUMNS",
@@ -481,7 +481,7 @@ def validate_persons(path: str | Path, *, today: dt.date | None = None,
         ))
     bar.close()
 
-    _check_across_rows(rows, errors)
+    _check_across_rows(rows, errors, None if user is None else set(org_ids.values()))
     plan = ImportPlan(rows, {}, errors, spellings=spellings)
     _plan_households(plan)
     plan.errors.sort(key=lambda e: e.row)
@@ -491,8 +491,14 @@ def validate_persons(path: str | Path, *, today: dt.date | None = None,
     return plan
 
 
-def _check_across_rows(rows: list[_Row], errors: list[RowError]) -> None:
-    """Uniqueness against the file and the database, and parent links."""
+def _check_across_rows(rows: list[_Row], errors: list[RowError],
+                       visible_orgs: set[int] | None = None) -> None:
+    """Uniqueness against the file and the database, and parent links.
+
+    With ``visible_orgs`` (the importing user's units), a parent must be registered in
+    one of them: one outside is reported exactly as one not in the register, and an ID
+    number held outside them is reported without naming its holder — so that a file
+    cannot be used to find out who is registered where, or how old they are."""
     by_pid: dict[int, _Row] = {}
     by_idn: dict[str, _Row] = {}
     for r in rows:
@@ -515,11 +521,12 @@ def _check_across_rows(rows: list[_Row], errors: list[RowError]) -> None:
             errors.append(RowError(r.row, "person_id",
                                    _("this person id is already used in the register"), str(pk)))
     if by_idn:
-        for idn, pk in _existing(Person, "id_number", by_idn, "id_number", "id"):
+        for idn, pk, org_id in _existing(Person, "id_number", by_idn, "id_number", "id",
+                                         "registered_org"):
             r = by_idn[idn]
-            errors.append(RowError(
-                r.row, "id_number",
-                _("this ID number is already registered to person %(pid)s") % {"pid": pk}, idn))
+            shown = visible_orgs is None or org_id in visible_orgs
+            errors.append(RowError(r.row, "id_number",
+                                   id_number_taken_message(pk, shown=shown), idn))
 
     # Parents: in the file first, then in the register.
     want_pids = {p for r in rows for p in (r.mother_pid, r.father_pid)
@@ -529,12 +536,15 @@ def _check_across_rows(rows: list[_Row], errors: list[RowError]) -> None:
     db_by_pid: dict[int, tuple[int, str, dt.date]] = {}
     db_by_idn: dict[str, tuple[int, str, dt.date]] = {}
     if want_pids:
-        for pk, sex, bd in _existing(Person, "id", want_pids, "id", "sex", "birth_date"):
-            db_by_pid[pk] = (pk, sex, bd)
+        for pk, sex, bd, org_id in _existing(Person, "id", want_pids, "id", "sex", "birth_date",
+                                             "registered_org"):
+            if visible_orgs is None or org_id in visible_orgs:
+                db_by_pid[pk] = (pk, sex, bd)
     if want_idns:
-        for idn, pk, sex, bd in _existing(Person, "id_number", want_idns,
-                                          "id_number", "id", "sex", "birth_date"):
-            db_by_idn[idn] = (pk, sex, bd)
+        for idn, pk, sex, bd, org_id in _existing(Person, "id_number", want_idns, "id_number",
+                                                  "id", "sex", "birth_date", "registered_org"):
+            if visible_orgs is None or org_id in visible_orgs:
+                db_by_idn[idn] = (pk, sex, bd)
 
     # Rows without a person id get one when written; parents in the file are linked
     # through the row object until then.

@@ -35,6 +35,7 @@ from .vocabulary import ENTRY_EVENTS, NOT_PERSONS
 
 __all__ = [
     "age_on",
+    "id_number_taken_message",
     "append_event",
     "refresh_from_ledger",
     "enrol_person",
@@ -101,20 +102,31 @@ def _check_event_date(person: Person | None, event_date: dt.date, birth_date: dt
 
 
 def _check_identity(id_number: str | None, birth_date: dt.date, sex: str,
-                    exclude_pk: int | None = None) -> str | None:
+                    exclude_pk: int | None = None, user=None) -> str | None:
+    """The ID number, normalised, if it is valid for this birth date and sex and no
+    other person holds it. A holder outside ``user``'s subtree is not named: the
+    message says only that the number is taken (uniqueness needs that much), not by
+    whom or where."""
     id_number = normalise_id_number(id_number)
     if id_number is None:
         return None
     problems = id_number_problems(id_number, birth_date, sex)
     if problems:
         raise ValidationError({"id_number": "; ".join(problems)})
-    clash = Person.objects.filter(id_number=id_number).exclude(pk=exclude_pk)
-    if clash.exists():
-        raise ValidationError(
-            {"id_number": _("this ID number is already registered to person %(pid)s")
-             % {"pid": clash.values_list("pk", flat=True).first()}}
-        )
+    holder = Person.objects.filter(id_number=id_number).exclude(pk=exclude_pk).first()
+    if holder is not None:
+        shown = user is None or Person.objects.visible_to(user).filter(pk=holder.pk).exists()
+        raise ValidationError({"id_number": id_number_taken_message(holder.pk, shown=shown)})
     return id_number
+
+
+def id_number_taken_message(holder_pk: int, *, shown: bool) -> str:
+    """Why an ID number cannot be used again, naming the holder only when ``shown`` (the
+    user may see that person): one message for the forms, the API and the imports."""
+    if shown:
+        return _("this ID number is already registered to person %(pid)s") % {"pid": holder_pk}
+    return _("this ID number is already registered outside your units; "
+             "ask the county office")
 
 
 def _event_record(e: LifeEvent) -> EventRecord:
@@ -201,13 +213,14 @@ def append_event(
 
 
 def _new_person(*, name: str, sex: str, birth_date: dt.date, org: OrgUnit,
-                hukou_type: str, id_number: str | None = None, **fields) -> Person:
+                hukou_type: str, id_number: str | None = None, user=None,
+                **fields) -> Person:
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": _("the name is required")})
     if sex not in (Sex.MALE, Sex.FEMALE):
         raise ValidationError({"sex": _("the sex must be M or F")})
-    id_number = _check_identity(id_number, birth_date, sex)
+    id_number = _check_identity(id_number, birth_date, sex, user=user)
     full, initials = name_spellings(name)
     return Person.objects.create(
         name=name, name_pinyin=full, name_initials=initials, sex=sex, birth_date=birth_date,
@@ -223,7 +236,7 @@ def enrol_person(*, event_date: dt.date | None = None, user=None, via: str = "fo
     event_date = event_date or clock.today()
     _check_event_date(None, event_date, fields.get("birth_date"))
     person = _new_person(household=household, relationship=relationship,
-                         marital_status=marital_status, **fields)
+                         marital_status=marital_status, user=user, **fields)
     append_event(person, EventType.ENROL, event_date, person.registered_org,
                  {"household_id": household.pk if household else None,
                   "relationship": relationship, "marital_status": marital_status,
@@ -286,7 +299,7 @@ def record_birth(*, mother: Person, name: str, sex: str, birth_date: dt.date,
         name=name, sex=sex, birth_date=birth_date, org=org, id_number=id_number,
         hukou_type=hukou_type or mother.hukou_type, ethnicity=ethnicity or mother.ethnicity,
         mother=mother, father=father, household=household, relationship=Relationship.CHILD,
-        birth_order=_birth_order(mother, birth_date),
+        birth_order=_birth_order(mother, birth_date), user=user,
     )
     append_event(child, EventType.BIRTH, birth_date, org,
                  {"household_id": household.pk if household else None,
@@ -481,7 +494,8 @@ def correct_fields(person: Person, changes: dict[str, Any], *, reason: str, user
     new_sex = changes.get("sex", person.sex)
     if "id_number" in changes or "birth_date" in changes or "sex" in changes:
         changes["id_number"] = _check_identity(changes.get("id_number", person.id_number),
-                                               new_birth, new_sex, exclude_pk=person.pk)
+                                               new_birth, new_sex, exclude_pk=person.pk,
+                                               user=user)
     recorded = {}
     for name, new in changes.items():
         old = getattr(person, name)

@@ -203,6 +203,9 @@ def record_event(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
         if shown is not None:
             messages.success(request, form.success_message())
             return redirect("register:person", pk=shown.pk)
+    if form_class.shows_id_number:
+        # the correction form holds the full ID number: a view of the record like its page
+        audit.record(AuditAction.VIEW, "person", person.pk, details={"form": kind})
     return render(request, "register/event_form.html", {
         "form": form, "person": person, "kind": kind,
     })

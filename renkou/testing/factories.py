@@ -85,3 +85,16 @@ def users_per_role(register: SimpleNamespace) -> dict[str, object]:
 
     units = {Role.VILLAGE_CLERK: register.village, Role.TOWNSHIP_OFFICER: register.town}
     return {role: make_user(f"t_{role}", role, units.get(role, register.county)) for role in Role}
+
+
+def write_xlsx(path, header: list[str], rows: list[list]):
+    """A one-sheet workbook: the header row, then ``rows`` (what a clerk's file holds)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path

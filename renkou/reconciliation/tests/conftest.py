@@ -21,31 +21,19 @@ pinyin as 刘晓明), 陈静 (ID), 周华 (ID).
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from openpyxl import Workbook
 
 from renkou.accounts.models import Role, User
 from renkou.orgunits.models import OrgKind, OrgUnit, UrbanRural
 from renkou.register import services
 from renkou.register.models import HukouType, Sex
-from renkou.testing.factories import make_id_number
+from renkou.testing.factories import make_id_number, write_xlsx
 
 PASSWORD = "renkou-test-pass-2024"
 ENROLLED = dt.date(2020, 1, 1)
 SURVEY_DATE = dt.date(2024, 6, 30)
-
-
-def write_xlsx(path: Path, header: list[str], rows: list[list]) -> Path:
-    book = Workbook()
-    sheet = book.active
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    book.save(path)
-    return path
 
 
 def _unit(code, name, kind, parent):

@@ -19,8 +19,9 @@ from renkou.reconciliation.models import (
     SurveyMember,
 )
 from renkou.reconciliation.survey import DEFF_COUNTY, DEFF_TOWNSHIP
+from renkou.testing.factories import write_xlsx
 
-from .conftest import SURVEY_DATE, SURVEY_HEADER, write_xlsx
+from .conftest import SURVEY_DATE, SURVEY_HEADER
 
 
 def wilson(x: float, n: float, z: float = 1.959963984540054) -> tuple[float, float]:

@@ -13,8 +13,9 @@ from renkou.core import clock
 from renkou.core.models import AuditEntry
 from renkou.reconciliation import services
 from renkou.reconciliation.models import CrossCheck, Discrepancy, Survey, WorkStatus
+from renkou.testing.factories import write_xlsx
 
-from .conftest import SURVEY_DATE, SURVEY_HEADER, write_xlsx
+from .conftest import SURVEY_DATE, SURVEY_HEADER
 
 
 @pytest.fixture

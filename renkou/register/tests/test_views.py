@@ -135,6 +135,17 @@ def test_viewing_a_person_or_household_is_logged(officer_client, officer, small_
     ]
 
 
+def test_the_correction_form_shows_the_full_id_number_and_logs_the_view(
+        officer_client, officer, small_register):
+    zxm = small_register.zxm
+    page = officer_client.get(reverse("register:event", args=[zxm.pk, "fix"]))
+    assert zxm.id_number in page.content.decode()
+    officer_client.get(reverse("register:event", args=[zxm.pk, "death"]))  # no ID number shown
+    views = AuditEntry.objects.filter(action=AuditAction.VIEW)
+    assert [(e.object_type, e.object_id, e.details, e.user) for e in views] == [
+        ("person", str(zxm.pk), {"form": "fix"}, officer)]
+
+
 def test_a_record_out_of_scope_is_not_logged_as_viewed(client, small_register):
     client.force_login(_user(small_register, Role.VILLAGE_CLERK, small_register.street))
     assert client.get(reverse("register:person", args=[small_register.zxm.pk])).status_code == 404
