@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from renkou.core import clock
 from renkou.core.audit import AuditAction, record
+from renkou.core.tables import save_workbook
 
 from . import dhis2, reports, store
 from .figures import Cell
@@ -148,7 +149,7 @@ def write_xlsx(report: OrgReport, out: BinaryIO | str | Path,
                             for k in ("value", "numerator", "denominator", "ci_low", "ci_high")),
                           r["flag"]])
         sheet.column_dimensions["C"].width = 28
-    book.save(out)
+    save_workbook(book, out)
     return count
 
 

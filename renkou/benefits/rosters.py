@@ -6,7 +6,6 @@ A roster stops the applications of recipients the ledger shows dead or moved awa
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
@@ -21,6 +20,7 @@ from renkou.accounts.permissions import has_capability
 from renkou.core import audit, clock
 from renkou.core.models import AuditAction
 from renkou.core.scoping import subtree_q
+from renkou.core.tables import InertCsvWriter, save_workbook
 from renkou.orgunits.models import OrgUnit
 from renkou.register.identity import mask_id_number
 
@@ -180,7 +180,7 @@ def write_roster_xlsx(roster: Roster, out: IO[bytes]) -> int:
     ws.append([])
     ws.append([str(_("total")), "", "", "", "", "", "", "", "", "", "",
                float(sum(r[11] for r in rows))])
-    wb.save(out)
+    save_workbook(wb, out)
     audit.record(AuditAction.EXPORT, "benefit_roster", roster.pk,
                  details={"format": "xlsx", "rows": len(rows)})
     return len(rows)
@@ -192,7 +192,7 @@ BANK_COLUMNS = ["account_holder", "bank_name", "account_number", "amount", "id_n
 
 def write_bank_csv(roster: Roster, out: IO[str]) -> int:
     """The bank transfer file: full account numbers, as the bank needs them; logged."""
-    writer = csv.writer(out)
+    writer = InertCsvWriter(out)
     writer.writerow(BANK_COLUMNS)
     n = 0
     for p in roster.payments.select_related("person", "application").order_by("id"):

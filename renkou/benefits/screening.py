@@ -3,12 +3,12 @@ as a list on a page or a CSV file; both are logged (a list of persons)."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from typing import IO, Any
 
 from renkou.core import audit
 from renkou.core.models import AuditAction
+from renkou.core.tables import InertCsvWriter
 from renkou.register.identity import mask_id_number
 
 from .eligibility import Result, evaluate
@@ -44,7 +44,7 @@ def screening_rows(results: Iterable[Result]) -> Iterable[list[Any]]:
 def write_screening_csv(prog: Programme, year: int, results: list[Result], out: IO[str], *,
                         org_code: str | None = None) -> int:
     """The screening list as CSV (``person_id`` first, masked ID numbers); logged."""
-    writer = csv.writer(out)
+    writer = InertCsvWriter(out)
     writer.writerow(SCREENING_COLUMNS)
     n = 0
     for row in screening_rows(results):

@@ -5,16 +5,22 @@ all-or-nothing import reports (the header is row 1, as the user sees it).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, SupportsIndex
 
 from django.utils.translation import gettext as _
 
-__all__ = ["RowError", "ImportRejected", "read_table", "TableWriter", "write_error_report"]
+from .text import clean_text, neutralise_formula
+
+__all__ = ["RowError", "Problems", "ImportRejected", "InputLimits", "input_limits", "read_table",
+           "TableWriter", "write_error_report", "inert_row", "inert_cells", "InertCsvWriter",
+           "save_workbook"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,21 +33,77 @@ class RowError:
     value: str = ""
 
     def __str__(self) -> str:
+        if self.row == 0:  # the file as a whole, or a setting of the import
+            return f"{self.field}: {self.reason}" if self.field else self.reason
         return _("row %(row)s, %(field)s: %(reason)s") % {
             "row": self.row, "field": self.field or "-", "reason": self.reason,
         }
 
 
+class Problems(list[RowError]):
+    """The problems of one file: the first ``limit`` are kept, the rest only counted, so
+    that a file of a million bad rows costs no more memory than one of a thousand."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        super().__init__()
+        self.limit = input_limits().kept_problems if limit is None else limit
+        self.dropped = 0
+
+    def append(self, problem: RowError) -> None:
+        if len(self) < self.limit:
+            super().append(problem)
+        else:
+            self.dropped += 1
+
+    def extend(self, problems: Iterable[RowError]) -> None:
+        for problem in problems:
+            self.append(problem)
+
+    def insert(self, index: SupportsIndex, problem: RowError) -> None:
+        super().insert(index, problem)
+        if len(self) > self.limit:
+            self.pop()
+            self.dropped += 1
+
+    @property
+    def total(self) -> int:
+        return len(self) + self.dropped
+
+
 class ImportRejected(Exception):
-    """The file has problems; nothing was written."""
+    """The file has problems; nothing was written. ``errors`` holds the first of them,
+    ``total`` counts them all."""
 
     def __init__(self, errors: list[RowError], rows: int = 0):
         self.errors = errors
         self.rows = rows
+        self.total = errors.total if isinstance(errors, Problems) else len(errors)
         super().__init__(
             _("%(n)s problem(s) found in %(rows)s row(s); nothing was written")
-            % {"n": len(errors), "rows": rows}
+            % {"n": self.total, "rows": rows}
         )
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """What an input file may hold. Beyond any of these it is refused before it can
+    exhaust the machine (a few megabytes of zip can unpack to gigabytes). The defaults
+    hold a county's whole register; a deployment may change them with the setting
+    ``RENKOU_INPUT_LIMITS`` (a dict of these names)."""
+
+    file_bytes: int = 300 * 2**20       # the file as stored or uploaded
+    unpacked_bytes: int = 2 * 2**30     # an .xlsx: all its parts, unpacked
+    shared_strings_bytes: int = 256 * 2**20  # an .xlsx: its text table, held in memory
+    rows: int = 1_000_000
+    columns: int = 256
+    cell_chars: int = 2_000
+    kept_problems: int = 1_000          # problems kept to show; the rest are counted
+
+
+def input_limits() -> InputLimits:
+    from django.conf import settings
+
+    return InputLimits(**getattr(settings, "RENKOU_INPUT_LIMITS", {}))
 
 
 def _cell_text(value: Any) -> str:
@@ -53,49 +115,256 @@ def _cell_text(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return clean_text(str(value))
+
+
+def _refuse(row: int, reason: str, field: str = "") -> ImportRejected:
+    return ImportRejected([RowError(row, field, reason)], 0)
+
+
+def _column_letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
+
+
+def _checked_header(cells: list[str], limits: InputLimits) -> list[str]:
+    if not any(cells):
+        raise _refuse(1, _("the file is empty: its first row must hold the column names"))
+    if len(cells) > limits.columns:
+        raise _refuse(1, _("the file has %(n)s columns, more than %(max)s")
+                      % {"n": len(cells), "max": limits.columns})
+    header = [c.lower() for c in cells]
+    first: dict[str, int] = {}
+    for i, name in enumerate(header):
+        if name and name in first:
+            raise _refuse(1, _("the column appears twice (columns %(a)s and %(b)s)")
+                          % {"a": _column_letter(first[name]), "b": _column_letter(i)}, name)
+        first.setdefault(name, i)
+    return header
+
+
+def _checked_rows(header: list[str], rows: Iterator[list[str]], limits: InputLimits,
+                  unreadable: type[Exception] | tuple[type[Exception], ...]
+                  ) -> Iterator[list[str]]:
+    """The data rows, refused as a whole at the first one beyond the limits; a file
+    with none is refused too (a header alone is not a list)."""
+    n = 1
+    try:
+        for n, row in enumerate(rows, start=2):  # noqa: B007 (n is reported below)
+            if n - 1 > limits.rows:
+                raise _refuse(n, _("the file has more than %(max)s rows; split it")
+                              % {"max": f"{limits.rows:,}"})
+            if len(row) > limits.columns:
+                row = row[:limits.columns]
+            if sum(map(len, row)) <= limits.cell_chars:  # most rows: no cell can be too long
+                yield row
+                continue
+            for i, cell in enumerate(row):
+                if len(cell) > limits.cell_chars:
+                    raise _refuse(n, _("the cell holds %(n)s characters, more than %(max)s")
+                                  % {"n": f"{len(cell):,}", "max": f"{limits.cell_chars:,}"},
+                                  header[i] if i < len(header) else _column_letter(i))
+            yield row
+    except ImportRejected:
+        raise
+    except unreadable as exc:
+        raise _refuse(n + 1, _("the file cannot be read from this row on (%(why)s)")
+                      % {"why": _reason_of(exc)}) from None
+    if n == 1:
+        raise _refuse(2, _("the file has no rows below the column names"))
+
+
+def _reason_of(exc: Exception) -> str:
+    """Why a file could not be read, in the user's language where the cause is known."""
+    text = str(exc).strip()
+    if isinstance(exc, csv.Error) and "field larger than field limit" in text:
+        return _("a cell holds more than %(max)s characters") % {
+            "max": f"{csv.field_size_limit():,}"}
+    if isinstance(exc, csv.Error) and "NUL" in text:
+        return _("the row holds a NUL byte")
+    if isinstance(exc, UnicodeDecodeError):
+        return _("the text is not in %(encoding)s") % {"encoding": exc.encoding.upper()}
+    return text[:120] or type(exc).__name__
+
+
+_ZIP, _OLE2 = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def read_table(path: str | Path) -> tuple[list[str], Iterator[list[str]]]:
-    """The header (lower-cased, stripped) and the data rows of a .csv or .xlsx file.
+    """The header (lower-cased) and the data rows of a .xlsx workbook or a CSV file,
+    whichever the file holds (by its content, not its name).
 
-    CSV is read as UTF-8 with or without a byte-order mark. Cells come back as
-    text: Excel dates become ``YYYY-MM-DD``, whole numbers lose their ``.0``.
-    Rows are streamed, so a large file is never held in memory.
+    Cells come back as text in NFKC without control characters (``clean_text``):
+    Excel dates become ``YYYY-MM-DD``, whole numbers lose their ``.0``. A CSV file is
+    UTF-8 (with or without a byte-order mark) or GB18030, which includes GBK (what
+    Excel and WPS save as "CSV" on a Chinese Windows). Rows are streamed, so a large
+    file is never held in memory. A file that is not a table, or is beyond
+    :class:`InputLimits`, raises :class:`ImportRejected` with the row and the reason:
+    at once for what the start of the file shows, else when its rows reach that point.
     """
     path = Path(path)
+    limits = input_limits()
+    size = path.stat().st_size
+    if size > limits.file_bytes:
+        raise _refuse(0, _("the file is %(mb)s MB, more than %(max)s MB")
+                      % {"mb": f"{size / 2**20:,.0f}", "max": f"{limits.file_bytes / 2**20:,.0f}"})
+    with open(path, "rb") as handle:
+        start = handle.read(64 * 1024)
+    if start.startswith(_ZIP):
+        return _read_xlsx(path, limits)
+    if start.startswith(_OLE2):
+        raise _refuse(0, _("this is an old Excel .xls workbook; save it as .xlsx "
+                           "(Excel workbook) or as CSV and import that"))
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
+        raise _refuse(0, _("the file is named .xlsx but is not an Excel workbook"))
+    return _read_csv(path, start, limits)
 
-        book = load_workbook(path, read_only=True, data_only=True)
-        rows = book.active.iter_rows(values_only=True)
-        header = [_cell_text(c).lower() for c in next(rows, ())]
 
-        def xlsx_rows() -> Iterator[list[str]]:
-            try:
-                for row in rows:
-                    yield [_cell_text(c) for c in row]
-            finally:
-                book.close()
+def _text_encoding(start: bytes) -> str:
+    """UTF-8 or GB18030, decided by strict decoding of the file's start (both are exact:
+    a text in one is almost never valid in the other). No guessing library is needed for
+    the two encodings Chinese office software writes; anything else is refused."""
+    if b"\x00" in start:
+        raise _refuse(0, _("the file holds NUL bytes: it is not a text table; save it from "
+                           "Excel as .xlsx or as CSV"))
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            codecs.getincrementaldecoder(encoding)().decode(start, final=False)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise _refuse(0, _("the file is neither an Excel workbook nor text in UTF-8 or "
+                       "GBK/GB18030"))
 
-        return header, xlsx_rows()
 
-    handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 (closed by the generator)
+def _read_csv(path: Path, start: bytes, limits: InputLimits
+              ) -> tuple[list[str], Iterator[list[str]]]:
+    encoding = _text_encoding(start)
+    handle = open(path, encoding=encoding, newline="")  # noqa: SIM115 (closed by the generator)
     reader = csv.reader(handle)
-    header = [h.strip().lower() for h in next(reader, [])]
+    try:
+        first = next(reader, [])
+    except (csv.Error, UnicodeDecodeError) as exc:
+        handle.close()
+        raise _refuse(1, _("the file cannot be read from this row on (%(why)s)")
+                      % {"why": _reason_of(exc)}) from None
+    try:
+        header = _checked_header([clean_text(h) for h in first], limits)
+    except ImportRejected:
+        handle.close()
+        raise
 
     def csv_rows() -> Iterator[list[str]]:
+        strip, is_normalized = str.strip, unicodedata.is_normalized
         with handle:
-            strip = str.strip
             for row in reader:
-                yield list(map(strip, row))
+                text = "".join(row)
+                if text.isprintable() and is_normalized("NFKC", text):
+                    yield list(map(strip, row))  # the usual row: nothing to clean
+                    continue
+                if "\x00" in text:  # the csv module reads NUL since Python 3.11
+                    raise csv.Error("NUL")
+                yield list(map(clean_text, row))
 
-    return header, csv_rows()
+    return header, _checked_rows(header, csv_rows(), limits, (csv.Error, UnicodeDecodeError))
+
+
+def _read_xlsx(path: Path, limits: InputLimits) -> tuple[list[str], Iterator[list[str]]]:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise _refuse(0, _("the file is damaged: it is not a readable Excel workbook")) from None
+    unpacked = sum(p.file_size for p in parts)
+    if unpacked > limits.unpacked_bytes:
+        raise _refuse(0, _("the workbook unpacks to %(mb)s MB, more than %(max)s MB")
+                      % {"mb": f"{unpacked / 2**20:,.0f}",
+                         "max": f"{limits.unpacked_bytes / 2**20:,.0f}"})
+    strings = sum(p.file_size for p in parts if p.filename.lower().endswith("sharedstrings.xml"))
+    if strings > limits.shared_strings_bytes:
+        raise _refuse(0, _("the workbook's text table unpacks to %(mb)s MB, more than %(max)s MB")
+                      % {"mb": f"{strings / 2**20:,.0f}",
+                         "max": f"{limits.shared_strings_bytes / 2**20:,.0f}"})
+    try:
+        # openpyxl parses through defusedxml (installed with renkou): no entity expansion
+        book = load_workbook(path, read_only=True, data_only=True)
+        rows = book.active.iter_rows(values_only=True)
+        first = next(rows, ())
+    except Exception as exc:  # noqa: BLE001 (any failure to parse a foreign file is its fault)
+        raise _refuse(0, _("the file cannot be read as an Excel workbook (%(why)s)")
+                      % {"why": _reason_of(exc)}) from None
+    try:
+        header = _checked_header([_cell_text(c) for c in first], limits)
+    except ImportRejected:
+        book.close()
+        raise
+
+    def xlsx_rows() -> Iterator[list[str]]:
+        try:
+            for row in rows:
+                yield [_cell_text(c) for c in row]
+        finally:
+            book.close()
+
+    return header, _checked_rows(header, xlsx_rows(), limits, Exception)
+
+
+def inert_row(row: Iterable[Any]) -> list[Any]:
+    """A row for a CSV file, its text cells unable to run as formulas in Excel or WPS
+    (``neutralise_formula``). Every CSV renkou writes goes through this."""
+    return [neutralise_formula(v) if isinstance(v, str) else v for v in row]
+
+
+class InertCsvWriter:
+    """``csv.writer`` whose rows go through :func:`inert_row`."""
+
+    def __init__(self, handle: Any, **options: Any) -> None:
+        self._writer = csv.writer(handle, **options)
+
+    def writerow(self, row: Iterable[Any]) -> Any:
+        return self._writer.writerow(inert_row(row))
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
+def inert_cells(sheet: Any, row: Iterable[Any]) -> list[Any]:
+    """A row for an openpyxl write-only sheet: text starting with "=" (which openpyxl
+    takes for a formula; nothing else is one in a workbook) is stored as text."""
+    from openpyxl.cell import WriteOnlyCell
+
+    out: list[Any] = []
+    for value in row:
+        if isinstance(value, str) and value.startswith("="):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            out.append(cell)
+        else:
+            out.append("" if value is None else value)
+    return out
+
+
+def save_workbook(book, out: Any) -> None:
+    """Save an openpyxl workbook with no formulas in it: a name or an address such as
+    ``=HYPERLINK(…)`` stays text (renkou writes values only, never formulas)."""
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+    book.save(out)
 
 
 class TableWriter:
     """Write rows to .csv (UTF-8 with a byte-order mark, so Excel shows Chinese) or
-    .xlsx (openpyxl write-only mode, constant memory), chosen by the file suffix."""
+    .xlsx (openpyxl write-only mode, constant memory), chosen by the file suffix.
+    Text that a spreadsheet would run as a formula is written inert."""
 
     def __init__(self, path: str | Path, header: Sequence[str], sheet_title: str = "data"):
         self.path = Path(path)
@@ -113,9 +382,9 @@ class TableWriter:
 
     def writerow(self, row: Sequence[Any]) -> None:
         if self.xlsx:
-            self._sheet.append(["" if v is None else v for v in row])
+            self._sheet.append(inert_cells(self._sheet, row))
         else:
-            self._csv.writerow(row)
+            self._csv.writerow(inert_row(row))
 
     def writerows(self, rows: Iterable[Sequence[Any]]) -> None:
         for row in rows:

@@ -10,7 +10,6 @@ through the register's merge event; :func:`undo_merge` voids that event.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import time
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from renkou.accounts.permissions import has_capability
 from renkou.core import audit, clock
 from renkou.core.models import AuditAction
 from renkou.core.scoping import subtree_q, subtree_sql, user_org_path
+from renkou.core.tables import InertCsvWriter
 from renkou.orgunits.models import OrgUnit
 from renkou.register import services as register
 from renkou.register.identity import id_number_is_valid
@@ -368,7 +368,7 @@ def export_pairs(out: str | Path, *, user=None, threshold: float = DEFAULT_THRES
                           "explanation"))
     n = 0
     with open(out, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
+        writer = InertCsvWriter(f)
         writer.writerow(EXPORT_COLUMNS)
         for a, b, ref_a, ref_b, p, w, status, expl in pairs.iterator(chunk_size=5000):
             writer.writerow((a, b, ref_a, ref_b, f"{p:.6f}", f"{w:.3f}", status,

@@ -16,7 +16,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from renkou.core.tables import ImportRejected, RowError, TableWriter, read_table
+from renkou.core.tables import ImportRejected, Problems, RowError, TableWriter, read_table
 
 from .models import KIND_LEVEL, OrgKind, OrgLevel, OrgUnit, UrbanRural
 
@@ -91,7 +91,7 @@ class _OrgRow:
 def validate_orgunits(path: str | Path) -> tuple[list[_OrgRow], list[RowError]]:
     """Check every row of an org tree file; return the rows and all problems."""
     header, rows = read_table(path)
-    errors: list[RowError] = []
+    errors = Problems()
     missing = [c for c in ORG_COLUMNS if c not in header and c != "parent_code"]
     if missing:
         for col in missing:

@@ -54,7 +54,7 @@ from renkou.accounts.permissions import Capability, has_capability
 from renkou.core import audit, clock
 from renkou.core.models import AuditAction
 from renkou.core.scoping import in_subtree
-from renkou.core.tables import ImportRejected, RowError, read_table
+from renkou.core.tables import ImportRejected, Problems, RowError, read_table
 from renkou.orgunits.models import OrgLevel, OrgUnit
 from renkou.register.identity import mask_id_number, name_spellings
 from renkou.register.models import EventType, LifeEvent, Person, PersonStatus
@@ -120,7 +120,7 @@ MATCHED_EVENTS = {
 class ListPlan:
     source: str
     records: list[DepartmentRecord] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
+    errors: Problems = field(default_factory=Problems)
 
 
 def validate_list(path: str | Path, source: str, *, today: dt.date | None = None
@@ -173,7 +173,7 @@ def validate_list(path: str | Path, source: str, *, today: dt.date | None = None
     for rownum, cells in enumerate(cells_iter, start=2):
         if not any(cells):
             continue
-        before = len(errors)
+        before = errors.total
         rec = DepartmentRecord(row=rownum)
         raw_sex = cell(cells, "sex")
         rec.sex = parse_sex(raw_sex)
@@ -233,7 +233,7 @@ def validate_list(path: str | Path, source: str, *, today: dt.date | None = None
             if (rec.birth_date and rec.event_date and rec.event_date < rec.birth_date):
                 errors.append(RowError(rownum, "event_date",
                                        _("the date is before the birth date")))
-        if len(errors) == before:
+        if errors.total == before:
             plan.records.append(rec)
     if not plan.records and not errors:
         errors.append(RowError(2, "", _("the file has no rows")))

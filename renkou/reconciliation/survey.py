@@ -50,7 +50,7 @@ from django.utils.translation import gettext as _
 from renkou.accounts.permissions import Capability, has_capability
 from renkou.core import audit, clock
 from renkou.core.models import AuditAction
-from renkou.core.tables import ImportRejected, RowError, read_table
+from renkou.core.tables import ImportRejected, Problems, RowError, read_table
 from renkou.orgunits.models import OrgLevel, OrgUnit
 from renkou.register.identity import name_spellings
 from renkou.register.models import Person, PersonStatus
@@ -120,7 +120,7 @@ class SurveyRow:
 @dataclass
 class SurveyPlan:
     rows: list[SurveyRow] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
+    errors: Problems = field(default_factory=Problems)
     villages: dict[int, OrgUnit] = field(default_factory=dict)
 
 
@@ -159,7 +159,7 @@ def validate_survey(path: str | Path, *, survey_date: dt.date, user=None,
     for rownum, cells in enumerate(cells_iter, start=2):
         if not any(cells[:width]):
             continue
-        problems_before = len(errors)
+        problems_before = errors.total
         code = cell(cells, "village_code")
         village = villages.get(code)
         if not code:
@@ -212,7 +212,7 @@ def validate_survey(path: str | Path, *, survey_date: dt.date, user=None,
         if len(remarks) > 200:
             errors.append(RowError(rownum, "remarks",
                                    _("the remarks are longer than 200 characters"), remarks[:20]))
-        if len(errors) == problems_before:
+        if errors.total == problems_before:
             plan.villages[village.pk] = village
             plan.rows.append(SurveyRow(rownum, village.pk, household_no, name, sex, birth_date,
                                        id_number, relationship, remarks))

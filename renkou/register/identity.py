@@ -16,15 +16,18 @@ from stdnum.cn import ric
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumError
 
+from renkou.core.text import clean_text
+
 __all__ = ["id_number_problems", "id_columns", "id_number_is_valid", "normalise_id_number",
            "mask_id_number", "name_spellings"]
 
 
 def normalise_id_number(value: str | None) -> str | None:
-    """Upper-case, strip spaces; an empty value is ``None`` (the ID is optional)."""
+    """In NFKC (a full-width ３４０６… is the same number), without spaces or control
+    characters, upper-case; an empty value is ``None`` (the ID is optional)."""
     if value is None:
         return None
-    value = str(value).strip().replace(" ", "").upper()
+    value = clean_text(str(value)).replace(" ", "").upper()
     return value or None
 
 

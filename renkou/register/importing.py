@@ -48,11 +48,11 @@ from renkou.accounts.permissions import Capability, has_capability
 from renkou.core import audit, clock
 from renkou.core.bulkload import bulk_load, first_free_id, insert_rows, worth_bulk_mode
 from renkou.core.models import AuditAction
-from renkou.core.tables import ImportRejected, RowError, read_table
+from renkou.core.tables import ImportRejected, Problems, RowError, read_table
 from renkou.orgunits.models import OrgUnit
 
 from .ethnicity import parse_ethnicity
-from .identity import id_number_problems, name_spellings
+from .identity import id_number_problems, name_spellings, normalise_id_number
 from .models import (
     Education,
     EventType,
@@ -172,7 +172,7 @@ class ImportPlan:
 
     rows: list[_Row]
     new_households: dict[str, int]  # household_no -> org_id, in first-seen order
-    errors: list[RowError] = field(default_factory=list)
+    errors: Problems = field(default_factory=Problems)
     seconds: float = 0.0
     spellings: _Spellings = field(default_factory=_Spellings)
 
@@ -292,10 +292,6 @@ def _existing(model: type[models.Model], lookup: str, values: Iterable[Any],
     return found
 
 
-def _norm_idn(text: str) -> str | None:
-    return text.replace(" ", "").upper() or None if text else None
-
-
 def validate_persons(path: str | Path, *, today: dt.date | None = None,
                      progress: bool = False, user=None) -> ImportPlan:
     """Read and check every row of a person file; nothing is written.
@@ -308,7 +304,7 @@ def validate_persons(path: str | Path, *, today: dt.date | None = None,
     started = time.perf_counter()
     today = today or clock.today()
     header, cells_iter = read_table(path)
-    errors: list[RowError] = []
+    errors = Problems()
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         errors.extend(RowError(1, c, _("the column is missing")) for c in missing)
@@ -433,7 +429,7 @@ def validate_persons(path: str | Path, *, today: dt.date | None = None,
                                    source_ref))
         person_id = ref_int(rownum, "person_id", cells[i_person_id])
 
-        id_number = _norm_idn(cells[i_id_number])
+        id_number = normalise_id_number(cells[i_id_number])
         if id_number is not None:
             for problem in id_checker.problems(id_number, birth_date, sex):
                 errors.append(RowError(rownum, "id_number", problem, id_number))
@@ -471,8 +467,8 @@ def validate_persons(path: str | Path, *, today: dt.date | None = None,
 
         mother_pid = ref_int(rownum, "mother_person_id", cells[i_mother_person_id])
         father_pid = ref_int(rownum, "father_person_id", cells[i_father_person_id])
-        mother_idn = _norm_idn(cells[i_mother_id_number])
-        father_idn = _norm_idn(cells[i_father_id_number])
+        mother_idn = normalise_id_number(cells[i_mother_id_number])
+        father_idn = normalise_id_number(cells[i_father_id_number])
 
         rows.append(_Row(
             rownum, person_id, id_number, name, sex, birth_date, org_id, household_no, hukou,

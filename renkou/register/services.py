@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from renkou.core import audit, clock
 from renkou.core.models import AuditAction
+from renkou.core.text import clean_text
 from renkou.orgunits.models import OrgUnit
 
 from .identity import id_number_problems, name_spellings, normalise_id_number
@@ -215,7 +216,7 @@ def append_event(
 def _new_person(*, name: str, sex: str, birth_date: dt.date, org: OrgUnit,
                 hukou_type: str, id_number: str | None = None, user=None,
                 **fields) -> Person:
-    name = (name or "").strip()
+    name = clean_text(name or "")
     if not name:
         raise ValidationError({"name": _("the name is required")})
     if sex not in (Sex.MALE, Sex.FEMALE):
@@ -284,7 +285,7 @@ def record_birth(*, mother: Person, name: str, sex: str, birth_date: dt.date,
                 {"father": _("the father was %(age)s at the birth, younger than %(min)s")
                  % {"age": max(father_age, 0), "min": MIN_FATHER_AGE}})
         _check_event_date(father, birth_date - dt.timedelta(days=300), None, since_entry=False)
-    name = (name or "").strip()
+    name = clean_text(name or "")
     twin = (mother.children_as_mother.exclude(status__in=NOT_PERSONS)
             .filter(birth_date=birth_date, name=name).values_list("pk", flat=True).first())
     if twin is not None:
@@ -490,6 +491,10 @@ def correct_fields(person: Person, changes: dict[str, Any], *, reason: str, user
     if unknown:
         raise ValidationError({"fields": _("these fields cannot be corrected: %(f)s")
                                % {"f": ", ".join(sorted(unknown))}})
+    if "name" in changes:
+        changes["name"] = clean_text(changes["name"] or "")
+        if not changes["name"]:
+            raise ValidationError({"name": _("the name is required")})
     new_birth = changes.get("birth_date", person.birth_date)
     new_sex = changes.get("sex", person.sex)
     if "id_number" in changes or "birth_date" in changes or "sex" in changes:

@@ -102,6 +102,22 @@ def test_upload_page_shows_row_errors_and_writes_nothing(client, users, tmp_path
     assert not Survey.objects.exists()
 
 
+@pytest.mark.parametrize("content", [bytes(range(256)) * 40, b"PK\x03\x04" + bytes(200),
+                                     "姓名,姓名\n张三,李四\n".encode("gbk")])
+def test_upload_page_refuses_a_broken_file_with_a_reason_not_a_server_error(
+        client, users, tmp_path, content):
+    c = _login(client, users.officer)
+    for url, data in (("/reconciliation/surveys/new/", {"name": "x", "survey_date": "2024-06-30"}),
+                      ("/reconciliation/lists/new/", {"source": "police"})):
+        path = tmp_path / "broken.xlsx"
+        path.write_bytes(content)
+        with open(path, "rb") as fh:
+            response = c.post(url, {**data, "file": fh})
+        assert response.status_code == 200
+        assert "文件被退回" in response.content.decode()  # "The file was rejected"
+    assert not Survey.objects.exists()
+
+
 def test_upload_page_imports(client, users, survey_file):
     c = _login(client, users.officer)
     with open(survey_file, "rb") as fh:

@@ -93,4 +93,5 @@ def test_an_import_cannot_find_out_who_holds_a_number_or_link_a_parent_outside(
     with pytest.raises(ImportRejected) as caught:
         import_persons(tmp_path / "persons-1.xlsx", user=role_users[Role.COUNTY_OFFICER])
     assert caught.value.errors[0].reason == _(
-        "the mother was %(age)s at the birth, older than %(max)s") % {"age": 62, "max": services.MAX_MOTHER_AGE}
+        "the mother was %(age)s at the birth, older than %(max)s") % {
+            "age": 62, "max": services.MAX_MOTHER_AGE}

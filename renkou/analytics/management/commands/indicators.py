@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import json
 from typing import Any
@@ -12,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from renkou.core.management.i18n import activate_language, add_language_argument
+from renkou.core.tables import InertCsvWriter, inert_cells
 
 #: The words a user may give for a level, besides its number.
 LEVEL_WORDS = {
@@ -86,7 +86,7 @@ class Command(BaseCommand):
         elif fmt == "csv":
             f = open(out, "w", encoding="utf-8-sig", newline="") if out else io.StringIO()
             try:
-                writer = csv.writer(f)
+                writer = InertCsvWriter(f)
                 writer.writerow(fields)
                 for r in rows:
                     writer.writerow(["" if r[k] is None else r[k] for k in fields])
@@ -101,7 +101,7 @@ class Command(BaseCommand):
             ws = wb.create_sheet(_("indicators"))
             ws.append(list(fields))
             for r in rows:
-                ws.append([r[k] for k in fields])
+                ws.append(inert_cells(ws, [r[k] for k in fields]))
             wb.save(out)
         if out:
             self.stderr.write(_("wrote %(n)s rows to %(file)s") % {"n": f"{len(rows):,}", "file": out})

@@ -131,10 +131,11 @@ class Command(BaseCommand):
             if o["format"] == "json":
                 stream.write(json.dumps(rows, ensure_ascii=False, indent=1, default=str) + "\n")
             else:
-                import csv
                 import io
+
+                from renkou.core.tables import InertCsvWriter
                 buf = io.StringIO()
-                writer = csv.writer(buf)
+                writer = InertCsvWriter(buf)
                 writer.writerow(FIGURE_COLUMNS)
                 for row in rows:
                     writer.writerow(["" if row[c] is None else row[c] for c in FIGURE_COLUMNS])

@@ -6,7 +6,6 @@ page's (:func:`renkou.core.services.filter_audit_entries`). The export logs itse
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from pathlib import Path
@@ -21,6 +20,7 @@ from renkou.core import audit
 from renkou.core.management.i18n import activate_language, add_language_argument
 from renkou.core.models import AuditAction, AuditEntry
 from renkou.core.services import filter_audit_entries
+from renkou.core.tables import InertCsvWriter
 
 #: ``object_id`` of a person is its ``person_id``.
 AUDIT_COLUMNS = ("time", "user", "role", "action", "object_type", "object_id",
@@ -39,7 +39,7 @@ def write_audit_csv(entries: QuerySet[AuditEntry], out: str | Path) -> int:
     """Write ``entries`` as CSV (UTF-8 with a byte-order mark, for Excel); return the row count."""
     n = 0
     with open(out, "w", newline="", encoding="utf-8-sig") as f:
-        writer = csv.writer(f)
+        writer = InertCsvWriter(f)
         writer.writerow(AUDIT_COLUMNS)
         for e in entries.iterator(chunk_size=2000):
             writer.writerow([

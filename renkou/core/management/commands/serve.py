@@ -28,7 +28,11 @@ def serve(*, host: str, port: int, threads: int = 8, stdout=None) -> None:
                      % {"host": host, "port": port})
         stdout.flush()
     try:
-        waitress_serve(application, host=host, port=port, threads=threads, ident="renkou")
+        from renkou.core.tables import input_limits
+
+        # a request body larger than the largest file an import takes is cut off unread
+        waitress_serve(application, host=host, port=port, threads=threads, ident="renkou",
+                       max_request_body_size=input_limits().file_bytes + 2**20)
     except OSError as exc:
         raise CommandError(_("cannot serve on %(host)s:%(port)s (%(reason)s); "
                              "choose another port with --port")

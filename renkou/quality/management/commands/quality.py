@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import time
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 from renkou.core.audit import acting
 from renkou.core.management.i18n import activate_language, add_language_argument
 from renkou.core.management.options import add_user_argument, resolve_user
+from renkou.core.tables import InertCsvWriter
 from renkou.orgunits.models import OrgUnit
 
 
@@ -138,12 +138,14 @@ class Command(BaseCommand):
             buffer = io.StringIO()
             columns = list(records[0]) if records else ["code"]
             columns += [c for r in records for c in r if c not in columns]
-            writer = csv.DictWriter(buffer, fieldnames=list(dict.fromkeys(columns)))
-            writer.writeheader()
+            columns = list(dict.fromkeys(columns))
+            writer = InertCsvWriter(buffer)
+            writer.writerow(columns)
             for rec in records:
-                writer.writerow({k: (" ".join(v) if isinstance(v, list)
-                                     else round(v, 3) if isinstance(v, float)
-                                     else "" if v is None else v) for k, v in rec.items()})
+                writer.writerow([" ".join(v) if isinstance(v, list)
+                                 else round(v, 3) if isinstance(v, float)
+                                 else "" if v is None else v
+                                 for v in (rec.get(c) for c in columns)])
             text = buffer.getvalue()
         if out:
             Path(out).write_text(text, encoding="utf-8")

@@ -94,8 +94,8 @@ class Command(BaseCommand):
     def _rejected(self, rejected) -> None:
         for error in rejected.errors[:200]:
             self.stdout.write(str(error))
-        if len(rejected.errors) > 200:
-            self.stdout.write(_("… and %(n)s more problems") % {"n": len(rejected.errors) - 200})
+        if rejected.total > 200:
+            self.stdout.write(_("… and %(n)s more problems") % {"n": rejected.total - 200})
         raise CommandError(str(rejected), returncode=1)
 
     def _import_survey(self, user, options) -> None:

@@ -89,9 +89,9 @@ class Command(BaseCommand):
         shown = rejected.errors[: max(options["show"], 0)]
         for error in shown:
             self.stdout.write(str(error))
-        if len(rejected.errors) > len(shown):
+        if rejected.total > len(shown):
             self.stdout.write(_("… and %(n)s more problems") %
-                              {"n": len(rejected.errors) - len(shown)})
+                              {"n": rejected.total - len(shown)})
         if options.get("report"):
             write_error_report(options["report"], rejected.errors)
             self.stdout.write(_("the problems were written to %(file)s")
