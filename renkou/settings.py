@@ -19,9 +19,10 @@ from django.utils.translation import gettext_lazy as _
 PACKAGE_DIR = Path(__file__).resolve().parent
 WORK_DIR = Path(os.environ.get("RENKOU_HOME", Path.cwd()))
 
-SECRET_KEY = os.environ.get(
-    "RENKOU_SECRET_KEY", "renkou-local-development-key-change-me-in-production-0123456789"
-)
+#: The key used when ``RENKOU_SECRET_KEY`` is not set: fine on a clerk's own machine, refused
+#: by ``renkou check --deploy`` and by ``renkou serve`` behind HTTPS (renkou.core.checks).
+RENKOU_DEVELOPMENT_SECRET_KEY = "renkou-local-development-key-change-me-in-production-0123456789"
+SECRET_KEY = os.environ.get("RENKOU_SECRET_KEY", RENKOU_DEVELOPMENT_SECRET_KEY)
 DEBUG = os.environ.get("RENKOU_DEBUG", "0") == "1"
 ALLOWED_HOSTS = [
     h.strip()
@@ -30,6 +31,9 @@ ALLOWED_HOSTS = [
 ]
 
 INSTALLED_APPS = [
+    # first: its logged versions of createsuperuser, dumpdata, dbshell, axes_reset… win
+    # over the originals of the apps below (renkou.core.management.audited)
+    "renkou.core",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -37,7 +41,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",  # login throttling; listed before renkou.accounts so its signal handlers run first
     "ninja",  # serves its API docs (Swagger UI) from its own static files, not a CDN
-    "renkou.core",
     "renkou.accounts",
     "renkou.orgunits",
     "renkou.register",
@@ -166,9 +169,12 @@ RENKOU_CONTENT_SECURITY_POLICY = (
 
 # Login throttling (django-axes): five wrong passwords for one user name from one
 # address lock that pair out for 15 minutes; a successful log-in clears the count.
+# Twenty failed log-ins from one address, whatever the user names, lock the address out
+# for 15 minutes (renkou.accounts.throttling).
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = "renkou.accounts.throttling.lockout_parameters"
+RENKOU_ADDRESS_FAILURE_LIMIT = 20
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "renkou.accounts.views.locked_out"
 AXES_CLIENT_IP_CALLABLE = "renkou.core.audit.client_address"  # the address the log records

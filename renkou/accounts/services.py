@@ -17,14 +17,18 @@ from renkou.orgunits.models import OrgLevel, OrgUnit
 
 from .models import ApiToken, Role, User
 
-__all__ = ["DEMO_PASSWORD", "create_user", "ensure_demo_users", "add_user", "issue_token",
-           "user_for_token", "revoke_tokens", "password_problems"]
+__all__ = ["DEMO_PASSWORD", "DEMO_USERNAMES", "create_user", "ensure_demo_users", "add_user", "issue_token",
+           "user_for_token", "revoke_tokens", "password_problems", "set_user_active",
+           "set_user_password"]
 
 #: Characters of a key kept in clear, to tell tokens apart.
 TOKEN_PREFIX = 8
 
 #: The password of every demo user; printed by ``renkou demo``.
 DEMO_PASSWORD = "Renkou-demo-2026"
+#: The demo users, one per role: clerk, township officer, county officer, statistician,
+#: auditor.
+DEMO_USERNAMES = ("clerk", "township", "county", "statistician", "auditor")
 
 
 @transaction.atomic
@@ -44,13 +48,9 @@ def ensure_demo_users() -> list[tuple[str, str, OrgUnit]]:
                .order_by("code").first()
                or OrgUnit.objects.filter(level=OrgLevel.VILLAGE).order_by("code").first())
     township = village.parent if village else county
-    plan = [
-        ("clerk", Role.VILLAGE_CLERK, village),
-        ("township", Role.TOWNSHIP_OFFICER, township),
-        ("county", Role.COUNTY_OFFICER, county),
-        ("statistician", Role.STATISTICIAN, county),
-        ("auditor", Role.AUDITOR, county),
-    ]
+    plan = list(zip(DEMO_USERNAMES, (Role.VILLAGE_CLERK, Role.TOWNSHIP_OFFICER,
+                                     Role.COUNTY_OFFICER, Role.STATISTICIAN, Role.AUDITOR),
+                    (village, township, county, county, county), strict=True))
     out: list[tuple[str, str, OrgUnit]] = []
     for username, role, org in plan:
         if org is None:
@@ -87,6 +87,39 @@ def add_user(username: str, *, role: str, org_code: str, password: str) -> User:
     user = create_user(username, role, org, password)
     audit.record(AuditAction.USER, "user", user.username,
                  details={"operation": "create", "role": role, "org": org.code})
+    return user
+
+
+def _existing(username: str) -> User:
+    user = User.objects.filter(username=(username or "").strip()).first()
+    if user is None:
+        raise ValidationError({"username": _("there is no user named %(name)s")
+                               % {"name": username}})
+    return user
+
+
+def set_user_active(username: str, active: bool) -> User:
+    """Disable a user (it can no longer log in, its sessions and API tokens stop
+    working) or enable it again (``renkou user disable|enable``). Logged."""
+    user = _existing(username)
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    audit.record(AuditAction.USER, "user", user.username,
+                 details={"operation": "enable" if active else "disable"})
+    return user
+
+
+def set_user_password(username: str, password: str) -> User:
+    """Give a user a new password, checked by the password rules; its other sessions
+    end (Django ties a session to the password). Logged, without the password."""
+    user = _existing(username)
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise ValidationError({"password": password_problems(error)}) from error
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit.record(AuditAction.USER, "user", user.username, details={"operation": "set_password"})
     return user
 
 

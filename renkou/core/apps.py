@@ -21,7 +21,7 @@ class CoreConfig(registry.PlatformApp):
         from django.db.backends.signals import connection_created
         from django.db.models.signals import post_migrate
 
-        from . import append_only
+        from . import append_only, checks  # noqa: F401 (checks registers the deploy checks)
 
         connection_created.connect(append_only.register_sqlite_function,
                                    dispatch_uid="renkou_maintenance_function")

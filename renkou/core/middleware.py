@@ -29,7 +29,8 @@ class InterfaceLanguageMiddleware(LocaleMiddleware):
 class SessionRenewalMiddleware:
     """Idle timeout without a database write on every page: an active session is saved
     again (which renews its expiry to ``SESSION_COOKIE_AGE`` from now) at most once every
-    ``RENEW_SECONDS``."""
+    ``RENEW_SECONDS``, or every tenth of the idle limit when that is shorter (so that a
+    two-minute limit still holds an active session open)."""
 
     RENEW_SECONDS = 300
 
@@ -40,7 +41,8 @@ class SessionRenewalMiddleware:
         session = getattr(request, "session", None)
         if session is not None and session.session_key:
             now = int(time.time())
-            if now - session.get("_renewed_at", 0) >= self.RENEW_SECONDS:
+            every = min(self.RENEW_SECONDS, max(settings.SESSION_COOKIE_AGE // 10, 1))
+            if now - session.get("_renewed_at", 0) >= every:
                 session["_renewed_at"] = now  # marks the session modified: saved, expiry renewed
         return self.get_response(request)
 

@@ -61,6 +61,7 @@ class AuditAction(models.TextChoices):
     LOGOUT = "logout", _("log out")
     USER = "user", _("user management")
     TOKEN = "token", _("API token")
+    COMMAND = "command", _("administration command")
 
 
 class AuditLogIsAppendOnly(RecordIsAppendOnly):

@@ -13,12 +13,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+import duckdb
+
 from renkou.core.scoping import subtree_sql
 
 from .relations import LoadedRegister
 from .rules import Rule
 
-__all__ = ["Finding", "evaluate", "evaluate_rule"]
+__all__ = ["Finding", "evaluate", "evaluate_rule", "failure_reason"]
 
 _KEY = {
     "person": ("'p:' || person_id", "person_id", "NULL::BIGINT", "registered_org_id"),
@@ -71,9 +73,23 @@ def evaluate_rule(reg: LoadedRegister, rule: Rule) -> list[Finding]:
     return found
 
 
-def evaluate(reg: LoadedRegister, rules: list[Rule]) -> list[Finding]:
-    """Every rule over the loaded subtree."""
+def evaluate(reg: LoadedRegister, rules: list[Rule],
+             failed: dict[str, str] | None = None) -> list[Finding]:
+    """Every rule over the loaded subtree. With ``failed``, a rule that DuckDB cannot run
+    on these data (a conversion that fails on some value, say) is skipped and its reason
+    put in ``failed`` under its code, so that one bad rule cannot stop the others."""
     findings: list[Finding] = []
     for rule in rules:
-        findings.extend(evaluate_rule(reg, rule))
+        if failed is None:
+            findings.extend(evaluate_rule(reg, rule))
+            continue
+        try:
+            findings.extend(evaluate_rule(reg, rule))
+        except duckdb.Error as exc:
+            failed[rule.code] = failure_reason(exc)
     return findings
+
+
+def failure_reason(exc: Exception) -> str:
+    """DuckDB's reason for a failing rule, on one line."""
+    return " ".join(str(exc).split())[:300]

@@ -96,9 +96,12 @@ def _effective_dates(event_rows: list[tuple], corrections: list[tuple]
     return voided, dates, orgs
 
 
-def load_register(unit: OrgUnit | None = None, today: dt.date | None = None) -> LoadedRegister:
+def load_register(unit: OrgUnit | None = None, today: dt.date | None = None, *,
+                  empty: bool = False) -> LoadedRegister:
     """Load the persons of ``unit``'s subtree (default: the whole register), their parents
-    and their life events into an in-memory DuckDB; see the module docstring."""
+    and their life events into an in-memory DuckDB; see the module docstring. With
+    ``empty``, the same tables with no person and no event in them (a rule must run on
+    a register that holds nothing yet, too)."""
     import time
 
     started = time.perf_counter()
@@ -117,6 +120,8 @@ def load_register(unit: OrgUnit | None = None, today: dt.date | None = None) -> 
             subtree_q(unit, "registered_org__")
             | models.Q(pk__in=scoped.exclude(mother=None).values("mother_id"))
             | models.Q(pk__in=scoped.exclude(father=None).values("father_id")))
+    if empty:
+        persons = persons.none()
     person_rows = _stream(persons.values_list(
         "pk", "id_number", "sex", "birth_date", "status", "registered_org_id", "hukou_type",
         "marital_status", "birth_order", "mother_id", "father_id"))
@@ -125,11 +130,13 @@ def load_register(unit: OrgUnit | None = None, today: dt.date | None = None) -> 
     events = LifeEvent.objects.order_by()
     if unit is not None:
         events = events.filter(person_id__in=persons.values("pk"))
+    if empty:
+        events = events.none()
     event_rows = _stream(events.filter(supersedes=None).exclude(event_type="correction")
                          .values_list("pk", "person_id", "event_type", "event_date",
                                       "recorded_at", "recorded_via", "org_id"))
-    corrections = _stream(LifeEvent.objects.order_by().exclude(supersedes=None)
-                          .values_list("pk", "supersedes_id", "payload"))
+    corrections = [] if empty else _stream(LifeEvent.objects.order_by().exclude(supersedes=None)
+                                           .values_list("pk", "supersedes_id", "payload"))
     seconds["read_events"] = time.perf_counter() - started - seconds["read_persons"]
 
     t = time.perf_counter()

@@ -165,18 +165,53 @@ class Rule:
                       self.text("message"))
 
 
+#: The longest expression a rule may have, and how deeply its parentheses may nest: far
+#: beyond any real rule, and well inside what the parser and DuckDB handle (3,000 nested
+#: parentheses exhaust Python's recursion limit).
+MAX_EXPRESSION_CHARS = 2_000
+MAX_EXPRESSION_DEPTH = 32
+
+
+def _nesting(expression: str) -> int:
+    """How deeply the parentheses of ``expression`` nest, outside quoted text."""
+    depth = deepest = 0
+    quote = ""
+    for char in expression:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char == ")":
+            depth -= 1
+    return deepest
+
+
 def checked_sql(expression: str, scope: str, *, where: str = "") -> tuple[str, set[str]]:
     """The expression re-rendered from its checked tree, and the columns it reads.
 
-    Raises :class:`RuleError` naming the first node that is not allowed.
+    Raises :class:`RuleError` naming the first node that is not allowed, or saying that
+    the expression is longer or more deeply nested than a rule may be.
     """
     where = where or _("expression")
     allowed_columns = COLUMNS[scope]
+    if len(expression) > MAX_EXPRESSION_CHARS:
+        raise RuleError(_("%(where)s: the expression has %(n)s characters, more than %(max)s")
+                        % {"where": where, "n": f"{len(expression):,}",
+                           "max": f"{MAX_EXPRESSION_CHARS:,}"})
+    if _nesting(expression) > MAX_EXPRESSION_DEPTH:
+        raise RuleError(_("%(where)s: the parentheses nest %(n)s deep, more than %(max)s")
+                        % {"where": where, "n": _nesting(expression), "max": MAX_EXPRESSION_DEPTH})
     try:
         statements = sqlglot.parse(expression, read="duckdb")
     except sqlglot.errors.ParseError as exc:
         raise RuleError(_("%(where)s: not a valid expression (%(reason)s)")
                         % {"where": where, "reason": str(exc).splitlines()[0]}) from None
+    except RecursionError:
+        raise RuleError(_("%(where)s: the expression is nested too deeply")
+                        % {"where": where}) from None
     if len(statements) != 1 or statements[0] is None:
         raise RuleError(_("%(where)s: write exactly one expression") % {"where": where})
     tree = statements[0]
@@ -203,7 +238,11 @@ def checked_sql(expression: str, scope: str, *, where: str = "") -> tuple[str, s
         elif not isinstance(node, _ALLOWED_NODES):
             raise RuleError(_("%(where)s: %(what)s is not allowed in a rule")
                             % {"where": where, "what": type(node).__name__})
-    return tree.sql(dialect="duckdb"), columns
+    try:
+        return tree.sql(dialect="duckdb"), columns
+    except RecursionError:
+        raise RuleError(_("%(where)s: the expression is nested too deeply")
+                        % {"where": where}) from None
 
 
 def _texts(value: Any, code: str, key: str) -> dict[str, str]:

@@ -39,6 +39,7 @@ from renkou.register.models import EventType
 
 from .checks import Finding, evaluate
 from .models import Violation, ViolationStatus
+from .office_rules import disable_failing
 from .relations import load_register, subtree_q
 from .rules import Rule
 from .rules_in_force import active_rules, rules_by_code
@@ -56,6 +57,10 @@ class CheckReport:
     unit: OrgUnit | None
     rules: list[Rule]
     found: Counter = field(default_factory=Counter)
+    #: rules that could not run, by code, with the reason (their findings stay as they were)
+    failed: dict[str, str] = field(default_factory=dict)
+    #: the office rules among them, switched off by this run
+    disabled: list[str] = field(default_factory=list)
     accepted: Counter = field(default_factory=Counter)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -95,17 +100,21 @@ def run_checks(unit: OrgUnit | None = None, *, user=None, today: dt.date | None 
     report.seconds.update({f"load_{k}": v for k, v in reg.seconds.items()})
     try:
         t = time.perf_counter()
-        findings = evaluate(reg, rules)
+        findings = evaluate(reg, rules, report.failed)
         report.seconds["evaluate"] = time.perf_counter() - t
     finally:
         reg.close()
+    if report.failed:
+        report.disabled = disable_failing(report.failed, user)
+        report.rules = rules = [r for r in rules if r.code not in report.failed]
     t = time.perf_counter()
     _store(findings, unit, rules, report)
     report.seconds["store"] = time.perf_counter() - t
     report.seconds["total"] = time.perf_counter() - started
     audit.record(AuditAction.CHANGE, "quality_check", unit.code if unit else "", details={
         "org": unit.code if unit else "", "violations": sum(report.open.values()),
-        "rules": len(rules)}, user=user)
+        "rules": len(rules), **({"failed": sorted(report.failed)} if report.failed else {})},
+        user=user)
     return report
 
 
@@ -132,6 +141,13 @@ def _store(findings: list[Finding], unit: OrgUnit | None, rules: list[Rule],
                              fingerprint=f.fingerprint, status=ViolationStatus.OPEN,
                              found_at=first_found.get(key, now)))
     Violation.objects.bulk_create(new, batch_size=BATCH)
+
+
+def builtin_rule_list() -> list[Rule]:
+    """The rules shipped with renkou, for the rules page."""
+    from .rules import builtin_rules
+
+    return builtin_rules()
 
 
 def visible_unit(user, code: str | None) -> OrgUnit:
@@ -260,40 +276,3 @@ def export_worklist(out: str | Path, user, unit: OrgUnit, *, rule: str = "",
         "org": unit.code, "rule": rule, "status": status, "rows": n, "file": Path(out).name},
         user=user)
     return n
-
-
-def install_office_rules(path: Path, *, org: OrgUnit | None = None, user=None) -> list[str]:
-    """Store the rules of a YAML file (the format of ``rules.yaml``) as office rules
-    (本单位校验规则) running in ``org``'s subtree (the whole register when ``None``):
-    every rule is checked first and nothing is stored unless all are valid; a rule
-    whose code is already an office rule replaces it; a built-in code is refused.
-    Returns the codes stored. A user may only install rules for its own subtree."""
-    from .models import OfficeRule
-    from .rules import RuleError, builtin_rules, load_rules
-
-    if user is not None and not has_capability(user, Capability.EDIT_REGISTER):
-        raise PermissionDenied
-    if user is not None and not user.is_superuser:
-        if not user.org_id or (org is not None and not OrgUnit.objects.visible_to(user)
-                               .filter(pk=org.pk).exists()):
-            raise PermissionDenied
-        org = org or user.org
-    rules = load_rules(path)
-    builtin = {r.code for r in builtin_rules()}
-    clash = sorted(r.code for r in rules if r.code in builtin)
-    if clash:
-        raise RuleError(_("%(codes)s: the code of a built-in rule; choose another code")
-                        % {"codes": ", ".join(clash)})
-    with transaction.atomic():
-        for rule in rules:
-            OfficeRule.objects.update_or_create(code=rule.code, defaults={
-                "name_zh": rule.name.get("zh", ""), "name_en": rule.name.get("en", ""),
-                "message_zh": rule.message.get("zh", ""), "message_en": rule.message.get("en", ""),
-                "importance": rule.importance, "scope": rule.scope, "applies": rule.applies,
-                "must_hold": rule.check, "details": ",".join(rule.details), "org": org,
-                "active": True, "created_by": user,
-            })
-        audit.record(AuditAction.CHANGE, "office_rules", org.code if org else "",
-                     details={"codes": [r.code for r in rules], "file": Path(path).name},
-                     user=user)
-    return [r.code for r in rules]

@@ -11,6 +11,8 @@ urlpatterns = [
     path("worklist/<str:code>/export/", views.worklist_export, name="worklist_export"),
     path("worklist/<str:code>/check/", views.run_check, name="check"),
     path("violations/<int:pk>/resolve/", views.resolve, name="resolve"),
+    path("rules/", views.rules, name="rules"),
+    path("rules/<str:code>/active/", views.rule_active, name="rule_active"),
     path("scorecard/", views.scorecard, name="scorecard"),
     path("scorecard/export/", views.scorecard_export, name="scorecard_export"),
 ]

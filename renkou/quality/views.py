@@ -7,6 +7,8 @@
 - ``/quality/worklist/CODE/``         a unit's worklist: each finding, a link to the
                                       person's page (where it is corrected through the
                                       register's correction forms), fixed / accepted
+- ``/quality/rules/``                 the rules in force; an office switches its own rules
+                                      off and on
 - ``/quality/scorecard/``             every unit's data-quality measures, ranked
 
 The pages measure and rank data quality; they never penalise anyone (DESIGN.md §2).
@@ -27,9 +29,10 @@ from renkou.core import clock
 from renkou.core.downloads import temporary_file_download
 from renkou.orgunits.models import OrgUnit
 
+from . import office_rules, services
 from . import scorecard as scorecards
-from . import services
-from .models import Violation, ViolationStatus
+from .models import OfficeRule, Violation, ViolationStatus
+from .rules import RuleError
 from .rules_in_force import rules_by_code
 
 PAGE_SIZE = 50
@@ -116,7 +119,39 @@ def run_check(request: HttpRequest, code: str) -> HttpResponse:
     report = services.run_checks(unit, user=request.user)
     messages.success(request, _("Checked %(unit)s: %(n)s open findings.")
                      % {"unit": unit.name, "n": sum(report.open.values())})
+    for code, reason in sorted(report.failed.items()):
+        messages.warning(request, _("Rule %(code)s could not run and was left out%(off)s: "
+                                    "%(reason)s") % {
+            "code": code, "reason": reason,
+            "off": _(" (switched off)") if code in report.disabled else ""})
     return redirect("quality:worklist", code=unit.code)
+
+
+@requires(Capability.VIEW_REGISTER)
+def rules(request: HttpRequest) -> HttpResponse:
+    """The built-in rules and the office rules this user's units have, with what they
+    check; a role that edits the register switches its office rules off and on."""
+    return render(request, "quality/rules.html", {
+        "builtin": services.builtin_rule_list(),
+        "office": office_rules.office_rules_of(request.user),
+        "can_change": has_capability(request.user, Capability.EDIT_REGISTER),
+    })
+
+
+@requires(Capability.EDIT_REGISTER)
+@require_POST
+def rule_active(request: HttpRequest, code: str) -> HttpResponse:
+    active = request.POST.get("active") == "1"
+    try:
+        office_rules.set_active(code, active, user=request.user)
+    except OfficeRule.DoesNotExist:
+        raise Http404 from None
+    except RuleError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, (_("Office rule %(code)s is switched on.") if active else
+                                   _("Office rule %(code)s is switched off.")) % {"code": code})
+    return redirect("quality:rules")
 
 
 def _download(make, filename: str) -> FileResponse:

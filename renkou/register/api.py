@@ -326,6 +326,9 @@ def list_events(
                                          "person__registered_org__path"))
     if person_id:
         events = events.filter(person_id=person_id)
+        if Person.objects.visible_to(request.auth).filter(pk=person_id).exists():
+            # one person's ledger is a view of that person's record, as on its page
+            audit.record(AuditAction.VIEW, "person", person_id, details={"part": "events"})
     events = events.select_related("org", "superseded_by").order_by("event_date", "pk")
     return paginate(events, page, page_size, _event_out)
 

@@ -137,3 +137,31 @@ def test_audit_export_filters(client, small_register, tmp_path):
         run("audit", "export", "--out", str(out), "--from", "yesterday")
     logged = AuditEntry.objects.filter(action=AuditAction.EXPORT, object_type="audit").first()
     assert logged.details["filter"] == {"date_to": "2000-01-01"}
+
+
+def _log_in(client, password: str) -> bool:
+    client.post("/accounts/login/", {"username": "wangli", "password": password})
+    return client.get("/").status_code == 200
+
+
+def test_user_disable_enable_and_set_password(small_register, client):
+    run("user", "create", "wangli", "--role", "village_clerk",
+        "--org", small_register.village.code, "--password", STRONG)
+    assert _log_in(client, STRONG)
+    run("user", "disable", "wangli")
+    assert not User.objects.get(username="wangli").is_active
+    assert client.get("/").status_code == 302  # the open session ended
+    assert not _log_in(client, STRONG)
+    run("user", "enable", "wangli")
+    assert _log_in(client, STRONG)
+    run("user", "set-password", "wangli", "--password", "Tongji-2026-renkou")
+    assert client.get("/").status_code == 302  # a new password ends the sessions
+    assert _log_in(client, "Tongji-2026-renkou")
+    with pytest.raises(CommandError) as caught:
+        run("user", "set-password", "wangli", "--password", "12345678")
+    assert caught.value.returncode == 1
+    with pytest.raises(CommandError):
+        run("user", "disable", "nobody")
+    operations = list(AuditEntry.objects.filter(action=AuditAction.USER, object_id="wangli")
+                      .order_by("pk").values_list("details__operation", flat=True))
+    assert operations == ["create", "disable", "enable", "set_password"]

@@ -85,3 +85,16 @@ def test_the_lockout_message_is_in_english_too(client, clerk):
     for _ in range(5):
         response = _log_in(client, "wrong-password")
     assert "Too many failed log-ins" in response.content.decode()
+
+
+def test_one_address_trying_many_user_names_is_throttled_as_a_whole(client, clerk):
+    """Thirty user names tried from one address: from the twentieth failure on, the
+    address is refused, even for the right password of a real user; another address is
+    not."""
+    answers = [_log_in(client, "wrong-password", username=f"user{n}").status_code
+               for n in range(30)]
+    assert answers[:19] == [200] * 19 and set(answers[19:]) == {429}
+    assert _log_in(client, PASSWORD).status_code == 429
+    elsewhere = client.post(reverse("accounts:login"), {"username": "clerk", "password": PASSWORD},
+                            REMOTE_ADDR="10.0.0.9")
+    assert elsewhere.status_code == 302

@@ -19,9 +19,15 @@ class Command(BaseCommand):
 
 
 def serve(*, host: str, port: int, threads: int = 8, stdout=None) -> None:
+    from django.conf import settings
     from waitress import serve as waitress_serve
 
+    from renkou.core.checks import uses_development_key
     from renkou.wsgi import application
+
+    if settings.SESSION_COOKIE_SECURE and uses_development_key():  # RENKOU_HTTPS=1
+        raise CommandError(_("RENKOU_HTTPS=1 with the built-in development secret key: set "
+                             "RENKOU_SECRET_KEY to a long random value first"), returncode=1)
 
     if stdout is not None:
         stdout.write(_("serving on http://%(host)s:%(port)s/ (Ctrl+C stops)")

@@ -43,14 +43,20 @@ class Command(BaseCommand):
         add_user_argument(score, "print only what this user may see")
         rules = sub.add_parser("rules", help="list the active rules (built-in and office rules), "
                                              "or check a YAML file of rules")
-        rules.add_argument("--file", type=Path, help="check this YAML file of rules and say "
-                                                     "what is wrong")
+        rules.add_argument("--file", type=Path, help="check this YAML file of rules, try each "
+                                                     "on the register, and say what is wrong")
         rules.add_argument("--install", action="store_true",
                            help="with --file: store its rules as office rules (all or nothing)")
         rules.add_argument("--org", metavar="CODE",
                            help="with --install: the subtree the rules run in (default: the "
                                 "user's unit, or the whole register)")
-        add_user_argument(rules, "install the rules as this user (its subtree, logged)")
+        change = rules.add_mutually_exclusive_group()
+        change.add_argument("--disable", metavar="CODE", help="switch an office rule off")
+        change.add_argument("--enable", metavar="CODE",
+                            help="switch an office rule on again (tried on the register first)")
+        change.add_argument("--remove", metavar="CODE",
+                            help="delete an office rule and its findings")
+        add_user_argument(rules, "install or change the rules as this user (its subtree, logged)")
         work = sub.add_parser("worklist", help="export a unit's violations to .xlsx or .csv")
         work.add_argument("--org", metavar="CODE", required=True)
         work.add_argument("--out", metavar="FILE", required=True)
@@ -110,6 +116,12 @@ class Command(BaseCommand):
         for row in report.rows():
             self.stdout.write(f"{row['rule'].ljust(width)}  {row['open']:>7}  "
                               f"{row['accepted']:>8}  {row['name']}")
+        for code, reason in sorted(report.failed.items()):
+            self.stderr.write(_("rule %(code)s could not run and was left out: %(reason)s")
+                              % {"code": code, "reason": reason})
+        if report.disabled:
+            self.stderr.write(_("office rules switched off: %(codes)s")
+                              % {"codes": ", ".join(report.disabled)})
         self.stdout.write(_("%(n)s open violations in %(unit)s (%(s).1f s)") % {
             "n": sum(report.open.values()),
             "unit": report.unit.name if report.unit else _("the whole register"),
@@ -153,9 +165,31 @@ class Command(BaseCommand):
             self.stdout.write(text, ending="")
 
     def _rules(self, options: dict) -> None:
-        from renkou.quality.rules import RuleError, load_rules
+        from renkou.quality import office_rules
+        from renkou.quality.models import OfficeRule
+        from renkou.quality.rules import RuleError
         from renkou.quality.rules_in_force import active_rules
-        from renkou.quality.services import install_office_rules
+
+        code = options.get("disable") or options.get("enable") or options.get("remove")
+        if code:
+            user = resolve_user(options.get("user"))
+            try:
+                with acting(user, channel="cli"):
+                    if options.get("remove"):
+                        n = office_rules.remove_office_rule(code, user=user)
+                        self.stdout.write(_("office rule %(code)s removed, with %(n)s findings")
+                                          % {"code": code, "n": n})
+                    else:
+                        office_rules.set_active(code, bool(options.get("enable")), user=user)
+                        self.stdout.write((_("office rule %(code)s switched on")
+                                           if options.get("enable") else
+                                           _("office rule %(code)s switched off"))
+                                          % {"code": code})
+            except (OfficeRule.DoesNotExist, RuleError) as exc:
+                raise CommandError(str(exc), returncode=1) from None
+            except PermissionDenied:
+                raise CommandError(_("this user may not change that rule"), returncode=1) from None
+            return
 
         if options.get("install"):
             if not options.get("file"):
@@ -164,18 +198,20 @@ class Command(BaseCommand):
             org = self._unit(options["org"], user) if options.get("org") else None
             try:
                 with acting(user, channel="cli"):
-                    codes = install_office_rules(options["file"], org=org, user=user)
+                    codes = office_rules.install_office_rules(options["file"], org=org,
+                                                              user=user)
             except RuleError as exc:
-                raise CommandError(str(exc)) from None
+                raise CommandError(str(exc), returncode=1) from None
             except PermissionDenied:
                 raise CommandError(_("this user may not install rules there")) from None
             self.stdout.write(_("stored %(n)s office rules: %(codes)s")
                               % {"n": len(codes), "codes": ", ".join(codes)})
             return
         try:
-            rules = load_rules(options["file"]) if options.get("file") else active_rules()
+            rules = (office_rules.check_rules_file(options["file"]) if options.get("file")
+                     else active_rules())
         except RuleError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(str(exc), returncode=1) from None
         for r in rules:
             self.stdout.write(f"{r.code}\t{r.importance}\t{r.scope}\t{r.display_name}")
             self.stdout.write(f"    {_('applies')}: {r.applies or 'TRUE'}")

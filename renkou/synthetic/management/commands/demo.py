@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from renkou.accounts.services import DEMO_PASSWORD, ensure_demo_users
 from renkou.core import registry
 from renkou.core.management.commands.serve import serve
+from renkou.synthetic import demo_database
 from renkou.synthetic.service import register_is_empty
 
 #: Share of persons given a known defect (duplicates, swapped birth day and month, …) so
@@ -34,6 +35,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, persons, seed, port, host, no_serve, **options):
         call_command("migrate", verbosity=0, interactive=False)
+        if not demo_database.is_demo():
+            if not demo_database.is_blank():
+                raise CommandError(_(
+                    "this database already holds users or a register and was not created by "
+                    "renkou demo: the demo adds neither synthetic persons nor users with a "
+                    "public password to it. Run the demo on a database of its own (e.g. "
+                    "DATABASE_URL=sqlite:///demo.sqlite3 renkou demo)."), returncode=1)
+            demo_database.mark_as_demo()
         if register_is_empty():
             self.stdout.write(_("generating the demo county (%(n)s persons)…") % {"n": persons})
             call_command("generate", persons=persons, seed=seed, defects=DEMO_DEFECT_RATE,

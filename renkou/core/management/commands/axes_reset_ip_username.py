@@ -1,0 +1,8 @@
+"""``axes_reset_ip_username``, logged before it runs (see renkou.core.management.audited)."""
+
+from axes.management.commands.axes_reset_ip_username import Command as Original
+
+from renkou.core.management.audited import audited
+from renkou.core.models import AuditAction
+
+Command = audited(Original, "axes_reset_ip_username", AuditAction.USER)

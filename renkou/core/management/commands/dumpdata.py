@@ -1,0 +1,8 @@
+"""``dumpdata``, logged before it runs (see renkou.core.management.audited)."""
+
+from django.core.management.commands.dumpdata import Command as Original
+
+from renkou.core.management.audited import audited
+from renkou.core.models import AuditAction
+
+Command = audited(Original, "dumpdata", AuditAction.EXPORT)

@@ -1,0 +1,8 @@
+"""``shell``, logged before it runs (see renkou.core.management.audited)."""
+
+from django.core.management.commands.shell import Command as Original
+
+from renkou.core.management.audited import audited
+from renkou.core.models import AuditAction
+
+Command = audited(Original, "shell", AuditAction.COMMAND)
