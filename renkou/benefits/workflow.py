@@ -34,6 +34,7 @@ from renkou.core import audit, clock
 from renkou.core.models import AuditAction
 from renkou.orgunits.models import OrgUnit
 from renkou.register.models import Person
+from renkou.register.services import lock_persons
 
 from .eligibility import evaluate
 from .models import Application, ApplicationState, Decision, Notice, Objection, Step
@@ -159,6 +160,9 @@ def open_applications(user, code: str, year: int, person_ids: Iterable[int | str
     prog = programme(code)
     scope = user_scope(user)
     ids = sorted({int(i) for i in person_ids})
+    # lock, then check, then write: a second screening of the same persons waits here
+    # and then sees the applications this one opened
+    lock_persons(*Person.objects.filter(pk__in=ids))
     taken = set(Application.objects.filter(programme=code, person_id__in=ids)
                 .exclude(state__in=[S.REJECTED, S.STOPPED]).values_list("person_id", flat=True))
     results = evaluate(prog, year, scope, persons=Person.objects.filter(pk__in=ids).values("pk"))
@@ -196,6 +200,7 @@ def open_walk_in(user, code: str, year: int, person: Person, *, attestations: di
     scope = user_scope(user)
     if user is not None and not Person.objects.visible_to(user).filter(pk=person.pk).exists():
         raise PermissionDenied
+    lock_persons(person)  # a second walk-in for the same person waits, then is refused
     if Application.objects.filter(programme=code, person=person).exclude(
             state__in=[S.REJECTED, S.STOPPED]).exists():
         raise WorkflowError(_("%(name)s already has an open application for this programme")

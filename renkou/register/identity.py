@@ -19,7 +19,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from renkou.core.text import clean_text
 
 __all__ = ["id_number_problems", "id_columns", "id_number_is_valid", "normalise_id_number",
-           "mask_id_number", "name_spellings"]
+           "mask_id_number", "name_spellings", "spell_names"]
 
 
 def normalise_id_number(value: str | None) -> str | None:
@@ -123,3 +123,9 @@ def name_spellings(name: str) -> tuple[str, str]:
     full = "".join(syllables).lower().replace("ü", "v")
     initials = "".join(s[0] for s in syllables if s).lower()
     return full, initials
+
+
+def spell_names(names: list[str]) -> list[tuple[str, str]]:
+    """:func:`name_spellings` of each name; what the importer's helper process runs (this
+    module needs no Django set-up, so a freshly spawned process can import it)."""
+    return [name_spellings(n) for n in names]

@@ -52,7 +52,7 @@ from renkou.core.tables import ImportRejected, Problems, RowError, read_table
 from renkou.orgunits.models import OrgUnit
 
 from .ethnicity import parse_ethnicity
-from .identity import id_number_problems, name_spellings, normalise_id_number
+from .identity import id_number_problems, name_spellings, normalise_id_number, spell_names
 from .models import (
     Education,
     EventType,
@@ -115,17 +115,16 @@ class _Row:
     household_id: int | None = None
 
 
-def _spell_batch(names: list[str]) -> list[tuple[str, str]]:
-    return [name_spellings(n) for n in names]
-
-
 class _Spellings:
     """Pinyin and initials (via :func:`~renkou.register.identity.name_spellings`) of
     every distinct name in a file.
 
     Converting a name to pinyin costs about as much as checking the rest of its row,
     so on a machine with more than one core the distinct names are sent, in batches,
-    to one forked helper process while the main process goes on checking rows.
+    to one helper process while the main process goes on checking rows. The helper is
+    spawned, not forked: a forked one would share the database connection and, if the
+    import were killed, live on holding the import's transaction open (on PostgreSQL,
+    locking the register); a spawned one holds no connection and ends with its parent.
     """
 
     BATCH = 5000
@@ -146,16 +145,16 @@ class _Spellings:
         if self.parallel and len(self.pending) >= self.BATCH:
             if self.pool is None:
                 self.pool = ProcessPoolExecutor(
-                    1, mp_context=multiprocessing.get_context("fork"))
+                    1, mp_context=multiprocessing.get_context("spawn"))
             batch, self.pending = self.pending, []
-            self.futures.append((batch, self.pool.submit(_spell_batch, batch)))
+            self.futures.append((batch, self.pool.submit(spell_names, batch)))
 
     def result(self) -> dict[str, tuple[str, str]]:
         if self.done is None:
             done: dict[str, tuple[str, str]] = {}
             for batch, future in self.futures:
                 done.update(zip(batch, future.result(), strict=True))
-            done.update(zip(self.pending, _spell_batch(self.pending), strict=True))
+            done.update(zip(self.pending, spell_names(self.pending), strict=True))
             if self.pool is not None:
                 self.pool.shutdown()
             self.done, self.futures, self.pending, self.seen = done, [], [], set()

@@ -12,6 +12,7 @@ import numpy as np
 from django.apps import apps
 from django.db import connection, transaction
 
+from renkou.accounts.models import User
 from renkou.core import append_only, audit, clock
 from renkou.core.models import AuditAction
 from renkou.register.models import Household, LifeEvent, Person
@@ -51,21 +52,43 @@ REGISTER_DEPENDENT_APPS = ("quality", "dedupe", "reconciliation", "benefits")
 
 def clear_register() -> None:
     """Delete the whole register and everything built on it (used by ``generate
-    --replace``; not by any page). Users stay, without their org unit."""
+    --replace``; not by any page). Users and the access log stay; users lose their
+    org unit (:func:`generate_county` binds them again to the unit of the same code).
+
+    On PostgreSQL the register's tables are truncated *without* ``CASCADE``: a cascade
+    would follow the users' org-unit key to the users and from them to the access log
+    and empty both. A table outside the register that still pointed into it makes the
+    truncate fail, loudly, instead."""
     dependent = [model._meta.db_table for label in REGISTER_DEPENDENT_APPS
                  for model in apps.get_app_config(label).get_models(include_auto_created=True)]
-    tables = [*dependent, "register_lifeevent", "register_person", "register_household",
-              "orgunits_orgunit"]
+    tables = [*dependent, "register_lifeevent", "register_person", "register_household"]
     # one transaction: SQLite checks its (deferred) foreign keys at the commit, so the
     # order of the deletes does not matter
     with transaction.atomic(), append_only.maintenance(), connection.cursor() as cursor:
+        cursor.execute("UPDATE accounts_user SET org_id = NULL")
         if connection.vendor == "postgresql":
-            cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+            cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY")
         else:
-            cursor.execute("UPDATE accounts_user SET org_id = NULL")
             cursor.execute("UPDATE register_household SET head_id = NULL")
             for table in tables:
                 cursor.execute(f"DELETE FROM {table}")
+        cursor.execute("DELETE FROM orgunits_orgunit")
+        if connection.vendor == "postgresql":
+            # run the deferred key checks of that delete now: the bulk load that follows
+            # alters these tables, which PostgreSQL refuses while checks are pending
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def _bind_users_again(units_of_users: dict[int, str]) -> None:
+    """Give each user back the unit of the code it had, where the new county has one."""
+    from renkou.orgunits.models import OrgUnit
+
+    by_code = dict(OrgUnit.objects.filter(code__in=set(units_of_users.values()))
+                   .values_list("code", "pk"))
+    for user_pk, code in units_of_users.items():
+        if code in by_code:
+            User.objects.filter(pk=user_pk).update(org_id=by_code[code])
 
 
 def generate_county(
@@ -106,12 +129,14 @@ def generate_county(
     # the log entry, so a crash or a kill leaves the database as before or as after.
     with transaction.atomic():
         replaced = not register_is_empty()
+        units_of_users = dict(User.objects.exclude(org=None).values_list("pk", "org__code"))
         if replaced:
             if not replace:
                 raise RegisterNotEmpty()
             clear_register()
         counts = write_county(pop, id_numbers=id_numbers, names=names, ethnicity=ethnicity,
                               recorded_at=stamps, progress=progress)
+        _bind_users_again(units_of_users)
         audit.record(AuditAction.IMPORT, "register", details={
             "operation": "generate", "replaced": replaced, "seed": seed,
             "persons": counts["persons"], "events": counts["events"]})
