@@ -232,6 +232,8 @@ def run_detection(*, user=None, org: OrgUnit | None = None, seed: int = 1,
             run.timings = {k: round(v, 3) for k, v in timings.items()}
             run.save(update_fields=["finished_at", "persons", "compared_pairs", "stored_pairs",
                                     "timings", "model"])
+            audit.record(AuditAction.CHANGE, "duplicate_detection", run.pk, details={
+                "org": path or "", "persons": n, "pairs_stored": stored}, user=user)
     finally:
         con.close()
     return run

@@ -16,6 +16,8 @@ from pathlib import Path
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from renkou.core import audit
+from renkou.core.models import AuditAction
 from renkou.core.tables import ImportRejected, Problems, RowError, TableWriter, read_table
 
 from .models import KIND_LEVEL, OrgKind, OrgLevel, OrgUnit, UrbanRural
@@ -226,4 +228,6 @@ def import_orgunits(path: str | Path) -> dict[str, int]:
             # bulk_create sets primary keys on PostgreSQL and SQLite (RETURNING).
             for unit in new:
                 parents[unit.code] = unit
+        audit.record(AuditAction.IMPORT, "orgunits", details={
+            "file": Path(path).name, "rows": len(rows), "created": created, "updated": updated})
     return {"created": created, "updated": updated, "rows": len(rows)}

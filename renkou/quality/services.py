@@ -108,13 +108,14 @@ def run_checks(unit: OrgUnit | None = None, *, user=None, today: dt.date | None 
         report.disabled = disable_failing(report.failed, user)
         report.rules = rules = [r for r in rules if r.code not in report.failed]
     t = time.perf_counter()
-    _store(findings, unit, rules, report)
+    with transaction.atomic():  # the findings and the log entry of the run, or neither
+        _store(findings, unit, rules, report)
+        audit.record(AuditAction.CHANGE, "quality_check", unit.code if unit else "", details={
+            "org": unit.code if unit else "", "violations": sum(report.open.values()),
+            "rules": len(rules), **({"failed": sorted(report.failed)} if report.failed else {})},
+            user=user)
     report.seconds["store"] = time.perf_counter() - t
     report.seconds["total"] = time.perf_counter() - started
-    audit.record(AuditAction.CHANGE, "quality_check", unit.code if unit else "", details={
-        "org": unit.code if unit else "", "violations": sum(report.open.values()),
-        "rules": len(rules), **({"failed": sorted(report.failed)} if report.failed else {})},
-        user=user)
     return report
 
 

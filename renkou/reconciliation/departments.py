@@ -505,11 +505,12 @@ def import_list(path: str | Path, source: str, *, user=None, period_start: dt.da
     period = (period_start or min(dates), period_end or max(dates))
     if period[0] > period[1]:
         raise ImportRejected([RowError(0, "period", _("the period ends before it starts"))], 0)
-    dept_list = _write(plan, user=user, file_name=Path(path).name[:200], period=period,
-                       today=today)
-    audit.record(AuditAction.IMPORT, "department_list", dept_list.pk, details={
-        "source": source, "file": Path(path).name, "rows": len(plan.records),
-        "period": [period[0].isoformat(), period[1].isoformat()]}, user=user)
+    with transaction.atomic():  # the list and its log entry, or neither
+        dept_list = _write(plan, user=user, file_name=Path(path).name[:200], period=period,
+                           today=today)
+        audit.record(AuditAction.IMPORT, "department_list", dept_list.pk, details={
+            "source": source, "file": Path(path).name, "rows": len(plan.records),
+            "period": [period[0].isoformat(), period[1].isoformat()]}, user=user)
     return dept_list
 
 

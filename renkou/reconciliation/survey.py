@@ -365,13 +365,14 @@ def import_survey(path: str | Path, *, name: str, survey_date: dt.date,
                                        _("the reference period starts after the survey date")))
     if plan.errors:
         raise ImportRejected(plan.errors, len(plan.rows))
-    survey = _write_survey(plan, name=name[:100], survey_date=survey_date,
-                           reference_start=reference_start, user=user,
-                           file_name=Path(path).name[:200])
-    audit.record(AuditAction.IMPORT, "survey", survey.pk, details={
-        "file": Path(path).name, "rows": len(plan.rows), "villages": len(plan.villages),
-        "survey_date": survey_date.isoformat(),
-        "seconds": round(time.perf_counter() - started, 2)}, user=user)
+    with transaction.atomic():  # the survey and its log entry, or neither
+        survey = _write_survey(plan, name=name[:100], survey_date=survey_date,
+                               reference_start=reference_start, user=user,
+                               file_name=Path(path).name[:200])
+        audit.record(AuditAction.IMPORT, "survey", survey.pk, details={
+            "file": Path(path).name, "rows": len(plan.rows), "villages": len(plan.villages),
+            "survey_date": survey_date.isoformat(),
+            "seconds": round(time.perf_counter() - started, 2)}, user=user)
     return survey
 
 

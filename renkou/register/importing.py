@@ -638,8 +638,10 @@ def _plan_households(plan: ImportPlan) -> None:
 # --------------------------------------------------------------------------- phase 2
 
 
-def write_persons(plan: ImportPlan, *, user=None, progress: bool = False) -> ImportSummary:
-    """Write a validated plan in one transaction (see the module docstring)."""
+def write_persons(plan: ImportPlan, *, user=None, progress: bool = False,
+                  file_name: str = "") -> ImportSummary:
+    """Write a validated plan in one transaction (see the module docstring), with its
+    entry in the access log: a kill at any moment leaves neither or both."""
     if plan.errors:
         raise ImportRejected(plan.errors, len(plan.rows))
     started = time.perf_counter()
@@ -741,6 +743,10 @@ def write_persons(plan: ImportPlan, *, user=None, progress: bool = False) -> Imp
             for sql in connection.ops.sequence_reset_sql(no_style(),
                                                          [Household, Person, LifeEvent]):
                 cursor.execute(sql)
+        audit.record(AuditAction.IMPORT, "persons", details={
+            "file": file_name, "rows": len(rows),
+            "person_ids": [min(r.person_id for r in rows), max(r.person_id for r in rows)]
+            if rows else []}, user=user)
     return ImportSummary(len(rows), len(plan.new_households), n_events, plan.seconds,
                          time.perf_counter() - started)
 
@@ -754,9 +760,4 @@ def import_persons(path: str | Path, *, user=None, today: dt.date | None = None,
     plan = validate_persons(path, today=today, progress=progress, user=user)
     if plan.errors:
         raise ImportRejected(plan.errors, len(plan.rows))
-    summary = write_persons(plan, user=user, progress=progress)
-    audit.record(AuditAction.IMPORT, "persons", details={
-        "file": Path(path).name, "rows": len(plan.rows),
-        "person_ids": [min(r.person_id for r in plan.rows), max(r.person_id for r in plan.rows)]
-        if plan.rows else []}, user=user)
-    return summary
+    return write_persons(plan, user=user, progress=progress, file_name=Path(path).name)
