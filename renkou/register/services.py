@@ -213,12 +213,20 @@ def append_event(
     return event
 
 
-def _new_person(*, name: str, sex: str, birth_date: dt.date, org: OrgUnit,
-                hukou_type: str, id_number: str | None = None, user=None,
-                **fields) -> Person:
+def _checked_name(name: str | None) -> str:
+    """The name as kept: cleaned (``clean_text``), required, at most 50 characters."""
     name = clean_text(name or "")
     if not name:
         raise ValidationError({"name": _("the name is required")})
+    if len(name) > Person._meta.get_field("name").max_length:
+        raise ValidationError({"name": _("the name is longer than 50 characters")})
+    return name
+
+
+def _new_person(*, name: str, sex: str, birth_date: dt.date, org: OrgUnit,
+                hukou_type: str, id_number: str | None = None, user=None,
+                **fields) -> Person:
+    name = _checked_name(name)
     if sex not in (Sex.MALE, Sex.FEMALE):
         raise ValidationError({"sex": _("the sex must be M or F")})
     id_number = _check_identity(id_number, birth_date, sex, user=user)
@@ -492,9 +500,7 @@ def correct_fields(person: Person, changes: dict[str, Any], *, reason: str, user
         raise ValidationError({"fields": _("these fields cannot be corrected: %(f)s")
                                % {"f": ", ".join(sorted(unknown))}})
     if "name" in changes:
-        changes["name"] = clean_text(changes["name"] or "")
-        if not changes["name"]:
-            raise ValidationError({"name": _("the name is required")})
+        changes["name"] = _checked_name(changes["name"])
     new_birth = changes.get("birth_date", person.birth_date)
     new_sex = changes.get("sex", person.sex)
     if "id_number" in changes or "birth_date" in changes or "sex" in changes:

