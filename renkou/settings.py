@@ -198,3 +198,5 @@ RENKOU_ANALYTICS_DIR = Path(os.environ.get("RENKOU_ANALYTICS_DIR", WORK_DIR / "r
 
 # The family-planning statistical year runs 1 October – 30 September.
 RENKOU_STAT_YEAR_START_MONTH = int(os.environ.get("RENKOU_STAT_YEAR_START_MONTH", "10"))
+# Files uploaded for an import wait here between the preview and the import (a day at most).
+RENKOU_UPLOAD_DIR = Path(os.environ.get("RENKOU_UPLOAD_DIR", WORK_DIR / "renkou-uploads"))

@@ -14,12 +14,12 @@ from django.utils.translation import gettext as _
 from renkou.core import scoping
 from renkou.demography.intervals import wilson_interval
 from renkou.orgunits.models import OrgLevel, OrgUnit
+from renkou.register.file_columns import accepted_values
 from renkou.register.identity import id_number_problems, normalise_id_number
 from renkou.register.ledger import EventRecord, fold_many
 from renkou.register.models import LifeEvent, Person
 
 __all__ = [
-    "SEX_ALIASES",
     "parse_date",
     "parse_sex",
     "check_id",
@@ -32,9 +32,6 @@ __all__ = [
     "scope_root",
 ]
 
-SEX_ALIASES = {"M": "M", "F": "F", "m": "M", "f": "F", "男": "M", "女": "F"}
-
-
 def parse_date(text: str) -> dt.date | None:
     for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d"):
         try:
@@ -45,7 +42,8 @@ def parse_date(text: str) -> dt.date | None:
 
 
 def parse_sex(text: str) -> str:
-    return SEX_ALIASES.get(text.strip(), "")
+    """M or F for a sex as written (M, F, 男, 女, male, female); "" for anything else."""
+    return accepted_values("sex").get(text.strip().lower(), "")
 
 
 def check_id(text: str, birth_date: dt.date | None = None, sex: str | None = None

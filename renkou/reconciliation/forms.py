@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from renkou.core import clock
-from renkou.core.tables import input_limits
+from renkou.core.uploads import check_spreadsheet
 
 from .models import DiscrepancyKind, Source, WorkStatus
 
@@ -20,13 +20,7 @@ DATE = forms.DateInput(attrs={"type": "date"})
 ACCEPT = ".xlsx,.csv"
 
 
-def _spreadsheet(upload) -> None:
-    if not upload.name.lower().endswith((".xlsx", ".csv")):
-        raise ValidationError(_("upload an Excel (.xlsx) or CSV file"))
-    limit = input_limits().file_bytes
-    if upload.size > limit:
-        raise ValidationError(_("the file is %(mb)s MB, more than %(max)s MB") % {
-            "mb": f"{upload.size / 2**20:,.0f}", "max": f"{limit / 2**20:,.0f}"})
+_spreadsheet = check_spreadsheet
 
 
 class SurveyUploadForm(forms.Form):

@@ -30,6 +30,7 @@ from renkou.core.scoping import subtree_q
 from renkou.core.tables import TableWriter
 from renkou.orgunits.models import OrgUnit
 
+from .file_columns import chinese_header, chinese_value
 from .ledger import EventRecord, fold_many
 from .models import Household, LifeEvent, Person
 from .vocabulary import NOT_PERSONS
@@ -67,9 +68,23 @@ def _day(value: dt.date | None) -> str:
     return value.isoformat() if value else ""
 
 
+class _ChineseRows:
+    """A person table written in the Chinese form: 姓名, 性别 男, 户口性质 农业户口 …"""
+
+    def __init__(self, writer: TableWriter) -> None:
+        self.writer = writer
+
+    def writerow(self, row) -> None:
+        self.writer.writerow([chinese_value(c, v) for c, v in zip(PERSON_COLUMNS, row,
+                                                                   strict=True)])
+
+
 def export_persons(out: str | Path, *, org: str | None = None, as_of: dt.date | None = None,
-                   progress: bool = False, user=None) -> int:
+                   progress: bool = False, user=None, labels: str = "machine") -> int:
     """Write persons to ``out``; return the number of rows written.
+
+    ``labels="zh"`` writes Chinese headers and values (the form the upload page and the
+    template use; imported back unchanged), the default the machine columns.
 
     Records merged into another as duplicates and records whose registration was
     voided are left out, at every date (:data:`NOT_PERSONS`). ``org`` (a division
@@ -84,14 +99,17 @@ def export_persons(out: str | Path, *, org: str | None = None, as_of: dt.date | 
     # one rule with the statistics: a duplicate merged into another record, and a record
     # whose registration was voided, are persons of the register at no date
     persons = persons.exclude(status__in=NOT_PERSONS)
-    with _snapshot(), TableWriter(out, PERSON_COLUMNS, "persons") as writer:
+    chinese = labels == "zh"
+    header = [chinese_header(c) for c in PERSON_COLUMNS] if chinese else PERSON_COLUMNS
+    with _snapshot(), TableWriter(out, header, "人员" if chinese else "persons") as table:
+        writer = _ChineseRows(table) if chinese else table
         if as_of is None:
             n = _write_current(writer, persons, unit, progress)
         else:
             n = _write_as_of(writer, persons, unit, as_of, progress)
     audit.record(AuditAction.EXPORT, "persons", details={
         "org": org or "", "as_of": as_of.isoformat() if as_of else "", "rows": n,
-        "file": Path(out).name})
+        "file": Path(out).name, "labels": labels})
     return n
 
 

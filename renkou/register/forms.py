@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from renkou.core import clock
+from renkou.core.uploads import check_spreadsheet
 from renkou.orgunits.models import OrgUnit
 
 from . import services
@@ -542,6 +543,13 @@ EVENT_FORMS: dict[str, tuple[type[RegisterForm], str]] = {
 }
 
 
+class UploadForm(forms.Form):
+    """上传: a person file, checked for its kind and size before it is kept."""
+
+    file = forms.FileField(label=_("file"), validators=[check_spreadsheet],
+                           widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xlsm,.csv"}))
+
+
 class ExportForm(forms.Form):
     """导出: which persons to export (an org subtree, as of a date) and in what format.
 
@@ -554,7 +562,11 @@ class ExportForm(forms.Form):
                           help_text=_("empty: your own org unit"))
     as_of = forms.DateField(label=_("as of"), required=False, widget=DateInput(),
                             help_text=_("empty: the register today"))
+    LABELS = [("zh", _("Chinese headers and values (姓名, 男, 农业户口)")),
+              ("machine", _("machine columns and codes (name, M, rural), for scripts"))]
+
     format = forms.ChoiceField(label=_("format"), choices=FORMATS, initial="csv", required=False)
+    labels = forms.ChoiceField(label=_("columns"), choices=LABELS, initial="zh", required=False)
 
     def __init__(self, *args, user, **kwargs) -> None:
         kwargs.setdefault("label_suffix", "")

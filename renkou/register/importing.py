@@ -47,17 +47,18 @@ from tqdm import tqdm
 from renkou.accounts.permissions import Capability, has_capability
 from renkou.core import audit, clock
 from renkou.core.bulkload import bulk_load, first_free_id, insert_rows, worth_bulk_mode
+from renkou.core.columns import machine_header
 from renkou.core.models import AuditAction
 from renkou.core.tables import ImportRejected, Problems, RowError, read_table
 from renkou.orgunits.models import OrgUnit
 
 from .ethnicity import parse_ethnicity
+from .file_columns import PERSON_FILE_COLUMNS, accepted_values
 from .identity import id_number_problems, name_spellings, normalise_id_number, spell_names
 from .models import (
     Education,
     EventType,
     Household,
-    HukouType,
     LifeEvent,
     MaritalStatus,
     Person,
@@ -84,7 +85,6 @@ OPTIONAL_COLUMNS = (
     "mother_person_id", "father_person_id", "mother_id_number", "father_id_number",
     "source_ref", "enrolled_date", "status_date", "relationship", "ethnicity", "education",
 )
-SEX_ALIASES = {"M": "M", "F": "F", "m": "M", "f": "F", "男": "M", "女": "F"}
 
 
 @dataclass(slots=True)
@@ -229,6 +229,11 @@ class _IdChecker:
         return found
 
 
+def _choices(choices) -> str:
+    """The codes of a coded column with their labels, for a message: ``single 未婚, …``."""
+    return ", ".join(f"{value} {label}" for value, label in choices.choices)
+
+
 def _parse_date(text: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text)
@@ -303,6 +308,7 @@ def validate_persons(path: str | Path, *, today: dt.date | None = None,
     started = time.perf_counter()
     today = today or clock.today()
     header, cells_iter = read_table(path)
+    header = machine_header(header, PERSON_FILE_COLUMNS)  # 姓名 → name, 性别 → sex, …
     errors = Problems()
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
@@ -312,9 +318,10 @@ def validate_persons(path: str | Path, *, today: dt.date | None = None,
     width = len(header)
     units = OrgUnit.objects.all() if user is None else OrgUnit.objects.visible_to(user)
     org_ids = dict(units.values_list("code", "id"))
-    sexes, hukous = SEX_ALIASES, set(HukouType.values)
-    maritals, statuses = set(MaritalStatus.values), set(PersonStatus.values)
-    relationships, educations = set(Relationship.values), set(Education.values)
+    # each coded column takes its code, its Chinese or English label, or an older word
+    sexes, hukous = accepted_values("sex"), accepted_values("hukou_type")
+    maritals, statuses = accepted_values("marital_status"), accepted_values("status")
+    relationships, educations = accepted_values("relationship"), accepted_values("education")
     id_checker = _IdChecker()
     spellings = _Spellings()
 
@@ -369,7 +376,7 @@ def validate_persons(path: str | Path, *, today: dt.date | None = None,
         else:
             spellings.add(name)
         raw_sex = cells[i_sex]
-        sex = sexes.get(raw_sex, "")
+        sex = sexes.get(raw_sex.lower(), "")
         if not sex:
             errors.append(RowError(rownum, "sex", _("the sex must be M or F"), raw_sex))
         raw = cells[i_birth_date]
@@ -389,28 +396,34 @@ def validate_persons(path: str | Path, *, today: dt.date | None = None,
             errors.append(RowError(rownum, "org_code", _("the org unit code is required")))
         elif org_id is None:
             errors.append(RowError(rownum, "org_code", _("no org unit has this code"), org_code))
-        hukou = cells[i_hukou_type].lower()
-        if hukou not in hukous:
-            errors.append(RowError(rownum, "hukou_type", _("use rural or urban"), hukou))
-        marital = cells[i_marital_status].lower() or MaritalStatus.SINGLE.value
-        if marital not in maritals:
+        raw = cells[i_hukou_type]
+        hukou = hukous.get(raw.lower(), "")
+        if not hukou:
+            errors.append(RowError(rownum, "hukou_type",
+                                   _("use rural or urban (农业户口/非农业户口)"), raw))
+        raw = cells[i_marital_status]
+        marital = maritals.get(raw.lower(), "") if raw else MaritalStatus.SINGLE.value
+        if not marital:
             errors.append(RowError(rownum, "marital_status",
                                    _("unknown marital status; use one of: %(choices)s")
-                                   % {"choices": ", ".join(MaritalStatus.values)}, marital))
-        status = cells[i_status].lower() or PersonStatus.RESIDENT.value
-        if status not in statuses:
+                                   % {"choices": _choices(MaritalStatus)}, raw))
+        raw = cells[i_status]
+        status = statuses.get(raw.lower(), "") if raw else PersonStatus.RESIDENT.value
+        if not status:
             errors.append(RowError(rownum, "status", _("unknown status; use one of: %(choices)s")
-                                   % {"choices": ", ".join(PersonStatus.values)}, status))
-        relationship = cells[i_relationship].lower()
-        if relationship and relationship not in relationships:
+                                   % {"choices": _choices(PersonStatus)}, raw))
+        raw = cells[i_relationship]
+        relationship = relationships.get(raw.lower(), "") if raw else ""
+        if raw and not relationship:
             errors.append(RowError(rownum, "relationship",
                                    _("unknown relationship; use one of: %(choices)s")
-                                   % {"choices": ", ".join(Relationship.values)}, relationship))
-        education = cells[i_education].lower()
-        if education and education not in educations:
+                                   % {"choices": _choices(Relationship)}, raw))
+        raw = cells[i_education]
+        education = educations.get(raw.lower(), "") if raw else ""
+        if raw and not education:
             errors.append(RowError(rownum, "education",
                                    _("unknown education; use one of: %(choices)s")
-                                   % {"choices": ", ".join(Education.values)}, education))
+                                   % {"choices": _choices(Education)}, raw))
         ethnicity = parse_ethnicity(cells[i_ethnicity] or "01") or ""
         if not ethnicity:
             errors.append(RowError(rownum, "ethnicity",

@@ -37,12 +37,14 @@ def test_csv_download_of_an_org_subtree_is_logged_with_its_row_count(officer_cli
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment")
     assert f"persons-{small_register.town.code}-" in response["Content-Disposition"]
-    rows = _csv_rows(response)
-    assert {r["name"] for r in rows} == {"张晓明", "李秀英"}
-    assert small_register.zxm.id_number in {r["id_number"] for r in rows}  # full numbers
+    rows = _csv_rows(response)  # a page exports Chinese headers and values by default
+    assert {r["姓名"] for r in rows} == {"张晓明", "李秀英"}
+    assert {r["性别"] for r in rows} == {"男", "女"}
+    assert small_register.zxm.id_number in {r["公民身份号码"] for r in rows}  # full numbers
     entry = AuditEntry.objects.get(action=AuditAction.EXPORT)
     assert (entry.user, entry.object_type, entry.channel) == (officer, "persons", "web")
     assert entry.details["rows"] == 2 and entry.details["org"] == small_register.town.code
+    assert entry.details["labels"] == "zh"
 
 
 def test_default_is_the_users_own_unit(officer_client, small_register):
@@ -54,7 +56,8 @@ def test_excel_download_as_of_a_date(officer_client, small_register):
     services.record_move_out(small_register.wang, event_date=small_register.wang.birth_date
                              .replace(year=2024))
     response = officer_client.get(URL, {"org": small_register.street.code,
-                                        "as_of": "2023-12-31", "format": "xlsx"})
+                                        "as_of": "2023-12-31", "format": "xlsx",
+                                        "labels": "machine"})
     assert response.status_code == 200
     assert response["Content-Type"].startswith(
         "application/vnd.openxmlformats-officedocument.spreadsheetml")

@@ -25,6 +25,9 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="what", required=True, metavar="{persons,events,orgunits}")
         persons = sub.add_parser("persons", help="the register, one row per person")
         persons.add_argument("--org", metavar="CODE", help="only this org unit and its subtree")
+        persons.add_argument("--labels", choices=["machine", "zh"], default="machine",
+                             help="machine: the documented columns and codes (default; "
+                                  "scripts depend on them); zh: Chinese headers and values")
         persons.add_argument("--as-of", metavar="DATE",
                              help="rebuild the register as it stood at the end of DATE")
         events = sub.add_parser("events", help="the ledger of life events")
@@ -57,7 +60,8 @@ class Command(BaseCommand):
             try:
                 if what == "persons":
                     as_of = parse_date(options["as_of"]) if options.get("as_of") else None
-                    n = export_persons(out, org=org, as_of=as_of, progress=progress, user=user)
+                    n = export_persons(out, org=org, as_of=as_of, progress=progress, user=user,
+                                       labels=options["labels"])
                 elif what == "events":
                     n = export_events(
                         out, event_type=options.get("type"),

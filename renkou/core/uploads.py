@@ -1,0 +1,94 @@
+"""Uploaded files kept between a preview and the import it leads to (上传暂存).
+
+An upload page reads the file once to show its first rows and every problem, and the
+clerk then confirms; the file waits in ``RENKOU_UPLOAD_DIR`` under a random token, for
+its uploader only, and is removed after the import or after a day.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from .tables import input_limits
+
+__all__ = ["Upload", "keep_upload", "kept_upload", "discard_upload", "check_spreadsheet"]
+
+KEPT_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True)
+class Upload:
+    token: str
+    path: Path
+    name: str  # the file's name on the clerk's machine
+
+
+def _folder() -> Path:
+    folder = Path(settings.RENKOU_UPLOAD_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _purge_old(folder: Path) -> None:
+    cutoff = time.time() - KEPT_SECONDS
+    for entry in folder.iterdir():
+        if entry.is_dir() and entry.stat().st_mtime < cutoff:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def keep_upload(upload, user, kind: str) -> Upload:
+    """Store an uploaded file (Django's ``UploadedFile``) for ``user`` and ``kind`` (which
+    import it is for). Larger than the input limit: ``ValueError`` with the reason."""
+    folder = _folder()
+    _purge_old(folder)
+    if upload.size > input_limits().file_bytes:
+        raise ValueError(upload.size)
+    token = secrets.token_urlsafe(16)
+    place = folder / token
+    place.mkdir()
+    suffix = Path(upload.name).suffix.lower()[:8]
+    path = place / f"upload{suffix}"
+    with open(path, "wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    (place / "meta.json").write_text(json.dumps(
+        {"user": user.pk, "kind": kind, "name": Path(upload.name).name[:200]}), encoding="utf-8")
+    return Upload(token, path, Path(upload.name).name[:200])
+
+
+def kept_upload(token: str, user, kind: str) -> Upload | None:
+    """The file kept under ``token`` if ``user`` uploaded it for ``kind``, else ``None``."""
+    if not token or not token.replace("-", "").replace("_", "").isalnum() or len(token) > 40:
+        return None
+    place = Path(settings.RENKOU_UPLOAD_DIR) / token
+    try:
+        meta = json.loads((place / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if meta.get("user") != user.pk or meta.get("kind") != kind:
+        return None
+    files = [p for p in place.iterdir() if p.name.startswith("upload")]
+    return Upload(token, files[0], meta.get("name", "")) if files else None
+
+
+def discard_upload(upload: Upload) -> None:
+    shutil.rmtree(upload.path.parent, ignore_errors=True)
+
+
+def check_spreadsheet(upload) -> None:
+    """A form validator: an .xlsx or .csv file within the input limit, else the reason."""
+    if not upload.name.lower().endswith((".xlsx", ".xlsm", ".csv")):
+        raise ValidationError(_("upload an Excel (.xlsx) or CSV file"))
+    limit = input_limits().file_bytes
+    if upload.size > limit:
+        raise ValidationError(_("the file is %(mb)s MB, more than %(max)s MB") % {
+            "mb": f"{upload.size / 2**20:,.0f}", "max": f"{limit / 2**20:,.0f}"})
