@@ -16,4 +16,5 @@ urlpatterns = [
     path("persons/<int:pk>/", views.person_detail, name="person"),
     path("persons/<int:pk>/events/<slug:kind>/", views.record_event, name="event"),
     path("households/<int:pk>/", views.household_detail, name="household"),
+    path("households/<int:pk>/card/", views.household_card, name="household_card"),
 ]

@@ -195,6 +195,22 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
+@requires(Capability.VIEW_REGISTER)
+def household_card(request: HttpRequest, pk: int) -> HttpResponse:
+    """户卡: the household and its members as they stand, laid out to print and sign.
+    It shows each member's full ID number, so it is a logged view of each record."""
+    household = get_object_or_404(
+        scoped_households(request.user).select_related("org", "head"), pk=pk)
+    members = list(household.members.exclude(status__in=NOT_PERSONS)
+                   .select_related("registered_org").order_by("pk"))
+    audit.record(AuditAction.VIEW, "household", household.pk, details={"card": True})
+    for person in members:
+        audit.record(AuditAction.VIEW, "person", person.pk, details={"part": "household card"})
+    return render(request, "register/household_card.html", {
+        "household": household, "members": members,
+        "units": [*household.org.ancestors(), household.org], "today": clock.today()})
+
+
 @requires(Capability.EDIT_REGISTER)
 @require_http_methods(["GET", "POST"])
 def record_event(request: HttpRequest, pk: int, kind: str) -> HttpResponse:

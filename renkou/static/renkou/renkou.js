@@ -6,3 +6,10 @@ document.addEventListener("change", function (event) {
     target.form.submit();
   }
 });
+document.addEventListener("click", function (event) {
+  var target = event.target;
+  if (target.matches && target.matches("[data-print]")) {
+    event.preventDefault();
+    window.print();
+  }
+});
