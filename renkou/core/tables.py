@@ -144,6 +144,15 @@ def _checked_header(cells: list[str], limits: InputLimits) -> list[str]:
     return header
 
 
+def _header_or_close(cells: list[str], limits: InputLimits, close) -> list[str]:
+    """The checked header; the open file is closed (``close``) when it is refused."""
+    try:
+        return _checked_header(cells, limits)
+    except ImportRejected:
+        close()
+        raise
+
+
 def _checked_rows(header: list[str], rows: Iterator[list[str]], limits: InputLimits,
                   unreadable: type[Exception] | tuple[type[Exception], ...]
                   ) -> Iterator[list[str]]:
@@ -249,11 +258,7 @@ def _read_csv(path: Path, start: bytes, limits: InputLimits
         handle.close()
         raise _refuse(1, _("the file cannot be read from this row on (%(why)s)")
                       % {"why": _reason_of(exc)}) from None
-    try:
-        header = _checked_header([clean_text(h) for h in first], limits)
-    except ImportRejected:
-        handle.close()
-        raise
+    header = _header_or_close([clean_text(h) for h in first], limits, handle.close)
 
     def csv_rows() -> Iterator[list[str]]:
         strip, is_normalized = str.strip, unicodedata.is_normalized
@@ -298,11 +303,7 @@ def _read_xlsx(path: Path, limits: InputLimits) -> tuple[list[str], Iterator[lis
     except Exception as exc:  # noqa: BLE001 (any failure to parse a foreign file is its fault)
         raise _refuse(0, _("the file cannot be read as an Excel workbook (%(why)s)")
                       % {"why": _reason_of(exc)}) from None
-    try:
-        header = _checked_header([_cell_text(c) for c in first], limits)
-    except ImportRejected:
-        book.close()
-        raise
+    header = _header_or_close([_cell_text(c) for c in first], limits, book.close)
 
     def xlsx_rows() -> Iterator[list[str]]:
         try:
@@ -377,14 +378,14 @@ class TableWriter:
             self._sheet.append(list(header))
         else:
             self._handle = open(self.path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
-            self._csv = csv.writer(self._handle)
+            self._csv = InertCsvWriter(self._handle)
             self._csv.writerow(header)
 
     def writerow(self, row: Sequence[Any]) -> None:
         if self.xlsx:
             self._sheet.append(inert_cells(self._sheet, row))
         else:
-            self._csv.writerow(inert_row(row))
+            self._csv.writerow(row)
 
     def writerows(self, rows: Iterable[Sequence[Any]]) -> None:
         for row in rows:

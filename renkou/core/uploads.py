@@ -46,12 +46,10 @@ def _purge_old(folder: Path) -> None:
 
 
 def keep_upload(upload, user, kind: str) -> Upload:
-    """Store an uploaded file (Django's ``UploadedFile``) for ``user`` and ``kind`` (which
-    import it is for). Larger than the input limit: ``ValueError`` with the reason."""
+    """Store an uploaded file (Django's ``UploadedFile``, already checked by
+    :func:`check_spreadsheet`) for ``user`` and ``kind`` (which import it is for)."""
     folder = _folder()
     _purge_old(folder)
-    if upload.size > input_limits().file_bytes:
-        raise ValueError(upload.size)
     token = secrets.token_urlsafe(16)
     place = folder / token
     place.mkdir()

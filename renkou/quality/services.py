@@ -144,13 +144,6 @@ def _store(findings: list[Finding], unit: OrgUnit | None, rules: list[Rule],
     Violation.objects.bulk_create(new, batch_size=BATCH)
 
 
-def builtin_rule_list() -> list[Rule]:
-    """The rules shipped with renkou, for the rules page."""
-    from .rules import builtin_rules
-
-    return builtin_rules()
-
-
 def visible_unit(user, code: str | None) -> OrgUnit:
     """The unit with ``code`` in the user's subtree (default: the user's own unit, or the
     root for a superuser); ``OrgUnit.DoesNotExist`` otherwise."""

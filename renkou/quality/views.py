@@ -32,7 +32,7 @@ from renkou.orgunits.models import OrgUnit
 from . import office_rules, services
 from . import scorecard as scorecards
 from .models import OfficeRule, Violation, ViolationStatus
-from .rules import RuleError
+from .rules import RuleError, builtin_rules
 from .rules_in_force import rules_by_code
 
 PAGE_SIZE = 50
@@ -132,7 +132,7 @@ def rules(request: HttpRequest) -> HttpResponse:
     """The built-in rules and the office rules this user's units have, with what they
     check; a role that edits the register switches its office rules off and on."""
     return render(request, "quality/rules.html", {
-        "builtin": services.builtin_rule_list(),
+        "builtin": builtin_rules(),
         "office": office_rules.office_rules_of(request.user),
         "can_change": has_capability(request.user, Capability.EDIT_REGISTER),
     })
