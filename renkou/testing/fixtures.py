@@ -53,3 +53,10 @@ def _flush_through_append_only_tables():
     patch.setattr(BaseDatabaseOperations, "execute_sql_flush", execute_sql_flush)
     yield
     patch.undo()
+
+
+@pytest.fixture(autouse=True)
+def _uploads_in_a_temporary_folder(settings, tmp_path):
+    """Uploads kept between a preview and an import go to the test's own folder, not to
+    the working folder."""
+    settings.RENKOU_UPLOAD_DIR = tmp_path / "uploads"
