@@ -26,6 +26,7 @@ __all__ = [
     "subtree_q",
     "units_under",
     "register_as_of",
+    "register_households_as_of",
     "rollup",
     "Rate",
     "rate",
@@ -89,6 +90,13 @@ def register_as_of(units: Iterable[OrgUnit], day: dt.date) -> dict[int, int]:
     today (an entry into a unit happens in that unit); their ledgers are folded in one
     streamed query (:func:`renkou.register.ledger.fold_many`).
     """
+    return {pk: unit for pk, (unit, _household) in register_households_as_of(units, day).items()}
+
+
+def register_households_as_of(units: Iterable[OrgUnit], day: dt.date
+                              ) -> dict[int, tuple[int, int | None]]:
+    """:func:`register_as_of` with each person's household on that day (the ledger's
+    ``household_id``, ``None`` for none): ``person_id -> (unit id, household id)``."""
     unit_of = units_under(units)
     if not unit_of:
         return {}
@@ -103,11 +111,11 @@ def register_as_of(units: Iterable[OrgUnit], day: dt.date) -> dict[int, int]:
         .values_list("pk", "person_id", "event_type", "event_date", "org_id", "payload",
                      "supersedes_id")
     )
-    result: dict[int, int] = {}
+    result: dict[int, tuple[int, int | None]] = {}
     for person_id, state in fold_many((EventRecord(*row) for row in events.iterator(2000)),
                                       as_of=day):
         if state["status"] == "resident" and state["registered_org_id"] in unit_of:
-            result[person_id] = unit_of[state["registered_org_id"]]
+            result[person_id] = (unit_of[state["registered_org_id"]], state["household_id"])
     return result
 
 

@@ -2,13 +2,19 @@
 (部门比对: 出生医学证明, 户籍登记/注销, 死亡/婚姻登记), the discrepancy worklist and
 cross-checks sent to other areas (协查).
 
-A survey keeps what was found on the ground (:class:`SurveyMember`) and, for each
-sampled village, the register entries expected there on the survey date
-(:class:`SurveyEntry`), each linked to the member it was matched to. Every rate is
-then one GROUP BY over these rows.
+A survey keeps what was found on the ground (:class:`SurveyMember`), its frame: the
+households visited in each sampled village (:class:`SurveyHousehold`), and the register
+entries expected in those households on the survey date (:class:`SurveyEntry`), each
+linked to the member it was matched to. Every rate is then one GROUP BY over these rows.
+
+A sampled village imported before frames were kept has no :class:`SurveyHousehold` and
+``frame_source`` "" (:attr:`FrameSource.WHOLE_VILLAGE`): its entries are every register
+entry resident in the village on the survey date, as they were computed then.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -16,9 +22,14 @@ from django.utils.translation import gettext_lazy as _
 
 from renkou.core.scoping import OrgScopedQuerySet
 
+if TYPE_CHECKING:
+    from renkou.orgunits.models import OrgUnit
+
 __all__ = [
     "Survey",
+    "FrameSource",
     "SurveyVillage",
+    "SurveyHousehold",
     "SurveyMember",
     "SurveyEntry",
     "Source",
@@ -48,7 +59,7 @@ class Survey(models.Model):
     )
     imported_at = models.DateTimeField(_("imported at"))
     file_name = models.CharField(_("file"), max_length=200, blank=True)
-    villages = models.ManyToManyField(
+    villages: models.ManyToManyField[OrgUnit, SurveyVillage] = models.ManyToManyField(
         "orgunits.OrgUnit", through="SurveyVillage", verbose_name=_("sampled villages"),
         related_name="+",
     )
@@ -62,9 +73,26 @@ class Survey(models.Model):
         return f"{self.name} ({self.survey_date})"
 
 
+class FrameSource(models.TextChoices):
+    """How the households visited in a sampled village are known."""
+
+    WHOLE_VILLAGE = "", _("not kept: the whole village is compared")
+    LISTED = "listed", _("listed with the import")
+    INFERRED = "inferred", _("inferred from the households in the file")
+
+
 class SurveyVillage(models.Model):
+    """A sampled village of a survey, with how its frame (the households visited) is known
+    and how many households the register had there (with a resident on the survey date)."""
+
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="sampled")
     village = models.ForeignKey("orgunits.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    frame_source = models.CharField(_("households visited"), max_length=8, blank=True,
+                                    default=FrameSource.WHOLE_VILLAGE,
+                                    choices=FrameSource.choices)
+    register_households = models.PositiveIntegerField(
+        _("households in the register"), null=True, blank=True,
+        help_text=_("households with a resident of the village on the survey date"))
 
     class Meta:
         unique_together = [("survey", "village")]
@@ -73,6 +101,29 @@ class SurveyVillage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.survey_id}:{self.village_id}"
+
+
+class SurveyHousehold(models.Model):
+    """A household visited in a sampled village (the survey's frame), as written in the list
+    of visited households or in the survey file, with the register household it is."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="households")
+    village = models.ForeignKey("orgunits.OrgUnit", verbose_name=_("village"),
+                                on_delete=models.PROTECT, related_name="+")
+    household_no = models.CharField(_("household number"), max_length=24)
+    row = models.PositiveIntegerField(_("row"), null=True, blank=True)
+    household = models.ForeignKey("register.Household", verbose_name=_("register household"),
+                                  null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+
+    class Meta:
+        ordering = ["survey", "village", "household_no"]
+        unique_together = [("survey", "village", "household_no")]
+        verbose_name = _("household visited")
+        verbose_name_plural = _("households visited")
+
+    def __str__(self) -> str:
+        return f"{self.survey_id}:{self.household_no}"
 
 
 class SurveyMember(models.Model):
@@ -103,7 +154,8 @@ class SurveyMember(models.Model):
 
 
 class SurveyEntry(models.Model):
-    """A register entry expected in a sampled village on the survey date.
+    """A register entry expected in a visited household of a sampled village on the survey
+    date (in the whole village for a village without a frame).
 
     ``confirmed`` (准确): found on the ground with name, sex, birth date and ID number
     agreeing; ``member`` is the person found (``None``: not found on the ground, 水分).

@@ -3,9 +3,13 @@
 For demos and tests: :func:`make_sample_files` writes, into a folder,
 
 - ``survey.xlsx``: the members of ``villages`` sampled villages as the register holds
-  them on the survey date, except that some are left out (not found on the ground),
-  some have their name written differently (the ID number kept, so they still match),
-  some have no ID number on the form, and unregistered newborns are added;
+  them on the survey date, in their households of that date, except that some are left
+  out (not found on the ground), some have their name written differently (the ID
+  number kept, so they still match), some have no ID number on the form, and
+  unregistered newborns are added. It lists no households visited, so the import
+  infers them from the file: the truth counts as checked only the register entries in
+  a household with a row in the file (a person left out who lived alone, or anyone
+  the register places in no household, is not checked);
 - ``hospital.xlsx``: birth certificates for the register's births of the period whose
   mother has an ID number, a few left out, a few added for births the register lacks,
   and two for mothers from another area (cross-checks);
@@ -37,9 +41,9 @@ from renkou.core import clock
 from renkou.core.tables import TableWriter
 from renkou.orgunits.models import OrgLevel, OrgUnit
 from renkou.register.identity import name_spellings
-from renkou.register.models import EventType, LifeEvent, Person, PersonStatus
+from renkou.register.models import EventType, Household, LifeEvent, Person, PersonStatus
 
-from .common import register_as_of
+from .common import register_households_as_of
 from .departments import COLUMNS
 from .models import Source
 from .survey import SURVEY_COLUMNS, _one_year_before
@@ -114,13 +118,17 @@ def _survey(path: Path, rng: random.Random, n_villages: int, survey_date: dt.dat
     candidates = list(OrgUnit.objects.filter(pk__in=list(populated)).order_by("code"))
     chosen = sorted(rng.sample(candidates, min(n_villages, len(candidates))),
                     key=lambda u: u.code)
-    resident = register_as_of(chosen, survey_date)
+    resident = register_households_as_of(chosen, survey_date)
     persons = {p["pk"]: p for p in Person.objects.filter(pk__in=list(resident)).values(
-        "pk", "name", "sex", "birth_date", "id_number", "household__household_no",
-        "relationship")}
+        "pk", "name", "sex", "birth_date", "id_number", "relationship")}
+    numbers = dict(Household.objects.filter(
+        pk__in={h for _v, h in resident.values() if h is not None}).values_list(
+        "pk", "household_no"))
     by_village: dict[int, list[dict]] = defaultdict(list)
     for pk in sorted(resident):
-        by_village[resident[pk]].append(persons[pk])
+        village_id, household_id = resident[pk]
+        persons[pk]["household_no"] = numbers.get(household_id, "") if household_id else ""
+        by_village[village_id].append(persons[pk])
     rows: list[list[Any]] = []
     per_village: dict[str, dict[str, int]] = {}
     for village in chosen:
@@ -149,6 +157,7 @@ def _survey(path: Path, rng: random.Random, n_villages: int, survey_date: dt.dat
                      and keys[(name_spellings(e["name"])[0], e["birth_date"], e["sex"])] == 1]
         blanked = {e["pk"] for e in blankable[:round(0.1 * len(blankable))]}
         births_found = 0
+        first_row = len(rows)
         for e in entries:
             if e["pk"] in dropped:
                 continue
@@ -157,7 +166,7 @@ def _survey(path: Path, rng: random.Random, n_villages: int, survey_date: dt.dat
                 last = name_spellings(name[-1])[0]
                 name = name[:-1] + next(c for c in ALTER if name_spellings(c)[0] != last)
             birth = e.get("form_birth_date", e["birth_date"])
-            rows.append([village.code, e["household__household_no"] or "-", name,
+            rows.append([village.code, e["household_no"] or "-", name,
                          e.get("form_sex", e["sex"]), birth.isoformat(),
                          "" if e["pk"] in blanked else (e["id_number"] or ""),
                          e["relationship"], ""])
@@ -176,20 +185,28 @@ def _survey(path: Path, rng: random.Random, n_villages: int, survey_date: dt.dat
                 key = (name_spellings(name)[0], birth, sex)
                 if key not in keys:
                     keys[key] += 1
-                    rows.append([village.code, mother["household__household_no"] or "-", name,
+                    rows.append([village.code, mother["household_no"] or "-", name,
                                  sex, birth.isoformat(), "", "child", "newborn"])
                     newborns += 1
                     break
         wrong = (altered | inconsistent) - dropped
+        # the households visited, as the import infers them: those with a row in the file
+        written = {row[1] for row in rows[first_row:]}
+        checked = {e["pk"] for e in entries if e["household_no"] in written}
         per_village[village.code] = {
-            "checked": n, "confirmed": n - len(dropped) - len(wrong),
-            "not_found": len(dropped), "found": n - len(dropped) + newborns,
+            "checked": len(checked),
+            "confirmed": len(checked - dropped - wrong),
+            "not_found": len(checked & dropped), "found": n - len(dropped) + newborns,
             "found_only": newborns, "mismatches": len(wrong),
             "births_found": births_found + newborns, "births_missing": newborns,
+            "households_visited": len(written),
+            "households_visited_registered": len(written - {"-"}),
+            "households_in_register": len({e["household_no"] for e in entries
+                                           if e["household_no"]}),
         }
     with TableWriter(path, SURVEY_COLUMNS, "survey") as writer:
         writer.writerows(rows)
-    total = Counter()
+    total: Counter[str] = Counter()
     for c in per_village.values():
         total.update(c)
     return {"villages": per_village, "total": dict(total)}
@@ -327,6 +344,7 @@ def _civil(path: Path, rng: random.Random, start: dt.date, end: dt.date, outside
         if not p.id_number and (s is None or not s.id_number):
             continue
         first, second = (p, s) if p.id_number else (s, p)
+        assert first is not None  # p or s has an ID number (above)
         covered = [by_day_person[(x.pk, day)] for x in (p, s)
                    if x is not None and (x.pk, day) in by_day_person]
         couples[key] = [["结婚", first.id_number, first.name, day,

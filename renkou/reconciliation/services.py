@@ -1,6 +1,7 @@
 """Services of reconciliation: what the pages, the API and the commands call.
 
-- survey reconciliation (抽样调查/入户核查): :mod:`renkou.reconciliation.survey`;
+- survey reconciliation (抽样调查/入户核查) on the households visited:
+  :mod:`renkou.reconciliation.survey`;
 - department lists (部门比对): :mod:`renkou.reconciliation.departments`;
 - cross-checks (协查): :mod:`renkou.reconciliation.crosschecks`;
 - the discrepancy worklist (this module): scoped lists, working an item, Excel export;
@@ -33,11 +34,12 @@ from .models import (
     SurveyVillage,
     WorkStatus,
 )
-from .survey import extrapolate, import_survey, survey_rates
+from .survey import extrapolate, import_survey, survey_frame_source, survey_rates
 
 __all__ = [
     "import_survey",
     "survey_rates",
+    "survey_frame_source",
     "extrapolate",
     "import_list",
     "list_counts",

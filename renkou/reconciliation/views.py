@@ -15,7 +15,7 @@ from pathlib import Path
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -74,11 +74,13 @@ def _survey(request: HttpRequest, pk: int) -> Survey:
 
 @requires(Capability.VIEW_REGISTER)
 def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """Accuracy, not-found and under-count rates by village, township and county, and the
-    extrapolation to the villages not sampled."""
+    """Accuracy, not-found and under-count rates by village, township and county, on the
+    households visited (and how they are known), and the extrapolation to the villages
+    not sampled."""
     survey = _survey(request, pk)
     return render(request, "reconciliation/survey.html", {
         "survey": survey,
+        "frame_source": services.survey_frame_source(survey),
         "rows": services.survey_rates(survey, request.user),
         "extrapolated": services.extrapolate(survey, request.user),
     })
@@ -204,7 +206,7 @@ def work_item(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @requires(Capability.EXPORT_REGISTER)
-def worklist_export(request: HttpRequest) -> HttpResponse:
+def worklist_export(request: HttpRequest) -> FileResponse:
     """The filtered worklist as Excel (full ID numbers; the export is logged)."""
     filters, _form = _worklist_filters(request)
     return temporary_file_download(

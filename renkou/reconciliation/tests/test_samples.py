@@ -41,7 +41,8 @@ def test_imported_samples_match_the_truth(synthetic, tmp_path):
     for code, expected in truth["survey"]["villages"].items():
         got = rows[code]
         for key in ("checked", "confirmed", "not_found", "found", "found_only", "births_found",
-                    "births_missing"):
+                    "births_missing", "households_visited", "households_visited_registered",
+                    "households_in_register"):
             assert got[key] == expected[key], (code, key)
         assert Discrepancy.objects.filter(survey=survey, org__code=code,
                                           kind="mismatch").values("person").distinct().count() \

@@ -1,6 +1,9 @@
 """``renkou reconciliation …``: survey and department reconciliation from the command line.
 
-- ``import-survey FILE --name N --date YYYY-MM-DD [--reference-start DATE] [--user U]``
+- ``import-survey FILE --name N --date YYYY-MM-DD [--reference-start DATE] [--visited FILE]
+  [--user U]`` (the households visited: listed in ``--visited``, a file of
+  ``village_code, household_no`` rows, or in the workbook's sheet 走访户; else inferred
+  from the household numbers of the file)
 - ``import-list --source hospital|police|civil FILE [--from DATE] [--to DATE] [--user U]``
 - ``export-worklist --out FILE [--survey ID | --list ID] [--org CODE] [--status S] --user U``
 - ``rates --survey ID`` (the measures per village, township and county)
@@ -46,6 +49,11 @@ class Command(BaseCommand):
         p.add_argument("--reference-start", metavar="DATE",
                        help="start of the reference period for births (default: a year "
                             "before the survey date)")
+        p.add_argument("--visited", metavar="FILE",
+                       help="the households visited (.xlsx or .csv with the columns "
+                            "village_code and household_no, or 村代码 and 户号); without it, "
+                            "the survey workbook's sheet 走访户 lists them, or else they are "
+                            "inferred from the household numbers of the file")
         add_user_argument(p, "import with this user's rights (villages of its subtree only)")
         p = sub.add_parser("import-list", help="import a department list (.xlsx or .csv)")
         p.add_argument("file", metavar="FILE")
@@ -100,29 +108,42 @@ class Command(BaseCommand):
 
     def _import_survey(self, user, options) -> None:
         from renkou.core.tables import ImportRejected
-        from renkou.reconciliation.services import import_survey, survey_rates
+        from renkou.reconciliation.models import FrameSource
+        from renkou.reconciliation.services import import_survey, survey_frame_source, survey_rates
 
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(_("no such file: %(file)s") % {"file": path})
         start = parse_date(options["reference_start"]) if options.get("reference_start") else None
+        visited = Path(options["visited"]) if options.get("visited") else None
+        if visited is not None and not visited.is_file():
+            raise CommandError(_("no such file: %(file)s") % {"file": visited})
         try:
             survey = import_survey(path, name=options["name"], survey_date=parse_date(options["date"]),
-                                   reference_start=start, user=user)
+                                   reference_start=start, user=user, visited=visited)
         except ImportRejected as rejected:
             self._rejected(rejected)
             return
         self.stdout.write(_("survey %(id)s imported: %(members)s persons found in %(villages)s "
                             "villages") % {"id": survey.pk, "members": survey.members.count(),
                                            "villages": survey.sampled.count()})
+        source = FrameSource(survey_frame_source(survey))
+        self.stdout.write(_("households visited (%(n)s): %(source)s")
+                          % {"n": survey.households.count(), "source": source.label})
         self._print_rates(survey_rates(survey, user))
 
     def _print_rates(self, rows) -> None:
-        self.stdout.write("\t".join([_("unit"), _("checked"), _("accuracy"), _("not found"),
-                                     _("births found"), _("under-count")]))
+        self.stdout.write("\t".join([_("unit"), _("households visited"),
+                                     _("households in the register"), _("checked"),
+                                     _("accuracy"), _("not found"), _("births found"),
+                                     _("under-count")]))
         for r in rows:
+            framed = bool(r.frame_source)
             self.stdout.write("\t".join([
-                f"{r.unit.code} {r.unit.name}", str(int(r.counts["checked"])), _pct(r.accuracy),
+                f"{r.unit.code} {r.unit.name}",
+                str(int(r.counts["households_visited"])) if framed else "—",
+                str(int(r.counts["households_in_register"])) if framed else "—",
+                str(int(r.counts["checked"])), _pct(r.accuracy),
                 _pct(r.not_found), str(int(r.counts["births_found"])), _pct(r.under_count)]))
 
     def _rates(self, user, options) -> None:
@@ -137,6 +158,7 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps([
                 {"code": r.unit.code, "name": r.unit.name, "counts": r.counts,
+                 "frame_source": r.frame_source,
                  "accuracy": [r.accuracy.value, r.accuracy.lower, r.accuracy.upper],
                  "not_found": [r.not_found.value, r.not_found.lower, r.not_found.upper],
                  "under_count": [r.under_count.value, r.under_count.lower, r.under_count.upper]}
