@@ -11,24 +11,22 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from renkou.core import clock
-from renkou.core.audit import AuditAction, record
+from renkou.core.audit import AuditAction, current_actor, record
+from renkou.core.pdf import printed_by, write_form
 from renkou.core.tables import save_workbook
 
 from . import dhis2, reports, store
 from .figures import Cell
 from .tables import OrgReport
 
-__all__ = ["FORMATS", "CJK_FONT_PATHS", "CJKFontMissing", "export_statistics", "find_cjk_font",
-           "write_pdf", "write_xlsx"]
+__all__ = ["FORMATS", "STATISTICS_SIGNATURES", "export_statistics", "write_pdf", "write_xlsx"]
 
 FORMATS = ("xlsx", "pdf", "dhis2")
 CONTENT_TYPES = {
@@ -37,47 +35,10 @@ CONTENT_TYPES = {
     "dhis2": "application/json",
 }
 EXTENSIONS = {"xlsx": "xlsx", "pdf": "pdf", "dhis2": "json"}
-
-#: TrueType fonts with Chinese glyphs that ReportLab can embed (Noto CJK is OpenType/CFF,
-#: which ReportLab cannot embed). Debian: ``apt-get install fonts-wqy-microhei``.
-CJK_FONT_PATHS: tuple[str, ...] = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/wqy-zenhei/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
-)
-PDF_FONT_NAME = "WenQuanYiMicroHei"
-
-
-class CJKFontMissing(ImproperlyConfigured):
-    """No TrueType font with Chinese glyphs was found for PDF files."""
-
-
-def find_cjk_font() -> Path:
-    """The first CJK TrueType font found (``RENKOU_PDF_FONT`` first, if set)."""
-    configured = os.environ.get("RENKOU_PDF_FONT") or getattr(settings, "RENKOU_PDF_FONT", None)
-    candidates = ([configured] if configured else []) + list(CJK_FONT_PATHS)
-    for candidate in candidates:
-        if Path(candidate).is_file():
-            return Path(candidate)
-    raise CJKFontMissing(
-        _("No Chinese TrueType font for PDF files (looked for %(paths)s). Install one: "
-          "apt-get install fonts-wqy-microhei, or set RENKOU_PDF_FONT to a .ttf/.ttc file.")
-        % {"paths": ", ".join(candidates)})
-
-
-def _register_font() -> str:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    if PDF_FONT_NAME not in pdfmetrics.getRegisteredFontNames():
-        path = find_cjk_font()
-        font = TTFont(PDF_FONT_NAME, str(path), subfontIndex=0) if path.suffix == ".ttc" \
-            else TTFont(PDF_FONT_NAME, str(path))
-        pdfmetrics.registerFont(font)
-    return PDF_FONT_NAME
-
+#: The signature lines of a printed statistical table (统计报表): 单位负责人, 统计负责人,
+#: 填表人, 报出日期.
+STATISTICS_SIGNATURES = (_lazy("Head of the unit"), _lazy("Head of statistics"),
+                         _lazy("Filled in by"), _lazy("Date reported"))
 
 # --------------------------------------------------------------------------- Excel
 
@@ -162,73 +123,77 @@ def _sheet_title(title: str) -> str:
 # --------------------------------------------------------------------------- PDF
 
 def write_pdf(report: OrgReport, out: BinaryIO | str | Path) -> int:
-    """The tables on A4 landscape pages, with the Chinese font embedded (subset).
-    Returns the number of table rows."""
+    """The tables on A4 landscape pages in the form layout of :mod:`renkou.core.pdf`
+    (title block, running head with who printed them, page numbers), with the Chinese
+    font embedded (subset). Returns the number of table rows."""
     from xml.sax.saxutils import escape
 
     from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, TableStyle
+    from reportlab.platypus import Paragraph, Spacer, TableStyle
     from reportlab.platypus import Table as PdfTable
 
-    font = _register_font()
-    title_style = ParagraphStyle("title", fontName=font, fontSize=15, leading=20, spaceAfter=4)
-    head_style = ParagraphStyle("head", fontName=font, fontSize=11, leading=15, spaceBefore=8,
-                                spaceAfter=4)
-    text_style = ParagraphStyle("text", fontName=font, fontSize=8, leading=10)
-    cell_style = ParagraphStyle("cell", fontName=font, fontSize=8, leading=10, alignment=2)
-    grey_style = ParagraphStyle("grey", parent=cell_style, textColor=colors.grey)
-    head_cell = ParagraphStyle("headcell", parent=cell_style)
-
-    doc = SimpleDocTemplate(out, pagesize=landscape(A4), leftMargin=12 * mm, rightMargin=12 * mm,
-                            topMargin=12 * mm, bottomMargin=12 * mm,
-                            title=f"{report.org_name} {report.period_display}",
-                            author="renkou", subject=_("Population statistics"))
-    story: list[Any] = [
-        Paragraph(escape(_("Population statistics: %(org)s (%(code)s), %(period)s")
-                         % {"org": report.org_name, "code": report.org_code,
-                            "period": report.period_display}), title_style),
-        Paragraph(escape(_("Previous period: %(previous)s. Missing figures are shown as —; "
-                           "greyed figures come from small numbers and are shown with their "
-                           "95%% interval.") % {"previous": report.previous_display}), text_style),
-    ]
-    if report.provenance:
-        story.append(Paragraph(escape(report.provenance), text_style))
     count = 0
-    for table in report.tables:
-        data: list[list[Any]] = [[Paragraph(escape(c), text_style if i == 0 else head_cell)
-                                  for i, c in enumerate(table.columns)]]
-        for row in table.rows:
-            cells: list[Any] = [Paragraph(("&#160;&#160;" * row.level) + escape(row.label),
+
+    def body(st: Any, width: float) -> list[Any]:
+        nonlocal count
+        font = st.font
+        head_style = ParagraphStyle("head", fontName=font, fontSize=11, leading=15,
+                                    spaceBefore=8, spaceAfter=4)
+        text_style = ParagraphStyle("text", fontName=font, fontSize=8, leading=10)
+        cell_style = ParagraphStyle("cell", fontName=font, fontSize=8, leading=10, alignment=2)
+        grey_style = ParagraphStyle("grey", parent=cell_style, textColor=colors.grey)
+        head_cell = ParagraphStyle("headcell", parent=cell_style)
+        story: list[Any] = [
+            Paragraph(escape(_("Previous period: %(previous)s. Missing figures are shown as —; "
+                               "greyed figures come from small numbers and are shown with their "
+                               "95%% interval.") % {"previous": report.previous_display}),
+                      text_style),
+        ]
+        if report.provenance:
+            story.append(Paragraph(escape(report.provenance), text_style))
+        for table in report.tables:
+            data: list[list[Any]] = [[Paragraph(escape(c), text_style if i == 0 else head_cell)
+                                      for i, c in enumerate(table.columns)]]
+            for row in table.rows:
+                cells: list[Any] = [Paragraph(("&#160;&#160;" * row.level) + escape(row.label),
+                                              text_style)]
+                for cell in row.cells:
+                    text = escape(cell.display) + ("*" if cell.incomplete and not cell.missing
+                                                   else "")
+                    if cell.change and cell.value is not None and cell.unit_text:
+                        text += f' <font size="6">{escape(cell.unit_text)}</font>'
+                    if cell.small:
+                        text += f'<br/><font size="6">{escape(cell.small_note)}</font>'
+                    cells.append(Paragraph(text, grey_style if cell.small else cell_style))
+                data.append(cells)
+                count += 1
+            first = 150 if len(table.columns) <= 5 else 95
+            rest = (width - first) / (len(table.columns) - 1)
+            pdf_table = PdfTable(data, colWidths=[first] + [rest] * (len(table.columns) - 1),
+                                 repeatRows=1)
+            pdf_table.setStyle(TableStyle([
+                ("FONTNAME", (0, 0), (-1, -1), font),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEF2F7")),
+                ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#BCCCDC")),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ]))
+            story += [Paragraph(escape(table.title), head_style), pdf_table]
+            if table.note:
+                story += [Spacer(1, 2), Paragraph(escape(table.note), text_style)]
+        story += [Spacer(1, 8), Paragraph(escape(_("Made by renkou on %(date)s.")
+                                                 % {"date": clock.today().isoformat()}),
                                           text_style)]
-            for cell in row.cells:
-                text = escape(cell.display) + ("*" if cell.incomplete and not cell.missing else "")
-                if cell.change and cell.value is not None and cell.unit_text:
-                    text += f' <font size="6">{escape(cell.unit_text)}</font>'
-                if cell.small:
-                    text += f'<br/><font size="6">{escape(cell.small_note)}</font>'
-                cells.append(Paragraph(text, grey_style if cell.small else cell_style))
-            data.append(cells)
-            count += 1
-        first = 150 if len(table.columns) <= 5 else 95
-        rest = (doc.width - first) / (len(table.columns) - 1)
-        pdf_table = PdfTable(data, colWidths=[first] + [rest] * (len(table.columns) - 1),
-                             repeatRows=1)
-        pdf_table.setStyle(TableStyle([
-            ("FONTNAME", (0, 0), (-1, -1), font),
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEF2F7")),
-            ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#BCCCDC")),
-            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-        ]))
-        story += [Paragraph(escape(table.title), head_style), pdf_table]
-        if table.note:
-            story += [Spacer(1, 2), Paragraph(escape(table.note), text_style)]
-    story += [Spacer(1, 8), Paragraph(escape(_("Made by renkou on %(date)s.")
-                                             % {"date": clock.today().isoformat()}), text_style)]
-    doc.build(story)
+        return story
+
+    write_form(out, title=_("Population statistics: %(org)s (%(code)s), %(period)s")
+               % {"org": report.org_name, "code": report.org_code,
+                  "period": report.period_display},
+               body=body, unit=f"{report.org_name}（{report.org_code}）",
+               signatures=[str(label) for label in STATISTICS_SIGNATURES],
+               printed=printed_by(current_actor().user), landscape=True,
+               subject=_("Population statistics"))
     return count
 
 

@@ -75,6 +75,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "headline_columns": reports.headline_columns(),
         "charts": charts,
         "formats": [("xlsx", "Excel"), ("pdf", "PDF"), ("dhis2", "DHIS2 JSON")],
+        "signatures": exports.STATISTICS_SIGNATURES,
         "events_since": services.events_since(report.ledger_last_event_id),
     })
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
 
@@ -31,6 +32,7 @@ from .programmes import Programme, programme
 from .workflow import WorkflowError, record_decision, require_approve_benefits, user_scope
 
 __all__ = ["months_due", "generate_roster", "ROSTER_COLUMNS", "roster_rows", "ROSTER_HEADERS",
+           "TitleBlock", "roster_title_block", "ROSTER_SIGNATURES", "roster_total",
            "write_roster_xlsx", "BANK_COLUMNS", "write_bank_csv", "mark_roster_paid"]
 
 S = ApplicationState
@@ -166,20 +168,76 @@ ROSTER_HEADERS = [_lazy("person ID"), _lazy("name"), _lazy("ID number"), _lazy("
                   _lazy("months in arrears"), _lazy("amount"), _lazy("paid"), _lazy("paid on")]
 
 
+@dataclass(frozen=True)
+class TitleBlock:
+    """The head of a printed roster (花名册): the title and the lines under it."""
+
+    title: str
+    lines: list[str]
+
+
+def roster_title_block(roster: Roster) -> TitleBlock:
+    """The programme's roster title, the unit, the period and the payment date: the
+    same on the page, in the workbook and in the PDF."""
+    return TitleBlock(
+        title=f"{programme(roster.programme).label}{_('payment roster')}",
+        lines=[f"{_('Unit')}：{roster.org.name}（{roster.org.code}）",
+               f"{_('period')}：{roster.period}",
+               f"{_('payment due by')} {roster.due_on.isoformat()}"])
+
+
+#: The signature lines at the foot of a roster.
+ROSTER_SIGNATURES = [_lazy("Prepared by (经办人)"), _lazy("Checked by (审核人)"),
+                     _lazy("Responsible (负责人)")]
+AMOUNT_COLUMN = ROSTER_COLUMNS.index("amount")
+
+
+def roster_total(rows: list[list[Any]]) -> Decimal:
+    return sum((r[AMOUNT_COLUMN] for r in rows), Decimal("0"))
+
+
 def write_roster_xlsx(roster: Roster, out: IO[bytes]) -> int:
-    """The roster as an Excel workbook (ID numbers and accounts masked); logged."""
+    """The roster as an Excel workbook, as it is printed: the title block (title, unit,
+    period) above the header, the lines (ID numbers and accounts masked), the totals row
+    and the signature lines; logged."""
     from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, Side
 
     wb = Workbook()
     ws = wb.active
     ws.title = f"{roster.programme} {roster.period}"[:31]
+    width = len(ROSTER_HEADERS)
+    head = roster_title_block(roster)
+    ws.append([head.title])
+    ws.append([head.lines[0]])
+    ws.append([" · ".join(head.lines[1:])])
+    for number in (1, 2, 3):
+        ws.merge_cells(start_row=number, start_column=1, end_row=number, end_column=width)
+        ws.cell(row=number, column=1).alignment = Alignment(horizontal="center")
+    ws["A1"].font = Font(bold=True, size=15)
     ws.append([str(h) for h in ROSTER_HEADERS])
+    header_row = ws.max_row
+    for cell in ws[header_row]:
+        cell.font = Font(bold=True)
     rows = roster_rows(roster)
     for row in rows:
         ws.append([float(v) if isinstance(v, Decimal) else v for v in row])
+    total: list[Any] = [""] * width
+    total[0], total[AMOUNT_COLUMN] = str(_("total")), float(roster_total(rows))
+    ws.append(total)
+    rule = Side(style="medium")
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+        cell.border = Border(top=rule)
     ws.append([])
-    ws.append([str(_("total")), "", "", "", "", "", "", "", "", "", "",
-               float(sum(r[11] for r in rows))])
+    signatures = [""] * width
+    for i, label in enumerate(ROSTER_SIGNATURES):
+        signatures[i * (width // len(ROSTER_SIGNATURES))] = f"{label}："
+    ws.append(signatures)
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
     save_workbook(wb, out)
     audit.record(AuditAction.EXPORT, "benefit_roster", roster.pk,
                  details={"format": "xlsx", "rows": len(rows)})

@@ -16,23 +16,33 @@ from collections import Counter
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from renkou.accounts.permissions import Capability, has_capability, requires
 from renkou.core import clock
+from renkou.core.downloads import temporary_file_download
 from renkou.register.identity import mask_id_number
 from renkou.register.models import Person
 
-from . import forms, payment_figures, requalification
+from . import forms, payment_figures, printing, requalification
 from .history import recipient_history
 from .models import Application, ApplicationState, Decision, Notice, Objection, Roster
 from .permissions import APPROVE_BENEFITS, MANAGE_BENEFITS
 from .programme_versions import add_version
 from .programmes import programme, programmes
-from .rosters import generate_roster, mark_roster_paid, roster_rows, write_bank_csv, write_roster_xlsx
+from .rosters import (
+    ROSTER_SIGNATURES,
+    generate_roster,
+    mark_roster_paid,
+    roster_rows,
+    roster_title_block,
+    roster_total,
+    write_bank_csv,
+    write_roster_xlsx,
+)
 from .screening import log_screening_view, screen_programme, write_screening_csv
 from .workflow import (
     WorkflowError,
@@ -297,6 +307,25 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @requires(MANAGE_BENEFITS)
+def notice_print(request: HttpRequest, pk: int) -> HttpResponse:
+    """The notice laid out for the notice board (names and masked ID numbers only)."""
+    notice = get_object_or_404(Notice.objects.visible_to(request.user).select_related("org"),
+                               pk=pk)
+    return render(request, "benefits/notice_print.html", {"sheet": printing.notice_sheet(notice)})
+
+
+@requires(MANAGE_BENEFITS)
+def notice_pdf(request: HttpRequest, pk: int) -> FileResponse:
+    """The notice for the notice board as a PDF; the export is logged."""
+    notice = get_object_or_404(Notice.objects.visible_to(request.user).select_related("org"),
+                               pk=pk)
+    sheet = printing.notice_sheet(notice)
+    return temporary_file_download(
+        lambda path: printing.write_notice_pdf(sheet, path, user=request.user),
+        f"notice-{notice.programme}-{notice.pk}.pdf")
+
+
+@requires(MANAGE_BENEFITS)
 @require_POST
 def objection_add(request: HttpRequest, pk: int) -> HttpResponse:
     notice = get_object_or_404(Notice.objects.visible_to(request.user), pk=pk)
@@ -364,11 +393,22 @@ def roster_new(request: HttpRequest) -> HttpResponse:
 
 @requires(MANAGE_BENEFITS)
 def roster_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The roster, laid out to print: title block, lines, total, signature lines."""
     roster = get_object_or_404(Roster.objects.visible_to(request.user), pk=pk)
     rows = roster_rows(roster)
     return render(request, "benefits/roster.html", {
         "roster": roster, "prog": programme(roster.programme), "rows": rows,
-        "total": sum(r[11] for r in rows), "paid_form": forms.PaidForm()})
+        "head": roster_title_block(roster), "signatures": ROSTER_SIGNATURES,
+        "total": roster_total(rows), "paid_form": forms.PaidForm()})
+
+
+@requires(MANAGE_BENEFITS)
+def roster_pdf(request: HttpRequest, pk: int) -> FileResponse:
+    """The roster as a PDF (masked ID numbers and accounts); the export is logged."""
+    roster = get_object_or_404(Roster.objects.visible_to(request.user), pk=pk)
+    return temporary_file_download(
+        lambda path: printing.write_roster_pdf(roster, path, user=request.user),
+        f"roster-{roster.programme}-{roster.period}.pdf")
 
 
 @requires(MANAGE_BENEFITS)

@@ -6,7 +6,8 @@
                                       (drill-down county → township → village)
 - ``/quality/worklist/CODE/``         a unit's worklist: each finding, a link to the
                                       person's page (where it is corrected through the
-                                      register's correction forms), fixed / accepted
+                                      register's correction forms), fixed / accepted;
+                                      ``print/`` and ``worklist.pdf`` print it
 - ``/quality/rules/``                 the rules in force; an office switches its own rules
                                       off and on
 - ``/quality/scorecard/``             every unit's data-quality measures, ranked
@@ -29,7 +30,7 @@ from renkou.core import clock
 from renkou.core.downloads import temporary_file_download
 from renkou.orgunits.models import OrgUnit
 
-from . import office_rules, services
+from . import office_rules, printing, services
 from . import scorecard as scorecards
 from .models import OfficeRule, Violation, ViolationStatus
 from .rules import RuleError, builtin_rules
@@ -67,15 +68,20 @@ def violations(request: HttpRequest) -> HttpResponse:
         **summary, "ancestors": _ancestors(request.user, unit)})
 
 
+def _filters(request: HttpRequest) -> tuple[str, str]:
+    """The worklist's rule and status filters (default: open findings; ``all``: every
+    status)."""
+    rule = request.GET.get("rule", "")
+    status = request.GET.get("status", ViolationStatus.OPEN)
+    return rule, status if status in ViolationStatus.values else ""
+
+
 @requires(Capability.VIEW_REGISTER)
 def worklist(request: HttpRequest, code: str) -> HttpResponse:
     """A unit's worklist. Names are listed with masked ID numbers; opening a person's
     page (which logs the view) is where the record is corrected."""
     unit = _unit(request, code)
-    rule = request.GET.get("rule", "")
-    status = request.GET.get("status", ViolationStatus.OPEN)
-    if status not in ViolationStatus.values:
-        status = ""
+    rule, status = _filters(request)
     page = Paginator(services.worklist(request.user, unit, rule=rule, status=status),
                      PAGE_SIZE).get_page(request.GET.get("page"))
     known = rules_by_code()
@@ -162,13 +168,31 @@ def _download(make, filename: str) -> FileResponse:
 def worklist_export(request: HttpRequest, code: str) -> FileResponse:
     """The worklist as Excel (masked ID numbers); the export is logged."""
     unit = _unit(request, code)
-    rule = request.GET.get("rule", "")
-    status = request.GET.get("status", ViolationStatus.OPEN)
-    if status not in ViolationStatus.values:
-        status = ""
+    rule, status = _filters(request)
     return _download(
         lambda name: services.export_worklist(name, request.user, unit, rule=rule, status=status),
         f"worklist-{unit.code}-{clock.today().isoformat()}.xlsx")
+
+
+@requires(Capability.VIEW_REGISTER)
+def worklist_print(request: HttpRequest, code: str) -> HttpResponse:
+    """The worklist laid out to print for a field check (every finding up to the print
+    limit, masked ID numbers, a column for the result, signature lines)."""
+    unit = _unit(request, code)
+    rule, status = _filters(request)
+    return render(request, "quality/worklist_print.html", {
+        "sheet": printing.worklist_sheet(request.user, unit, rule=rule, status=status),
+        "can_export": has_capability(request.user, Capability.EXPORT_REGISTER)})
+
+
+@requires(Capability.EXPORT_REGISTER)
+def worklist_pdf(request: HttpRequest, code: str) -> FileResponse:
+    """The printed worklist as a PDF; the export is logged."""
+    unit = _unit(request, code)
+    rule, status = _filters(request)
+    sheet = printing.worklist_sheet(request.user, unit, rule=rule, status=status)
+    return _download(lambda name: printing.write_worklist_pdf(sheet, name, user=request.user),
+                     f"worklist-{unit.code}-{clock.today().isoformat()}.pdf")
 
 
 def _level(request: HttpRequest) -> int | None:

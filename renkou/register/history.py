@@ -8,8 +8,9 @@ or one household and resolve the ids in the result to rows a page can show.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Q
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from renkou.orgunits.models import OrgUnit
 
-from .ledger import EventRecord, fold, fold_many
+from .ledger import EventRecord, effective_events, fold, fold_many
 from .models import (
     EventType,
     Household,
@@ -31,6 +32,8 @@ from .models import (
 
 __all__ = [
     "PersonState",
+    "HistoryEntry",
+    "effective_history",
     "person_events",
     "person_state_as_of",
     "household_members_as_of",
@@ -86,6 +89,55 @@ def person_events(person: Person) -> list[LifeEvent]:
         .select_related("org", "recorded_by", "supersedes", "superseded_by")
         .order_by("event_date", "pk")
     )
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One effective event of a person's ledger, as a card prints it: the event with
+    every correction applied (:func:`renkou.register.ledger.effective_events`), where
+    it happened, its details, and when and by whom it was first recorded."""
+
+    id: int
+    event_type: str
+    event_date: dt.date
+    org: OrgUnit | None
+    details: list[tuple[str, str]]
+    recorded_at: dt.datetime
+    recorded_by: Any
+    corrected: bool
+
+    def get_event_type_display(self) -> str:
+        return _label(EventType, self.event_type)
+
+
+def effective_history(person: Person, events: list[LifeEvent] | None = None) -> list[HistoryEntry]:
+    """The person's effective ledger in date order: voided events left out, corrected
+    ones as corrected (the history a card shows; the person page shows every entry)."""
+    if events is None:
+        events = person_events(person)
+    recorded = {e.pk: e for e in events}
+    effective = effective_events(_record(e) for e in events)
+    corrected = {e.supersedes_id for e in events if e.supersedes_id is not None}
+    orgs = OrgUnit.objects.in_bulk({e.org_id for e in effective})
+    details = event_details([_AsRecorded(e.id, e.event_type, e.payload) for e in effective])
+    entries = []
+    for e in effective:
+        first = recorded[e.id]
+        entries.append(HistoryEntry(
+            id=e.id, event_type=e.event_type, event_date=e.event_date, org=orgs.get(e.org_id),
+            details=details.get(e.id, []), recorded_at=first.recorded_at,
+            recorded_by=first.recorded_by, corrected=e.id in corrected))
+    return entries
+
+
+@dataclass(frozen=True)
+class _AsRecorded:
+    """An effective event in the shape :func:`event_details` reads (``pk``, ``event_type``,
+    ``payload``)."""
+
+    pk: int
+    event_type: str
+    payload: dict[str, Any]
 
 
 def person_state_as_of(person: Person, day: dt.date,
@@ -145,11 +197,23 @@ def household_members_as_of(household: Household, day: dt.date) -> list[tuple[Pe
     return [(p, states[p.pk]) for p in persons]
 
 
-def event_details(events: list[LifeEvent]) -> dict[int, list[tuple[str, str]]]:
-    """Readable ``(label, value)`` lines for each event's details, keyed by event id.
+class _EventLike(Protocol):
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def event_type(self) -> str: ...
+    @property
+    def payload(self) -> Any: ...
+
+
+def event_details(events: Sequence[_EventLike], *,
+                  user=None) -> dict[int, list[tuple[str, str]]]:
+    """Readable ``(label, value)`` lines for each event's details, keyed by event id
+    (life events, or effective events in their shape).
 
     Persons, households and org units named in the details are looked up in one
-    query each.
+    query each. With ``user``, a parent or spouse registered outside the user's units
+    is shown as such, without name or number.
     """
     person_ids: set[int] = set()
     household_ids: set[int] = set()
@@ -166,7 +230,8 @@ def event_details(events: list[LifeEvent]) -> dict[int, list[tuple[str, str]]]:
                 org_ids.add(source["from_org_id"])
         if p.get("org_id"):
             org_ids.add(p["org_id"])
-    names = dict(Person.objects.filter(pk__in=person_ids).values_list("pk", "name"))
+    persons = Person.objects.all() if user is None else Person.objects.visible_to(user)
+    names = dict(persons.filter(pk__in=person_ids).values_list("pk", "name"))
     households = dict(
         Household.objects.filter(pk__in=household_ids).values_list("pk", "household_no")
     )
@@ -176,8 +241,12 @@ def event_details(events: list[LifeEvent]) -> dict[int, list[tuple[str, str]]]:
         out: list[tuple[str, str]] = []
         for key, label in (("mother_id", _("mother")), ("father_id", _("father")),
                            ("spouse_id", _("spouse"))):
-            if payload.get(key):
-                out.append((label, f"{names.get(payload[key], '?')} ({payload[key]})"))
+            if payload.get(key) in names:
+                out.append((label, f"{names[payload[key]]} ({payload[key]})"))
+            elif payload.get(key) and user is not None:
+                out.append((label, _("registered outside your units")))
+            elif payload.get(key):
+                out.append((label, f"? ({payload[key]})"))
         if payload.get("household_id"):
             out.append((_("household"), households.get(payload["household_id"], "?")))
         if payload.get("relationship"):

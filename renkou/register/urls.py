@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import print_views, views
 
 app_name = "register"
 
@@ -17,4 +17,9 @@ urlpatterns = [
     path("persons/<int:pk>/events/<slug:kind>/", views.record_event, name="event"),
     path("households/<int:pk>/", views.household_detail, name="household"),
     path("households/<int:pk>/card/", views.household_card, name="household_card"),
+    # printed forms (print_views.py)
+    path("persons/<int:pk>/card/", print_views.person_card_page, name="person_card"),
+    path("persons/<int:pk>/card.pdf", print_views.person_card_pdf, name="person_card_pdf"),
+    path("households/<int:pk>/card.pdf", print_views.household_card_pdf,
+         name="household_card_pdf"),
 ]

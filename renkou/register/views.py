@@ -38,6 +38,7 @@ from .history import event_details, household_members_as_of, person_events, pers
 from .importing import import_persons
 from .models import EventType, PersonStatus
 from .person_template import write_person_template
+from .printing import card_members, log_household_card_view
 from .search import (
     annotate_resident_counts,
     find_household,
@@ -201,11 +202,8 @@ def household_card(request: HttpRequest, pk: int) -> HttpResponse:
     It shows each member's full ID number, so it is a logged view of each record."""
     household = get_object_or_404(
         scoped_households(request.user).select_related("org", "head"), pk=pk)
-    members = list(household.members.exclude(status__in=NOT_PERSONS)
-                   .select_related("registered_org").order_by("pk"))
-    audit.record(AuditAction.VIEW, "household", household.pk, details={"card": True})
-    for person in members:
-        audit.record(AuditAction.VIEW, "person", person.pk, details={"part": "household card"})
+    members = card_members(household)
+    log_household_card_view(household, members)
     return render(request, "register/household_card.html", {
         "household": household, "members": members,
         "units": [*household.org.ancestors(), household.org], "today": clock.today()})

@@ -16,6 +16,7 @@ from django.utils import translation
 from openpyxl import load_workbook
 
 from renkou.analytics import dhis2, exports
+from renkou.core import pdf
 from renkou.core.models import AuditAction, AuditEntry
 
 from .test_views import COUNTY, T1, T2, V1A, in_english, stats_world  # noqa: F401 (fixtures)
@@ -103,8 +104,8 @@ def test_excel_headers_in_chinese(world):
 
 def test_pdf_starts_with_pdf_and_embeds_the_chinese_font(world):
     try:
-        exports.find_cjk_font()
-    except exports.CJKFontMissing:
+        pdf.find_cjk_font()
+    except pdf.CJKFontMissing:
         pytest.skip("fonts-wqy-microhei is not installed")
     buffer = io.BytesIO()
     exports.export_statistics(COUNTY, "2024", "pdf", buffer)
@@ -115,10 +116,10 @@ def test_pdf_starts_with_pdf_and_embeds_the_chinese_font(world):
 
 
 def test_missing_font_fails_with_a_clear_message(monkeypatch, tmp_path):
-    monkeypatch.setattr(exports, "CJK_FONT_PATHS", (str(tmp_path / "none.ttc"),))
+    monkeypatch.setattr(pdf, "CJK_FONT_PATHS", (str(tmp_path / "none.ttc"),))
     monkeypatch.delenv("RENKOU_PDF_FONT", raising=False)
-    with pytest.raises(exports.CJKFontMissing, match="fonts-wqy-microhei"):
-        exports.find_cjk_font()
+    with pytest.raises(pdf.CJKFontMissing, match="fonts-wqy-microhei"):
+        pdf.find_cjk_font()
 
 
 # --------------------------------------------------------------------------- downloads
@@ -130,8 +131,8 @@ def test_missing_font_fails_with_a_clear_message(monkeypatch, tmp_path):
 def test_download_views_are_logged(client, world, fmt, content_type, magic):
     if fmt == "pdf":
         try:
-            exports.find_cjk_font()
-        except exports.CJKFontMissing:
+            pdf.find_cjk_font()
+        except pdf.CJKFontMissing:
             pytest.skip("fonts-wqy-microhei is not installed")
     client.force_login(world.users["stat_t1"])
     response = client.get(reverse("analytics:download", args=[fmt]),

@@ -178,8 +178,15 @@ def test_roster_excel_and_bank_csv(users, elderly_couple):
     write_roster_xlsx(roster, buf)
     sheet = load_workbook(io.BytesIO(buf.getvalue())).active
     values = [list(r) for r in sheet.iter_rows(values_only=True)]
-    assert values[1][0] == elderly_couple.father.pk
-    assert "*" in values[1][2] and values[1][7].endswith("9012") and "*" in values[1][7]
+    # the title block as printed: title, unit, period and payment date, then the header
+    assert values[0][0] == "农村部分计划生育家庭奖励扶助发放花名册"
+    assert values[1][0] == f"单位：{roster.org.name}（{roster.org.code}）"
+    assert values[2][0] == f"期间：2025 · 应发放截止日期 {roster.due_on.isoformat()}"
+    assert values[3][:3] == ["人员编号", "名称", "公民身份号码"]
+    assert values[4][0] == elderly_couple.father.pk
+    assert "*" in values[4][2] and values[4][7].endswith("9012") and "*" in values[4][7]
+    assert (values[5][0], values[5][11]) == ("合计", 960)  # the totals row
+    assert [v for v in values[7] if v] == ["经办人：", "审核人：", "负责人："]  # signatures
     assert AuditEntry.objects.filter(action="export", object_type="benefit_bank_file").count() == 1
 
 

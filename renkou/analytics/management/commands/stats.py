@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from renkou.core.audit import acting
 from renkou.core.management.i18n import activate_language, add_language_argument
 from renkou.core.management.options import add_user_argument, resolve_user
+from renkou.core.pdf import CJKFontMissing
 from renkou.orgunits.models import OrgUnit
 
 
@@ -69,7 +70,7 @@ class Command(BaseCommand):
         with acting(user, channel="cli"):
             try:
                 n = exports.export_statistics(unit.code, period, fmt, out)
-            except exports.CJKFontMissing as exc:
+            except CJKFontMissing as exc:
                 raise CommandError(str(exc)) from None
         self.stdout.write(_("%(unit)s, %(period)s: %(rows)s rows written to %(out)s")
                           % {"unit": unit.name, "period": period, "rows": n, "out": out})
