@@ -7,6 +7,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from renkou.core import clock
+from renkou.register.models import Person
+from renkou.register.picker_fields import PersonPickerField, UnitChoiceField, bind_pickers
+from renkou.register.pickers import resolve_person
 
 from .programmes import programmes
 
@@ -19,14 +22,23 @@ def _last_year() -> int:
     return clock.today().year - 1
 
 
-class ScreenForm(forms.Form):
+class _UserForm(forms.Form):
+    """A form whose pickers list what the user may see (:func:`bind_pickers`)."""
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        bind_pickers(self, user)
+
+
+class ScreenForm(_UserForm):
     programme = forms.ChoiceField(label=_("programme"), choices=_programme_choices)
     year = forms.IntegerField(label=_("year"), min_value=2000, max_value=2100, initial=_last_year)
-    org = forms.CharField(label=_("org unit code"), required=False, max_length=15)
+    org = UnitChoiceField(label=_("org unit"), required=False)
 
 
-class WalkInForm(forms.Form):
-    person_id = forms.IntegerField(label=_("person ID"), min_value=1)
+class WalkInForm(_UserForm):
+    person_id = PersonPickerField(label=_("person"))
     programme = forms.ChoiceField(label=_("programme"), choices=_programme_choices)
     year = forms.IntegerField(label=_("year"), min_value=2000, max_value=2100, initial=_last_year)
     rate = forms.CharField(label=_("rate"), required=False, initial="default",
@@ -39,6 +51,9 @@ class WalkInForm(forms.Form):
         choices=[("", "—"), ("1", "1"), ("2", "2"), ("3", "3")])
     comment = forms.CharField(label=_("comment"), required=False, widget=forms.Textarea(
         attrs={"rows": 2}))
+
+    def clean_person_id(self) -> Person | None:
+        return resolve_person(self.user, self.cleaned_data.get("person_id"))
 
     def attestations(self) -> dict[str, str]:
         return {k: self.cleaned_data.get(k) or "" for k in ("children_complete", "disability_grade")}
@@ -109,6 +124,6 @@ class VersionForm(forms.Form):
     note = forms.CharField(label=_("note"), required=False, max_length=200)
 
 
-class FiguresForm(forms.Form):
+class FiguresForm(_UserForm):
     year = forms.IntegerField(label=_("year"), min_value=2000, max_value=2100, initial=_last_year)
-    org = forms.CharField(label=_("org unit code"), required=False, max_length=15)
+    org = UnitChoiceField(label=_("org unit"), required=False)

@@ -111,7 +111,7 @@ def screen(request: HttpRequest) -> HttpResponse:
     if request.GET:  # a link naming only the programme screens the default year
         query = request.GET.copy()
         query.setdefault("year", str(forms.ScreenForm.base_fields["year"].initial()))
-    form = forms.ScreenForm(query)
+    form = forms.ScreenForm(query, user=request.user)
     context: dict = {"form": form}
     if form.is_valid():
         d = form.cleaned_data
@@ -173,19 +173,20 @@ def applications(request: HttpRequest) -> HttpResponse:
     return render(request, "benefits/applications.html", {
         "page": page, "rows": rows, "state": state, "programme": code,
         "states": ApplicationState.choices, "programmes": programmes(),
-        "walk_in": forms.WalkInForm(), "notice_form": forms.NoticeForm(initial={"programme": code}),
+        "walk_in": forms.WalkInForm(user=request.user),
+        "notice_form": forms.NoticeForm(initial={"programme": code}),
     })
 
 
 @requires(MANAGE_BENEFITS)
 @require_POST
 def walk_in(request: HttpRequest) -> HttpResponse:
-    form = forms.WalkInForm(request.POST)
+    form = forms.WalkInForm(request.POST, user=request.user)
     if not form.is_valid():
         messages.error(request, form.errors.as_text())
         return redirect("benefits:applications")
     d = form.cleaned_data
-    person = get_object_or_404(Person.objects.visible_to(request.user), pk=d["person_id"])
+    person = d["person_id"]  # a person the user may see (the form resolved it)
     try:
         app = open_walk_in(request.user, d["programme"], d["year"], person,
                            attestations=form.attestations(), rate=d["rate"] or "default",
@@ -460,7 +461,7 @@ def requalify(request: HttpRequest) -> HttpResponse:
 
 @requires(Capability.VIEW_AGGREGATES)
 def figures(request: HttpRequest) -> HttpResponse:
-    form = forms.FiguresForm(request.GET or {"year": clock.today().year - 1})
+    form = forms.FiguresForm(request.GET or {"year": clock.today().year - 1}, user=request.user)
     rows = []
     if form.is_valid():
         try:

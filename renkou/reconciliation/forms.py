@@ -10,6 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from renkou.core import clock
 from renkou.core.uploads import check_spreadsheet
+from renkou.register.identity import mask_id_number
+from renkou.register.picker_fields import PersonPickerField, UnitChoiceField, bind_pickers
+from renkou.register.pickers import resolve_person
 
 from .models import DiscrepancyKind, Source, WorkStatus
 
@@ -53,18 +56,45 @@ class WorkItemForm(forms.Form):
 
 
 class WorklistFilterForm(forms.Form):
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        bind_pickers(self, user)
+
     status = forms.ChoiceField(label=_("status"), required=False,
                                choices=[("", _("all"))] + list(WorkStatus.choices))
     kind = forms.ChoiceField(label=_("kind"), required=False,
                              choices=[("", _("all"))] + list(DiscrepancyKind.choices))
-    org = forms.CharField(label=_("org unit (division code)"), required=False, max_length=15)
+    org = UnitChoiceField(label=_("org unit"), required=False)
 
 
 class CrossCheckForm(forms.Form):
+    """协查: the request's subject is a person of the user's units chosen with the picker
+    (named by name and masked ID number, as the automatic requests are), a text, or both."""
+
     target_area_code = forms.CharField(label=_("target area code"), max_length=12)
-    subject = forms.CharField(label=_("subject"), max_length=200)
+    person = PersonPickerField(label=_("person"), required=False)
+    subject = forms.CharField(label=_("subject"), max_length=200, required=False)
     sent_date = forms.DateField(label=_("sent on"), widget=DATE)
     due_date = forms.DateField(label=_("due on"), required=False, widget=DATE)
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        bind_pickers(self, user)
+
+    def clean_person(self):
+        return resolve_person(self.user, self.cleaned_data.get("person"))
+
+    def request_fields(self) -> dict:
+        """What :func:`renkou.reconciliation.services.create_crosscheck` takes."""
+        d = self.cleaned_data
+        subject = (d.get("subject") or "").strip()
+        person = d.get("person")
+        if person is not None:
+            named = f"{person.name} {mask_id_number(person.id_number)}".strip()
+            subject = f"{named}：{subject}" if subject else named
+        return {"target_area_code": d["target_area_code"], "subject": subject,
+                "sent_date": d["sent_date"], "due_date": d.get("due_date")}
 
 
 class ReplyForm(forms.Form):

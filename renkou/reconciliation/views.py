@@ -153,7 +153,7 @@ def list_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _worklist_filters(request: HttpRequest) -> tuple[dict, WorklistFilterForm]:
     user = request.user
-    form = WorklistFilterForm(request.GET or None)
+    form = WorklistFilterForm(request.GET or None, user=user)
     filters: dict = {}
     if request.GET.get("survey"):
         try:
@@ -237,7 +237,7 @@ def crosschecks(request: HttpRequest) -> HttpResponse:
     return render(request, "reconciliation/crosschecks.html", {
         "year": year, "years": range(clock.today().year, clock.today().year - 5, -1),
         "rows": services.feedback_rates(request.user, start, end),
-        "page": page, "form": CrossCheckForm(initial={"sent_date": clock.today()}),
+        "page": page, "form": CrossCheckForm(initial={"sent_date": clock.today()}, user=request.user),
         "today": clock.today(),
     }, status=status)
 
@@ -245,11 +245,11 @@ def crosschecks(request: HttpRequest) -> HttpResponse:
 @requires(Capability.EDIT_REGISTER)
 @require_POST
 def crosscheck_new(request: HttpRequest) -> HttpResponse:
-    form = CrossCheckForm(request.POST)
+    form = CrossCheckForm(request.POST, user=request.user)
     if form.is_valid():
         try:
             services.create_crosscheck(org=scope_root(request.user), user=request.user,
-                                       **form.cleaned_data)
+                                       **form.request_fields())
         except ValidationError as invalid:
             for message in invalid.messages:
                 messages.error(request, message)

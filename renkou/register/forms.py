@@ -22,7 +22,7 @@ from renkou.core import clock
 from renkou.core.uploads import check_spreadsheet
 from renkou.orgunits.models import OrgUnit
 
-from . import services
+from . import pickers, services
 from .ethnicity import ETHNICITIES, parse_ethnicity
 from .models import (
     Education,
@@ -35,6 +35,7 @@ from .models import (
     Relationship,
     Sex,
 )
+from .picker_fields import PersonPickerField, UnitChoiceField, bind_pickers
 from .search import scoped_persons
 from .vocabulary import NOT_PERSONS
 
@@ -115,15 +116,14 @@ class RegisterForm(forms.Form):
         for field in self.fields.values():
             if getattr(field, "past_only", False):
                 field.widget.attrs["max"] = today
+        bind_pickers(self, user)
 
     def _person_ref(self, name: str) -> Person | None:
-        pk = self.cleaned_data.get(name)
-        if pk in (None, ""):
-            return None
-        person = scoped_persons(self.user).filter(pk=pk).first()
-        if person is None:
-            raise ValidationError(_("there is no person with number %(pk)s"), params={"pk": pk})
-        return person
+        """The person a picker field names (:func:`renkou.register.pickers.resolve_person`):
+        one the user may see, or for a mother or father field also one found outside."""
+        field = self.fields[name]
+        return pickers.resolve_person(self.user, self.cleaned_data.get(name),
+                                      parent=getattr(field, "parent", "") or None)
 
     def _org_ref(self, name: str) -> OrgUnit | None:
         code = (self.cleaned_data.get(name) or "").strip()
@@ -159,13 +159,6 @@ class RegisterForm(forms.Form):
             return None
 
 
-def _person_id_field(label, *, required: bool = True, help_text=None) -> forms.IntegerField:
-    return forms.IntegerField(label=label, required=required, min_value=1, help_text=help_text)
-
-
-_PERSON_ID_HELP = _("the person number shown on the person's page")
-
-
 class BirthForm(RegisterForm):
     """生育登记: records a birth and creates the child's record."""
 
@@ -173,9 +166,8 @@ class BirthForm(RegisterForm):
     success = _("The birth of %(name)s has been recorded.")
     field_map = {"event_date": "birth_date"}
 
-    mother = _person_id_field(_("mother (person number)"), help_text=_PERSON_ID_HELP)
-    father = _person_id_field(_("father (person number)"), required=False,
-                              help_text=_PERSON_ID_HELP)
+    mother = PersonPickerField(label=_("mother"), sex=Sex.FEMALE, parent="mother")
+    father = PersonPickerField(label=_("father"), sex=Sex.MALE, parent="father", required=False)
     name = forms.CharField(label=_("child's name"), max_length=50)
     sex = forms.ChoiceField(label=_("sex"), choices=Sex.choices, widget=forms.RadioSelect)
     birth_date = _date_field(_("birth date"))
@@ -199,6 +191,7 @@ class BirthForm(RegisterForm):
         if self.person is not None and not self.is_bound:
             key = "father" if self.person.sex == Sex.MALE else "mother"
             self.initial.setdefault(key, self.person.pk)
+            bind_pickers(self, self.user)  # the label of the parent just set
 
     def clean(self) -> dict:
         d = super().clean()
@@ -265,7 +258,7 @@ class MarriageForm(EventForm):
     title = _("Record a marriage")
     success = _("The marriage has been recorded.")
 
-    spouse = _person_id_field(_("spouse (person number)"), help_text=_PERSON_ID_HELP)
+    spouse = PersonPickerField(label=_("spouse"))
 
     def clean_spouse(self) -> Person | None:
         return self._person_ref("spouse")
@@ -280,8 +273,8 @@ class DivorceForm(EventForm):
     title = _("Record a divorce")
     success = _("The divorce has been recorded.")
 
-    spouse = _person_id_field(_("spouse (person number)"), required=False,
-                              help_text=_("optional; the divorce is then recorded for both"))
+    spouse = PersonPickerField(label=_("spouse"), required=False,
+                               help_text=_("optional; the divorce is then recorded for both"))
 
     def clean_spouse(self) -> Person | None:
         return self._person_ref("spouse")
@@ -310,7 +303,7 @@ class MoveWithinForm(EventForm):
     success = _("The move within the county has been recorded.")
     field_map = {"org": "org_code", "household": "household_no"}
 
-    org_code = forms.CharField(label=_("destination org unit (division code)"), max_length=15)
+    org_code = UnitChoiceField(label=_("destination org unit"))
     household_no = forms.CharField(label=_("household number"), max_length=24, required=False)
     relationship = forms.ChoiceField(label=_("relationship to head"), required=False,
                                      choices=[("", "—"), *Relationship.choices])
@@ -333,7 +326,7 @@ class MoveInForm(MoveWithinForm):
     title = _("Record a move in")
     success = _("The move in has been recorded.")
 
-    org_code = forms.CharField(label=_("org unit moved into (division code)"), max_length=15)
+    org_code = UnitChoiceField(label=_("org unit moved into"))
     origin = forms.CharField(label=_("origin"), max_length=200, required=False,
                              help_text=_("where the person came from"))
 
@@ -452,7 +445,7 @@ class EnrolForm(RegisterForm):
     id_number = forms.CharField(label=_("ID number"), max_length=18, required=False)
     ethnicity = EthnicityField(initial="01")
     hukou_type = forms.ChoiceField(label=_("hukou type"), choices=HukouType.choices)
-    org_code = forms.CharField(label=_("registered org unit (division code)"), max_length=15)
+    org_code = UnitChoiceField(label=_("registered org unit"))
     household_no = forms.CharField(
         label=_("household number"), max_length=24, required=False,
         help_text=_("a new number opens a new household in the org unit above"),
@@ -558,7 +551,7 @@ class ExportForm(forms.Form):
 
     FORMATS = [("csv", _("CSV (UTF-8)")), ("xlsx", _("Excel (.xlsx)"))]
 
-    org = forms.CharField(label=_("org unit (division code)"), max_length=15, required=False,
+    org = UnitChoiceField(label=_("org unit"), required=False,
                           help_text=_("empty: your own org unit"))
     as_of = forms.DateField(label=_("as of"), required=False, widget=DateInput(),
                             help_text=_("empty: the register today"))
@@ -570,11 +563,13 @@ class ExportForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs) -> None:
         kwargs.setdefault("label_suffix", "")
+        kwargs.setdefault("auto_id", "export_%s")
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["as_of"].widget.attrs["max"] = clock.today().isoformat()
         if getattr(user, "org_id", None):
             self.fields["org"].initial = user.org.code
+        bind_pickers(self, user)
 
     def clean_org(self) -> str:
         return (self.cleaned_data.get("org") or "").strip()

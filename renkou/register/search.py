@@ -23,6 +23,7 @@ __all__ = [
     "scoped_households",
     "scoped_org_units",
     "search_persons",
+    "name_match",
     "find_household",
     "annotate_resident_counts",
 ]
@@ -76,17 +77,26 @@ def search_persons(user, query: str) -> QuerySet[Person]:
         households = Household.objects.filter(_prefix("household_no", text)).values("pk")
         match = (Q(id_number=id_prefix) if len(id_prefix) == 18
                  else _prefix("id_number", id_prefix)) | Q(household__in=households)
-    elif _LATIN.match(text):
-        letters = text.lower()
-        match = _prefix("name_initials", letters) | _prefix("name_pinyin", letters)
     else:
-        households = Household.objects.filter(household_no=text).values("pk")
-        match = Q(name__contains=text) | Q(household__in=households)
+        match = name_match(text)
+        if not _LATIN.match(text):
+            match |= Q(household__in=Household.objects.filter(household_no=text).values("pk"))
     return (
         persons.filter(match)
         .select_related("household", "registered_org")
         .order_by("name_pinyin", "pk")
     )
+
+
+def name_match(text: str) -> Q:
+    """Persons whose name matches ``text``: Latin letters are pinyin initials or the
+    start of the full pinyin ("zxm", "zhangx" find 张晓明; the stored ``name_initials``
+    and ``name_pinyin`` columns, index range scans); anything else is part of the name."""
+    text = text.strip()
+    if _LATIN.match(text):
+        letters = text.lower()
+        return _prefix("name_initials", letters) | _prefix("name_pinyin", letters)
+    return Q(name__contains=text)
 
 
 def find_household(user, household_no: str) -> Household | None:

@@ -9,6 +9,8 @@ keyed by the form field they concern, with the reason in the user's language.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -37,6 +39,7 @@ from .vocabulary import ENTRY_EVENTS, NOT_PERSONS
 __all__ = [
     "age_on",
     "id_number_taken_message",
+    "outside_parent_message",
     "append_event",
     "refresh_from_ledger",
     "enrol_person",
@@ -264,14 +267,49 @@ def _birth_order(mother: Person, birth_date: dt.date) -> int:
     return earlier + 1
 
 
-@transaction.atomic
-def record_birth(*, mother: Person, name: str, sex: str, birth_date: dt.date,
-                 father: Person | None = None, household: Household | None = None,
-                 org: OrgUnit | None = None, id_number: str | None = None,
-                 hukou_type: str | None = None, ethnicity: str | None = None,
-                 user=None, via: str = "form") -> Person:
-    """Register a birth (生育登记): a free service that records a fact, never an approval."""
-    lock_persons(mother, father)
+def outside_parent_message(role: str) -> str:
+    """Why a parent found outside the user's units (by a full ID number, see
+    :mod:`renkou.register.pickers`) cannot be linked to this birth, whatever the reason:
+    one message, so that a refusal tells nothing of that person's record (age, death,
+    name, other children)."""
+    if role == "father":
+        return _("the person found by this ID number cannot be recorded as the father of "
+                 "this birth; ask the county office")
+    return _("the person found by this ID number cannot be recorded as the mother of this "
+             "birth; ask the county office")
+
+
+def _shown(user, person: Person | None) -> bool:
+    """Whether ``user`` may see ``person`` (no user: a command, which sees everything)."""
+    if person is None or user is None:
+        return True
+    return Person.objects.visible_to(user).filter(pk=person.pk).exists()
+
+
+@contextmanager
+def _refusal_hidden(role: str, hidden: bool) -> Iterator[None]:
+    """Inside, a refusal about the parent ``role`` becomes :func:`outside_parent_message`
+    when the user may not see that parent."""
+    try:
+        yield
+    except ValidationError:
+        if not hidden:
+            raise
+        raise ValidationError({role: outside_parent_message(role)}) from None
+
+
+def _check_is_a_person(parent: Person, role: str) -> None:
+    """A merged duplicate or a voided registration is nobody's parent."""
+    if parent.status == PersonStatus.MERGED:
+        raise ValidationError({role: _("%(name)s was merged into another record")
+                               % {"name": parent.name}})
+    if parent.status == PersonStatus.VOID:
+        raise ValidationError({role: _("%(name)s's registration was voided")
+                               % {"name": parent.name}})
+
+
+def _check_mother(mother: Person, birth_date: dt.date, name: str) -> None:
+    _check_is_a_person(mother, "mother")
     if mother.sex != Sex.FEMALE:
         raise ValidationError({"mother": _("the mother must be a woman")})
     _check_event_date(mother, birth_date, None, since_entry=False)
@@ -284,16 +322,6 @@ def record_birth(*, mother: Person, name: str, sex: str, birth_date: dt.date,
     if mother_age > MAX_MOTHER_AGE:
         raise ValidationError({"mother": _("the mother was %(age)s at the birth, older than %(max)s")
                                % {"age": mother_age, "max": MAX_MOTHER_AGE}})
-    if father is not None:
-        if father.sex != Sex.MALE:
-            raise ValidationError({"father": _("the father must be a man")})
-        father_age = age_on(father.birth_date, birth_date) if birth_date >= father.birth_date else -1
-        if father_age < MIN_FATHER_AGE:
-            raise ValidationError(
-                {"father": _("the father was %(age)s at the birth, younger than %(min)s")
-                 % {"age": max(father_age, 0), "min": MIN_FATHER_AGE}})
-        _check_event_date(father, birth_date - dt.timedelta(days=300), None, since_entry=False)
-    name = clean_text(name or "")
     twin = (mother.children_as_mother.exclude(status__in=NOT_PERSONS)
             .filter(birth_date=birth_date, name=name).values_list("pk", flat=True).first())
     if twin is not None:
@@ -302,11 +330,50 @@ def record_birth(*, mother: Person, name: str, sex: str, birth_date: dt.date,
             "%(pk)s): a birth is recorded once; the children of a multiple birth each have "
             "their own name") % {"mother": mother.name, "name": name,
                                  "date": birth_date.isoformat(), "pk": twin}})
-    household = household or mother.household
-    org = org or mother.registered_org
+
+
+def _check_father(father: Person, birth_date: dt.date) -> None:
+    _check_is_a_person(father, "father")
+    if father.sex != Sex.MALE:
+        raise ValidationError({"father": _("the father must be a man")})
+    father_age = age_on(father.birth_date, birth_date) if birth_date >= father.birth_date else -1
+    if father_age < MIN_FATHER_AGE:
+        raise ValidationError(
+            {"father": _("the father was %(age)s at the birth, younger than %(min)s")
+             % {"age": max(father_age, 0), "min": MIN_FATHER_AGE}})
+    _check_event_date(father, birth_date - dt.timedelta(days=300), None, since_entry=False)
+
+
+@transaction.atomic
+def record_birth(*, mother: Person, name: str, sex: str, birth_date: dt.date,
+                 father: Person | None = None, household: Household | None = None,
+                 org: OrgUnit | None = None, id_number: str | None = None,
+                 hukou_type: str | None = None, ethnicity: str | None = None,
+                 user=None, via: str = "form") -> Person:
+    """Register a birth (生育登记): a free service that records a fact, never an approval.
+
+    A parent may be registered outside ``user``'s units (linked by a full ID number
+    through :mod:`renkou.register.pickers`): every refusal about that parent is then the
+    one :func:`outside_parent_message`, and the child's unit, household, hukou type and
+    ethnicity come from the parent the user may see, never from the other one."""
+    lock_persons(mother, father)
+    _check_event_date(None, birth_date, None)
+    name = clean_text(name or "")
+    mother_shown, father_shown = _shown(user, mother), _shown(user, father)
+    with _refusal_hidden("mother", not mother_shown):
+        _check_mother(mother, birth_date, name)
+    if father is not None:
+        with _refusal_hidden("father", not father_shown):
+            _check_father(father, birth_date)
+    home = mother if mother_shown else father if father is not None and father_shown else None
+    if home is None:
+        raise ValidationError({"mother": _("one of the parents must be registered in your "
+                                           "units")})
+    household = household or home.household
+    org = org or home.registered_org
     child = _new_person(
         name=name, sex=sex, birth_date=birth_date, org=org, id_number=id_number,
-        hukou_type=hukou_type or mother.hukou_type, ethnicity=ethnicity or mother.ethnicity,
+        hukou_type=hukou_type or home.hukou_type, ethnicity=ethnicity or home.ethnicity,
         mother=mother, father=father, household=household, relationship=Relationship.CHILD,
         birth_order=_birth_order(mother, birth_date), user=user,
     )

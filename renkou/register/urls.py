@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import print_views, views
+from . import picker_views, print_views, views
 
 app_name = "register"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("persons/", views.person_search, name="search"),
     path("persons/new/", views.enrol, name="enrol"),
+    path("persons/pick/", picker_views.pick_person, name="pick_person"),
     path("persons/export/", views.export, name="export"),
     path("persons/import/", views.import_upload, name="import"),
     path("persons/import/template.xlsx", views.import_template, name="import_template"),

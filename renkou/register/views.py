@@ -148,7 +148,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("registered_org").order_by("birth_date", "pk")
     )
     events = person_events(person)
-    details = event_details(events)
+    details = event_details(events, user=request.user)
     for event in events:
         event.details = details.get(event.pk, [])
     as_of = _as_of(request)

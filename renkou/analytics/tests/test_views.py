@@ -372,3 +372,12 @@ def test_nav_has_a_statistics_link_for_those_who_read_aggregates(client, stats_w
     html = client.get(reverse("orgunits:tree")).content.decode()
     assert f'href="{reverse("analytics:overview")}"' in html
 
+
+
+def test_the_unit_picker_is_a_tree_of_the_users_units(client, stats_world):
+    """The drop-down list of units carries each unit's parent, for the tree of renkou.js."""
+    html = _get(client, stats_world.users["stat_t1"], org=T1, period="2024").content.decode()
+    assert 'id="stats-org" name="org" data-unit-tree' in html
+    assert f'value="{V1A}" data-parent="{T1}"' in html
+    assert f'value="{T1}" data-parent="{COUNTY}"' in html  # the top of the user's tree
+    assert f'value="{T2}"' not in html and f'value="{COUNTY}"' not in html

@@ -37,6 +37,23 @@ def can(user, capability: str) -> bool:
     return has_capability(user, capability)
 
 
+@register.filter
+def visible_to(record, user) -> bool:
+    """Whether ``user`` may see ``record`` (a row of a model with ``visible_to``), e.g. a
+    mother registered outside the user's units: ``{% if person.mother|visible_to:user %}``."""
+    if record is None:
+        return False
+    return type(record).objects.visible_to(user).filter(pk=record.pk).exists()
+
+
+@register.filter
+def parent_code(path: str) -> str:
+    """The parent's division code from an org unit's ``path`` (``""`` at the root), for the
+    unit tree of ``renkou.js`` (``data-parent``)."""
+    codes = (path or "").split("/")
+    return codes[-2] if len(codes) > 1 else ""
+
+
 @register.simple_tag(takes_context=True)
 def query_with(context, **changes) -> str:
     """The current query string with ``changes`` applied, e.g. for pagination links."""

@@ -50,7 +50,10 @@ def test_log_in_find_by_initials_and_record_a_birth(live_server, small_register,
     page.wait_for_selector("h1:has-text('李秀英')")
     page.locator(".actions a", has_text="生育登记").click()
     page.wait_for_selector("h1:has-text('生育登记')")
-    page.fill("input[name=father]", str(small_register.zxm.pk))
+    # the father with the picker: his pinyin initials, then the one choice
+    page.locator("#id_father").press_sequentially("zxm", delay=50)
+    page.locator("#id_father_list li[role=option]", has_text="张晓明").click()
+    assert page.locator("input[name=father]").input_value() == str(small_register.zxm.pk)
     page.fill("input[name=name]", "张小宝")
     page.check("input[name=sex][value=M]")
     page.fill("input[name=birth_date]", "2024-06-01")
