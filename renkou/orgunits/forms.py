@@ -49,7 +49,6 @@ class UnitTreeSelect(forms.Select):
             "data-filter-label": _("Filter units: name or code"),
             "data-none-label": _("No unit matches"),
             "data-expand-label": _("show the units below"),
-            "data-chosen-label": _("Chosen:"),
         })
         return context
 

@@ -49,8 +49,6 @@ class PersonPickerInput(forms.TextInput):
             "data-search-label": _("name, pinyin initials or number"),
             "data-none-label": _("No person found"),
             "data-more-label": _("More persons match: type more of the name"),
-            "data-change-label": _("change"),
-            "data-wait-label": _("Searching…"),
             "autocomplete": "off",
         })
         return context
