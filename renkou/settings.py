@@ -39,8 +39,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # intcomma: 50,000 rows
     "axes",  # login throttling; listed before renkou.accounts so its signal handlers run first
     "ninja",  # serves its API docs (Swagger UI) from its own static files, not a CDN
+    "django_tasks",  # background jobs (renkou.core.jobs) …
+    "django_tasks_db",  # … queued in the database: no broker to run
     "renkou.accounts",
     "renkou.orgunits",
     "renkou.register",
@@ -200,3 +203,7 @@ RENKOU_ANALYTICS_DIR = Path(os.environ.get("RENKOU_ANALYTICS_DIR", WORK_DIR / "r
 RENKOU_STAT_YEAR_START_MONTH = int(os.environ.get("RENKOU_STAT_YEAR_START_MONTH", "10"))
 # Files uploaded for an import wait here between the preview and the import (a day at most).
 RENKOU_UPLOAD_DIR = Path(os.environ.get("RENKOU_UPLOAD_DIR", WORK_DIR / "renkou-uploads"))
+
+# Background jobs (renkou.core.jobs): queued in the database, run by the worker that
+# `renkou serve` starts beside the web server (or `renkou worker` alone).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from renkou.core import clock
 from renkou.core.audit import AuditAction, current_actor, record
@@ -37,8 +37,8 @@ CONTENT_TYPES = {
 EXTENSIONS = {"xlsx": "xlsx", "pdf": "pdf", "dhis2": "json"}
 #: The signature lines of a printed statistical table (统计报表): 单位负责人, 统计负责人,
 #: 填表人, 报出日期.
-STATISTICS_SIGNATURES = (_lazy("Head of the unit"), _lazy("Head of statistics"),
-                         _lazy("Filled in by"), _lazy("Date reported"))
+STATISTICS_SIGNATURES = (gettext_lazy("Head of the unit"), gettext_lazy("Head of statistics"),
+                         gettext_lazy("Filled in by"), gettext_lazy("Date reported"))
 
 # --------------------------------------------------------------------------- Excel
 

@@ -15,5 +15,6 @@ class BenefitsConfig(registry.PlatformApp):
     capabilities = CAPABILITIES
     menu = (registry.MenuEntry(_("Benefits"), "benefits:index", MANAGE_BENEFITS, order=80),)
     commands = ("benefits",)
+    file_imports = True
     #: records one recipient's death (a payment stops), which the statistics include
     demo_order = 30

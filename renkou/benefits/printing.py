@@ -15,7 +15,7 @@ from typing import IO, Any
 
 from django.utils import formats
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from renkou.core import audit, pdf
 from renkou.core.models import AuditAction
@@ -32,11 +32,11 @@ __all__ = ["write_roster_pdf", "NoticeSheet", "notice_sheet", "write_notice_pdf"
 
 #: (column of :data:`~renkou.benefits.rosters.ROSTER_COLUMNS`, header, width weight): the
 #: columns of the roster page
-_ROSTER_PRINTED = ((0, _lazy("person ID"), 0.9), (1, _lazy("Name"), 1.1),
-                   (2, _lazy("ID number"), 2.0), (4, _lazy("org unit"), 1.3),
-                   (5, _lazy("account holder"), 1.1), (7, _lazy("bank account number"), 2.0),
-                   (9, _lazy("months"), 1.8), (10, _lazy("months in arrears"), 0.9),
-                   (11, _lazy("amount"), 1.1))
+_ROSTER_PRINTED = ((0, gettext_lazy("person ID"), 0.9), (1, gettext_lazy("Name"), 1.1),
+                   (2, gettext_lazy("ID number"), 2.0), (4, gettext_lazy("org unit"), 1.3),
+                   (5, gettext_lazy("account holder"), 1.1), (7, gettext_lazy("bank account number"), 2.0),
+                   (9, gettext_lazy("months"), 1.8), (10, gettext_lazy("months in arrears"), 0.9),
+                   (11, gettext_lazy("amount"), 1.1))
 
 
 def write_roster_pdf(roster: Roster, out: IO[bytes] | str | Path, *, user) -> int:

@@ -15,7 +15,7 @@ from typing import IO, Any
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from renkou.accounts.permissions import has_capability
 from renkou.core import audit, clock
@@ -162,10 +162,12 @@ def roster_rows(roster: Roster, *, masked: bool = True) -> list[list[Any]]:
     return rows
 
 
-ROSTER_HEADERS = [_lazy("person ID"), _lazy("name"), _lazy("ID number"), _lazy("org unit code"),
-                  _lazy("org unit"), _lazy("account holder"), _lazy("bank"),
-                  _lazy("bank account number"), _lazy("year"), _lazy("months"),
-                  _lazy("months in arrears"), _lazy("amount"), _lazy("paid"), _lazy("paid on")]
+ROSTER_HEADERS = [gettext_lazy("person ID"), gettext_lazy("name"), gettext_lazy("ID number"),
+                  gettext_lazy("org unit code"), gettext_lazy("org unit"),
+                  gettext_lazy("account holder"), gettext_lazy("bank"),
+                  gettext_lazy("bank account number"), gettext_lazy("year"), gettext_lazy("months"),
+                  gettext_lazy("months in arrears"), gettext_lazy("amount"), gettext_lazy("paid"),
+                  gettext_lazy("paid on")]
 
 
 @dataclass(frozen=True)
@@ -187,8 +189,8 @@ def roster_title_block(roster: Roster) -> TitleBlock:
 
 
 #: The signature lines at the foot of a roster.
-ROSTER_SIGNATURES = [_lazy("Prepared by (经办人)"), _lazy("Checked by (审核人)"),
-                     _lazy("Responsible (负责人)")]
+ROSTER_SIGNATURES = [gettext_lazy("Prepared by (经办人)"), gettext_lazy("Checked by (审核人)"),
+                     gettext_lazy("Responsible (负责人)")]
 AMOUNT_COLUMN = ROSTER_COLUMNS.index("amount")
 
 

@@ -1,6 +1,9 @@
 from django.urls import path
 
+from renkou.core.file_imports import import_urls
+
 from . import views
+from .file_imports import WALK_INS
 
 app_name = "benefits"
 
@@ -12,6 +15,7 @@ urlpatterns = [
     path("screen/open/", views.open_bulk, name="open_bulk"),
     path("applications/", views.applications, name="applications"),
     path("applications/walk-in/", views.walk_in, name="walk_in"),
+    *import_urls(WALK_INS, "applications/walk-in/list/"),
     path("applications/<int:pk>/", views.application_detail, name="application"),
     path("applications/<int:pk>/decide/", views.application_decide, name="decide"),
     path("applications/<int:pk>/bank/", views.application_bank, name="bank"),

@@ -9,12 +9,16 @@ class CoreConfig(registry.PlatformApp):
     name = "renkou.core"
     label = "core"
     verbose_name = "renkou core"
-    url_prefix = "audit/"
+    url_prefix = ""
     api_prefix = "/audit"
     api_module = "audit_api"
     api_tags = ("audit",)
     menu = (registry.MenuEntry(_("Access log"), "core:audit", "view_audit", order=100),)
-    commands = ("audit", "serve")
+    capabilities = (
+        registry.CapabilitySpec("follow_jobs", _("follow one's own background jobs"),
+                                roles=("village_clerk", "township_officer", "county_officer")),
+    )
+    commands = ("audit", "serve", "worker")
 
     def ready(self) -> None:
         super().ready()

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from .text import clean_text
 
-__all__ = ["Column", "machine_header", "coded_values", "chinese_labels"]
+__all__ = ["Column", "machine_header", "coded_values", "chinese_labels", "columns_from_aliases"]
 
 
 @dataclass(frozen=True)
@@ -36,12 +36,23 @@ class Column:
     aliases: tuple[str, ...] = ()
 
 
+def columns_from_aliases(names: Iterable[str], aliases: dict[str, str]) -> tuple[Column, ...]:
+    """Columns from an importer's table of other headers (``{"姓名": "name", …}``): each
+    machine name with the first header naming it as its Chinese header."""
+    headers: dict[str, list[str]] = {}
+    for text, name in aliases.items():
+        headers.setdefault(name, []).append(text)
+    return tuple(Column(name, (headers.get(name) or [name])[0], tuple(headers.get(name, [])[1:]))
+                 for name in names)
+
+
 def machine_header(header: Sequence[str], columns: Iterable[Column]) -> list[str]:
     """``header`` with each Chinese header or alias replaced by its machine name (an
     unknown header is kept, lower-cased, for the importer to report or ignore). Two
     headers naming one column (姓名 and name) refuse the file, naming both."""
-    from .tables import ImportRejected, RowError
+    from .tables import Header, ImportRejected, RowError
 
+    row = header.row if isinstance(header, Header) else 1
     names = {}
     for column in columns:
         for text in (column.name, column.chinese, *column.aliases):
@@ -50,11 +61,11 @@ def machine_header(header: Sequence[str], columns: Iterable[Column]) -> list[str
     first: dict[str, int] = {}
     for i, name in enumerate(out):
         if name and name in first:
-            raise ImportRejected([RowError(1, name, _(
+            raise ImportRejected([RowError(row, name, _(
                 "the headers %(a)s and %(b)s name the same column")
                 % {"a": header[first[name]], "b": header[i]})])
         first.setdefault(name, i)
-    return out
+    return Header(out, row, header.above) if isinstance(header, Header) else out
 
 
 def coded_values(choices: type[models.Choices], synonyms: dict[str, str] | None = None

@@ -49,13 +49,16 @@ def write_marked_copy(path: Any, problems: Sequence[RowError], columns: Iterable
     book = Workbook()
     sheet = book.active
     sheet.title = _("data")
-    sheet.append(header)
-    for cell in sheet[1]:
+    at = getattr(header, "row", 1)  # the clerk's title rows stay, so the row numbers agree
+    for title in getattr(header, "above", []):
+        sheet.append(title)
+    sheet.append(list(header))
+    for cell in sheet[at]:
         cell.font = Font(bold=True)
-    for problem in by_row.get(1, []):  # a problem of the header: mark that column's head
+    for problem in by_row.get(at, []):  # a problem of the header: mark that column's head
         column = index.get(problem.field, 0)
-        _mark(sheet.cell(row=1, column=column + 1), problem.reason)
-    for number, cells in enumerate(rows, start=2):
+        _mark(sheet.cell(row=at, column=column + 1), problem.reason)
+    for number, cells in enumerate(rows, start=at + 1):
         sheet.append(cells)
         for problem in by_row.get(number, []):
             column = index.get(problem.field, 0)

@@ -103,3 +103,49 @@ class AuditEntry(AppendOnlyModel):
     def __str__(self) -> str:
         return f"{self.time:%Y-%m-%d %H:%M:%S} {self.username} {self.action}"
 
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("waiting")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    REJECTED = "rejected", _("refused: the file has problems")
+    FAILED = "failed", _("failed")
+
+
+class Job(models.Model):
+    """A background job (后台任务): a long import the worker runs while the clerk
+    watches its progress on a page. The job itself is all or nothing (its writes and
+    their log entry commit together); this row only says how it went. Its progress
+    while running is kept beside the uploaded file (:mod:`renkou.core.progress`), not
+    here, because the job's own transaction holds the database."""
+
+    kind = models.CharField(max_length=40)  # which import (``persons``, ``orgunits`` …)
+    title = models.CharField(max_length=200)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                             related_name="jobs")
+    address = models.GenericIPAddressField(null=True, blank=True)  # where it was asked from
+    upload_token = models.CharField(max_length=40, blank=True)
+    file_name = models.CharField(max_length=200, blank=True)
+    options = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=JobStatus.choices,
+                              default=JobStatus.QUEUED)
+    message = models.TextField(blank=True)
+    result_url = models.CharField(max_length=300, blank=True)
+    #: the problems of a refused file: [row, column, reason, value], the first ones kept
+    problems = models.JSONField(default=list, blank=True)
+    problem_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (JobStatus.DONE, JobStatus.REJECTED, JobStatus.FAILED)

@@ -73,7 +73,9 @@ class PlatformApp(AppConfig):
     - ``capabilities``: the :class:`CapabilitySpec` it defines and the roles that hold them;
     - ``menu``: its :class:`MenuEntry` links;
     - ``commands``: the names of its management commands (``renkou help`` groups them);
-    - ``demo_order``: runs ``<app>.demo:prepare_demo`` in ``renkou demo``, smallest first.
+    - ``demo_order``: runs ``<app>.demo:prepare_demo`` in ``renkou demo``, smallest first;
+    - ``file_imports``: its imports from a file in the browser, ``<app>.file_imports``'s
+      ``FILE_IMPORTS`` (:class:`renkou.core.file_imports.FileImport`), when true.
     """
 
     url_prefix: str | None = None
@@ -84,6 +86,7 @@ class PlatformApp(AppConfig):
     menu: tuple[MenuEntry, ...] = ()
     commands: tuple[str, ...] = ()
     demo_order: int | None = None
+    file_imports: bool = False
 
     def submodule(self, name: str) -> Any:
         """The module ``<app>.<name>`` (``api``, ``demo``, …)."""
@@ -137,6 +140,20 @@ def api_routers() -> list[tuple[str, Any, list[str]]]:
     """``(prefix, router, tags)`` of every app with an API."""
     return [(a.api_prefix, a.submodule(a.api_module).router, list(a.api_tags or (a.label,)))
             for a in platform_apps() if a.api_prefix is not None]
+
+
+@functools.cache
+def file_imports() -> dict[str, Any]:
+    """Every app's imports from a file, by kind; a kind declared twice is an error."""
+    found: dict[str, Any] = {}
+    for app in platform_apps():
+        if not app.file_imports:
+            continue
+        for spec in app.submodule("file_imports").FILE_IMPORTS:
+            if spec.kind in found:
+                raise ValueError(f"file import {spec.kind!r} is declared twice ({app.name})")
+            found[spec.kind] = spec
+    return found
 
 
 def demo_steps() -> list[DemoStep]:

@@ -11,6 +11,7 @@ import datetime as dt
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any, SupportsIndex
 
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 from .text import clean_text, neutralise_formula
 
 __all__ = ["RowError", "Problems", "ImportRejected", "InputLimits", "input_limits", "read_table",
+           "Header",
            "TableWriter", "write_error_report", "inert_row", "inert_cells", "InertCsvWriter",
            "save_workbook"]
 
@@ -128,40 +130,77 @@ def _column_letter(index: int) -> str:
     return get_column_letter(index + 1)
 
 
-def _checked_header(cells: list[str], limits: InputLimits) -> list[str]:
+def _checked_header(cells: list[str], limits: InputLimits, row: int = 1) -> list[str]:
     if not any(cells):
-        raise _refuse(1, _("the file is empty: its first row must hold the column names"))
+        raise _refuse(row, _("the file is empty: its first row must hold the column names"))
     if len(cells) > limits.columns:
-        raise _refuse(1, _("the file has %(n)s columns, more than %(max)s")
+        raise _refuse(row, _("the file has %(n)s columns, more than %(max)s")
                       % {"n": len(cells), "max": limits.columns})
     header = [c.lower() for c in cells]
     first: dict[str, int] = {}
     for i, name in enumerate(header):
         if name and name in first:
-            raise _refuse(1, _("the column appears twice (columns %(a)s and %(b)s)")
+            raise _refuse(row, _("the column appears twice (columns %(a)s and %(b)s)")
                           % {"a": _column_letter(first[name]), "b": _column_letter(i)}, name)
         first.setdefault(name, i)
     return header
 
 
-def _header_or_close(cells: list[str], limits: InputLimits, close) -> list[str]:
-    """The checked header; the open file is closed (``close``) when it is refused."""
+class Header(list[str]):
+    """A file's column names (lower-cased) and the spreadsheet row they stand on: row 1,
+    unless a title stands above them (``above``: those rows as read), as on a sheet
+    made in WPS or Excel with a merged title row (``XX村人员登记表``) and a line of
+    填报单位/日期 before the header. Data rows start at ``row + 1``."""
+
+    def __init__(self, names: Iterable[str], row: int = 1,
+                 above: Sequence[list[str]] = ()) -> None:
+        super().__init__(names)
+        self.row = row
+        self.above = list(above)
+
+
+#: how far down a header is looked for under title rows
+HEADER_SEARCH_ROWS = 10
+
+
+def _filled(row: list[str]) -> int:
+    return sum(1 for cell in row if cell)
+
+
+def _find_header(rows: Iterator[list[str]], limits: InputLimits,
+                 unreadable: type[Exception] | tuple[type[Exception], ...]
+                 ) -> tuple[Header, Iterator[list[str]]]:
+    """The header row and the rows below it. The header is the first row, among the
+    first :data:`HEADER_SEARCH_ROWS`, filled in at least half as many cells as the
+    fullest of them (and in two or more): a merged title fills one cell, a line of
+    填报单位 two or three, the header every column. A file where no row qualifies
+    (one column) has its header in row 1."""
+    ahead: list[list[str]] = []
     try:
-        return _checked_header(cells, limits)
-    except ImportRejected:
-        close()
-        raise
+        for row in rows:
+            ahead.append(row)
+            if len(ahead) == HEADER_SEARCH_ROWS:
+                break
+    except unreadable as exc:
+        raise _refuse(len(ahead) + 1, _("the file cannot be read from this row on (%(why)s)")
+                      % {"why": _reason_of(exc)}) from None
+    widest = max(map(_filled, ahead), default=0)
+    need = max(2, -(-widest // 2))
+    at = next((i for i, row in enumerate(ahead) if _filled(row) >= need), 0)
+    cells = ahead[at] if ahead else []
+    header = Header(_checked_header(cells, limits, at + 1), at + 1, ahead[:at])
+    return header, chain(ahead[at + 1:], rows)
 
 
-def _checked_rows(header: list[str], rows: Iterator[list[str]], limits: InputLimits,
+def _checked_rows(header: Header, rows: Iterator[list[str]], limits: InputLimits,
                   unreadable: type[Exception] | tuple[type[Exception], ...]
                   ) -> Iterator[list[str]]:
     """The data rows, refused as a whole at the first one beyond the limits; a file
     with none is refused too (a header alone is not a list)."""
-    n = 1
+    n = header.row
     try:
-        for n, row in enumerate(rows, start=2):  # noqa: B007 (n is reported below)
-            if n - 1 > limits.rows:
+        for n, row in enumerate(rows, start=header.row + 1):  # noqa: B007 (reported below)
+            if n - header.row > limits.rows:
                 raise _refuse(n, _("the file has more than %(max)s rows; split it")
                               % {"max": f"{limits.rows:,}"})
             if len(row) > limits.columns:
@@ -180,8 +219,8 @@ def _checked_rows(header: list[str], rows: Iterator[list[str]], limits: InputLim
     except unreadable as exc:
         raise _refuse(n + 1, _("the file cannot be read from this row on (%(why)s)")
                       % {"why": _reason_of(exc)}) from None
-    if n == 1:
-        raise _refuse(2, _("the file has no rows below the column names"))
+    if n == header.row:
+        raise _refuse(header.row + 1, _("the file has no rows below the column names"))
 
 
 def _reason_of(exc: Exception) -> str:
@@ -200,17 +239,20 @@ def _reason_of(exc: Exception) -> str:
 _ZIP, _OLE2 = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def read_table(path: str | Path) -> tuple[list[str], Iterator[list[str]]]:
-    """The header (lower-cased) and the data rows of a .xlsx workbook or a CSV file,
-    whichever the file holds (by its content, not its name).
+def read_table(path: str | Path) -> tuple[Header, Iterator[list[str]]]:
+    """The header (lower-cased, a :class:`Header` that knows its row) and the data rows
+    of an .xlsx or old .xls workbook or a CSV file, whichever the file holds (by its
+    content, not its name).
 
     Cells come back as text in NFKC without control characters (``clean_text``):
     Excel dates become ``YYYY-MM-DD``, whole numbers lose their ``.0``. A CSV file is
     UTF-8 (with or without a byte-order mark) or GB18030, which includes GBK (what
-    Excel and WPS save as "CSV" on a Chinese Windows). Rows are streamed, so a large
-    file is never held in memory. A file that is not a table, or is beyond
-    :class:`InputLimits`, raises :class:`ImportRejected` with the row and the reason:
-    at once for what the start of the file shows, else when its rows reach that point.
+    Excel and WPS save as "CSV" on a Chinese Windows). Title rows above the header are
+    passed over (:func:`_find_header`). Rows are streamed, so a large file is never
+    held in memory (an .xls, at most 65,536 rows, is read whole by xlrd). A file that
+    is not a table, or is beyond :class:`InputLimits`, raises :class:`ImportRejected`
+    with the row and the reason: at once for what the start of the file shows, else
+    when its rows reach that point.
     """
     path = Path(path)
     limits = input_limits()
@@ -223,17 +265,19 @@ def read_table(path: str | Path) -> tuple[list[str], Iterator[list[str]]]:
     if start.startswith(_ZIP):
         return _read_xlsx(path, limits)
     if start.startswith(_OLE2):
-        raise _refuse(0, _("this is an old Excel .xls workbook; save it as .xlsx "
-                           "(Excel workbook) or as CSV and import that"))
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        raise _refuse(0, _("the file is named .xlsx but is not an Excel workbook"))
+        return _read_xls(path, limits)
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+        raise _refuse(0, _("the file is named %(suffix)s but is not an Excel workbook")
+                      % {"suffix": path.suffix.lower()})
     return _read_csv(path, start, limits)
 
 
 def _text_encoding(start: bytes) -> str:
     """UTF-8 or GB18030, decided by strict decoding of the file's start (both are exact:
     a text in one is almost never valid in the other). No guessing library is needed for
-    the two encodings Chinese office software writes; anything else is refused."""
+    the two encodings Chinese office software writes (a guesser such as
+    charset-normalizer can take a short GBK file for Big5 or Shift-JIS); anything else
+    is refused."""
     if b"\x00" in start:
         raise _refuse(0, _("the file holds NUL bytes: it is not a text table; save it from "
                            "Excel as .xlsx or as CSV"))
@@ -248,17 +292,10 @@ def _text_encoding(start: bytes) -> str:
 
 
 def _read_csv(path: Path, start: bytes, limits: InputLimits
-              ) -> tuple[list[str], Iterator[list[str]]]:
+              ) -> tuple[Header, Iterator[list[str]]]:
     encoding = _text_encoding(start)
     handle = open(path, encoding=encoding, newline="")  # noqa: SIM115 (closed by the generator)
     reader = csv.reader(handle)
-    try:
-        first = next(reader, [])
-    except (csv.Error, UnicodeDecodeError) as exc:
-        handle.close()
-        raise _refuse(1, _("the file cannot be read from this row on (%(why)s)")
-                      % {"why": _reason_of(exc)}) from None
-    header = _header_or_close([clean_text(h) for h in first], limits, handle.close)
 
     def csv_rows() -> Iterator[list[str]]:
         strip, is_normalized = str.strip, unicodedata.is_normalized
@@ -272,10 +309,17 @@ def _read_csv(path: Path, start: bytes, limits: InputLimits
                     raise csv.Error("NUL")
                 yield list(map(clean_text, row))
 
-    return header, _checked_rows(header, csv_rows(), limits, (csv.Error, UnicodeDecodeError))
+    unreadable = (csv.Error, UnicodeDecodeError)
+    rows = csv_rows()
+    try:
+        header, rest = _find_header(rows, limits, unreadable)
+    except ImportRejected:
+        handle.close()
+        raise
+    return header, _checked_rows(header, rest, limits, unreadable)
 
 
-def _read_xlsx(path: Path, limits: InputLimits) -> tuple[list[str], Iterator[list[str]]]:
+def _read_xlsx(path: Path, limits: InputLimits) -> tuple[Header, Iterator[list[str]]]:
     import zipfile
 
     from openpyxl import load_workbook
@@ -298,21 +342,62 @@ def _read_xlsx(path: Path, limits: InputLimits) -> tuple[list[str], Iterator[lis
     try:
         # openpyxl parses through defusedxml (installed with renkou): no entity expansion
         book = load_workbook(path, read_only=True, data_only=True)
-        rows = book.active.iter_rows(values_only=True)
-        first = next(rows, ())
+        values = book.active.iter_rows(values_only=True)
     except Exception as exc:  # noqa: BLE001 (any failure to parse a foreign file is its fault)
         raise _refuse(0, _("the file cannot be read as an Excel workbook (%(why)s)")
                       % {"why": _reason_of(exc)}) from None
-    header = _header_or_close([_cell_text(c) for c in first], limits, book.close)
 
     def xlsx_rows() -> Iterator[list[str]]:
         try:
-            for row in rows:
+            for row in values:
                 yield [_cell_text(c) for c in row]
         finally:
             book.close()
 
-    return header, _checked_rows(header, xlsx_rows(), limits, Exception)
+    rows = xlsx_rows()
+    try:
+        header, rest = _find_header(rows, limits, Exception)
+    except ImportRejected:
+        book.close()
+        raise
+    return header, _checked_rows(header, rest, limits, Exception)
+
+
+def _read_xls(path: Path, limits: InputLimits) -> tuple[Header, Iterator[list[str]]]:
+    """An Excel 97-2003 workbook, read by xlrd (2.x reads only this format, and is kept
+    for it); its first sheet, dates as dates."""
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(str(path), on_demand=True)
+        sheet = book.sheet_by_index(0)
+    except Exception:  # noqa: BLE001 (any failure to parse a foreign file is its fault)
+        # xlrd's reasons speak of OLE2 sectors; the clerk needs to know what to do
+        raise _refuse(0, _("the file is damaged: it is not a readable Excel 97-2003 (.xls) "
+                           "workbook; open it and save it again, or as .xlsx")) from None
+    if sheet.nrows - 1 > limits.rows:
+        raise _refuse(limits.rows + 2, _("the file has more than %(max)s rows; split it")
+                      % {"max": f"{limits.rows:,}"})
+
+    def cell_value(cell) -> Any:
+        if cell.ctype == xlrd.XL_CELL_DATE:
+            try:
+                return xlrd.xldate_as_datetime(cell.value, book.datemode)
+            except (ValueError, OverflowError, xlrd.xldate.XLDateError):
+                return cell.value
+        if cell.ctype == xlrd.XL_CELL_BOOLEAN:
+            return bool(cell.value)
+        return cell.value
+
+    def xls_rows() -> Iterator[list[str]]:
+        try:
+            for i in range(sheet.nrows):
+                yield [_cell_text(cell_value(c)) for c in sheet.row(i)]
+        finally:
+            book.release_resources()
+
+    header, rest = _find_header(xls_rows(), limits, Exception)
+    return header, _checked_rows(header, rest, limits, Exception)
 
 
 def inert_row(row: Iterable[Any]) -> list[Any]:

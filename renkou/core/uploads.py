@@ -20,9 +20,11 @@ from django.utils.translation import gettext as _
 
 from .tables import input_limits
 
-__all__ = ["Upload", "keep_upload", "kept_upload", "discard_upload", "check_spreadsheet"]
+__all__ = ["Upload", "keep_upload", "kept_upload", "kept_upload_of_job", "discard_upload",
+           "check_spreadsheet", "progress_path"]
 
 KEPT_SECONDS = 24 * 3600
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class Upload:
     token: str
     path: Path
     name: str  # the file's name on the clerk's machine
+    options: dict | None = None  # what the clerk set beside the file (a survey's date …)
 
 
 def _folder() -> Path:
@@ -45,7 +48,7 @@ def _purge_old(folder: Path) -> None:
             shutil.rmtree(entry, ignore_errors=True)
 
 
-def keep_upload(upload, user, kind: str) -> Upload:
+def keep_upload(upload, user, kind: str, options: dict | None = None) -> Upload:
     """Store an uploaded file (Django's ``UploadedFile``, already checked by
     :func:`check_spreadsheet`) for ``user`` and ``kind`` (which import it is for)."""
     folder = _folder()
@@ -53,14 +56,14 @@ def keep_upload(upload, user, kind: str) -> Upload:
     token = secrets.token_urlsafe(16)
     place = folder / token
     place.mkdir()
-    suffix = Path(upload.name).suffix.lower()[:8]
-    path = place / f"upload{suffix}"
+    path = place / _stored_name(upload.name)
     with open(path, "wb") as out:
         for chunk in upload.chunks():
             out.write(chunk)
     (place / "meta.json").write_text(json.dumps(
-        {"user": user.pk, "kind": kind, "name": Path(upload.name).name[:200]}), encoding="utf-8")
-    return Upload(token, path, Path(upload.name).name[:200])
+        {"user": user.pk, "kind": kind, "name": Path(upload.name).name[:200],
+         "stored": path.name, "options": options or {}}), encoding="utf-8")
+    return Upload(token, path, Path(upload.name).name[:200], options or {})
 
 
 def kept_upload(token: str, user, kind: str) -> Upload | None:
@@ -74,8 +77,30 @@ def kept_upload(token: str, user, kind: str) -> Upload | None:
         return None
     if meta.get("user") != user.pk or meta.get("kind") != kind:
         return None
-    files = [p for p in place.iterdir() if p.name.startswith("upload")]
-    return Upload(token, files[0], meta.get("name", "")) if files else None
+    path = place / str(meta.get("stored", ""))
+    if path.parent != place or not path.is_file():
+        return None
+    return Upload(token, path, meta.get("name", ""), meta.get("options") or {})
+
+
+def _stored_name(name: str) -> str:
+    """The clerk's file name, made safe to store (the import logs it by that name)."""
+    base = "".join(c for c in Path(name.replace("\\", "/")).name if c.isprintable())
+    base = base.strip(" .")[-100:]
+    suffix = Path(name).suffix.lower()[:8]
+    if not base or base in ("meta.json", "progress.json", "progress.part"):
+        return f"upload{suffix}"
+    return base
+
+
+def kept_upload_of_job(job) -> Upload | None:
+    """The file a background job imports (kept until the job is looked at)."""
+    return kept_upload(job.upload_token, job.user, job.kind)
+
+
+def progress_path(upload: Upload) -> Path:
+    """Where a background job writes the progress of importing ``upload``."""
+    return upload.path.parent / "progress.json"
 
 
 def discard_upload(upload: Upload) -> None:
@@ -83,9 +108,10 @@ def discard_upload(upload: Upload) -> None:
 
 
 def check_spreadsheet(upload) -> None:
-    """A form validator: an .xlsx or .csv file within the input limit, else the reason."""
-    if not upload.name.lower().endswith((".xlsx", ".xlsm", ".csv")):
-        raise ValidationError(_("upload an Excel (.xlsx) or CSV file"))
+    """A form validator: an Excel (.xlsx, .xls) or CSV file within the input limit, else
+    the reason."""
+    if not upload.name.lower().endswith(SPREADSHEET_SUFFIXES):
+        raise ValidationError(_("upload an Excel (.xlsx or .xls) or CSV file"))
     limit = input_limits().file_bytes
     if upload.size > limit:
         raise ValidationError(_("the file is %(mb)s MB, more than %(max)s MB") % {

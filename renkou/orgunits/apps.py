@@ -11,3 +11,6 @@ class OrgunitsConfig(registry.PlatformApp):
     api_prefix = "/orgunits"
     api_tags = ("org units",)
     menu = (registry.MenuEntry(_("Org units"), "orgunits:tree", "view_aggregates", order=30),)
+    capabilities = (registry.CapabilitySpec("manage_orgunits", _("add and rename org units"),
+                                            roles=("county_officer",)),)
+    file_imports = True

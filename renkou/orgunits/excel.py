@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from renkou.core import audit
+from renkou.core.columns import Column, coded_values, machine_header
 from renkou.core.models import AuditAction
 from renkou.core.tables import ImportRejected, Problems, RowError, TableWriter, read_table
 
@@ -24,6 +25,7 @@ from .models import KIND_LEVEL, OrgKind, OrgLevel, OrgUnit, UrbanRural
 
 __all__ = [
     "ORG_COLUMNS",
+    "ORG_FILE_COLUMNS",
     "export_orgunits",
     "validate_orgunits",
     "import_orgunits",
@@ -31,6 +33,15 @@ __all__ = [
 ]
 
 ORG_COLUMNS = ("code", "name", "kind", "parent_code", "urban_rural")
+
+#: the same columns as an office writes them (代码, 名称 …); see renkou.core.columns
+ORG_FILE_COLUMNS = (
+    Column("code", "区划代码", ("统计用区划代码", "代码", "单位代码")),
+    Column("name", "名称", ("单位名称", "区划名称")),
+    Column("kind", "类型", ("单位类型", "级别")),
+    Column("parent_code", "上级区划代码", ("上级代码",)),
+    Column("urban_rural", "城乡分类", ("城乡",)),
+)
 
 
 # --------------------------------------------------------------------------- org tree
@@ -90,21 +101,27 @@ class _OrgRow:
     urban_rural: str
 
 
-def validate_orgunits(path: str | Path) -> tuple[list[_OrgRow], list[RowError]]:
-    """Check every row of an org tree file; return the rows and all problems."""
-    header, rows = read_table(path)
+def validate_orgunits(path: str | Path, *, user=None) -> tuple[list[_OrgRow], list[RowError]]:
+    """Check every row of an org tree file; return the rows and all problems. With
+    ``user``, every unit must fall in that user's subtree: a new unit under a unit the
+    user sees, an existing one among them (a county only by an administrator)."""
+    written, rows = read_table(path)
+    header = machine_header(written, ORG_FILE_COLUMNS)  # 区划代码 → code …
     errors = Problems()
     missing = [c for c in ORG_COLUMNS if c not in header and c != "parent_code"]
     if missing:
         for col in missing:
-            errors.append(RowError(1, col, _("the column is missing")))
+            errors.append(RowError(written.row, col, _("the column is missing")))
         return [], errors
     index = {name: i for i, name in enumerate(header)}
-    kinds = set(OrgKind.values)
-    classes = set(UrbanRural.values)
+    kinds = coded_values(OrgKind, {"县": "county", "区": "district", "乡": "township",
+                                   "镇": "town", "街道办事处": "street", "村": "village",
+                                   "居委会": "community", "社区居委会": "community",
+                                   "村民小组": "group", "组": "group"})
+    classes = coded_values(UrbanRural, {"城镇": "urban", "乡村": "rural", "农村": "rural"})
     parsed: list[_OrgRow] = []
     seen: dict[str, int] = {}
-    for rownum, cells in enumerate(rows, start=2):
+    for rownum, cells in enumerate(rows, start=written.row + 1):
         if not any(cells):
             continue
 
@@ -112,8 +129,11 @@ def validate_orgunits(path: str | Path) -> tuple[list[_OrgRow], list[RowError]]:
             i = index.get(name)
             return cells[i] if i is not None and i < len(cells) else ""
 
-        code, name, kind = cell("code"), cell("name"), cell("kind").lower()
-        parent_code, urban_rural = cell("parent_code") or None, cell("urban_rural").lower()
+        code, name, kind_text = cell("code"), cell("name"), cell("kind")
+        class_text = cell("urban_rural")
+        kind = kinds.get(kind_text.lower(), kind_text.lower())
+        urban_rural = classes.get(class_text.lower(), class_text.lower())
+        parent_code = cell("parent_code") or None
         bad = False
         if not name:
             errors.append(RowError(rownum, "name", _("the name is required")))
@@ -122,12 +142,13 @@ def validate_orgunits(path: str | Path) -> tuple[list[_OrgRow], list[RowError]]:
             errors.append(RowError(rownum, "name", _("the name is longer than 100 characters"),
                                    name))
             bad = True
-        if kind not in kinds:
+        if kind not in OrgKind.values:
             errors.append(RowError(rownum, "kind", _("unknown kind; use one of: %(choices)s")
-                                   % {"choices": ", ".join(OrgKind.values)}, kind))
+                                   % {"choices": ", ".join(map(str, OrgKind.labels))},
+                                   kind_text))
             bad = True
-        if urban_rural not in classes:
-            errors.append(RowError(rownum, "urban_rural", _("use urban or rural"), urban_rural))
+        if urban_rural not in UrbanRural.values:
+            errors.append(RowError(rownum, "urban_rural", _("use urban or rural"), class_text))
             bad = True
         if not code:
             errors.append(RowError(rownum, "code", _("the code is required")))
@@ -184,18 +205,39 @@ def validate_orgunits(path: str | Path) -> tuple[list[_OrgRow], list[RowError]]:
                     r.row, "code",
                     _("this unit exists with another kind or parent; import cannot move units"),
                     r.code))
+    if user is not None:
+        _check_scope(parsed, errors, user, existing)
     errors.sort(key=lambda e: e.row)
     return parsed, errors
 
 
-def import_orgunits(path: str | Path) -> dict[str, int]:
-    """Import an org tree file, all or nothing.
+def _check_scope(rows: list[_OrgRow], errors: Problems, user,
+                 existing: dict[str, OrgUnit]) -> None:
+    """Every unit in ``user``'s subtree (its new units under one the user sees)."""
+    if user.is_superuser:
+        return
+    visible = set(OrgUnit.objects.visible_to(user).values_list("code", flat=True))
+    allowed = set(visible)
+    for r in sorted(rows, key=lambda r: r.level):  # parents before children
+        if r.code in existing:
+            ok = r.code in visible
+        else:
+            ok = r.parent_code is not None and r.parent_code in allowed
+        if ok:
+            allowed.add(r.code)
+        else:
+            errors.append(RowError(r.row, "code", _("this unit is outside the units you "
+                                                    "manage"), r.code))
+
+
+def import_orgunits(path: str | Path, *, user=None) -> dict[str, int]:
+    """Import an org tree file, all or nothing (with ``user``: only within its subtree).
 
     New units are created, existing ones (same code, kind and parent) get the
     file's name and urban/rural class. Raises :class:`ImportRejected` listing
     every problem when any row is invalid; returns counts otherwise.
     """
-    rows, errors = validate_orgunits(path)
+    rows, errors = validate_orgunits(path, user=user)
     if errors:
         raise ImportRejected(errors, len(rows))
     created = updated = 0
@@ -229,5 +271,6 @@ def import_orgunits(path: str | Path) -> dict[str, int]:
             for unit in new:
                 parents[unit.code] = unit
         audit.record(AuditAction.IMPORT, "orgunits", details={
-            "file": Path(path).name, "rows": len(rows), "created": created, "updated": updated})
+            "file": Path(path).name, "rows": len(rows), "created": created, "updated": updated},
+            user=user)
     return {"created": created, "updated": updated, "rows": len(rows)}

@@ -12,5 +12,6 @@ class QualityConfig(registry.PlatformApp):
     api_tags = ("data quality",)
     menu = (registry.MenuEntry(_("Data quality"), "quality:index", "view_aggregates", order=50),)
     commands = ("quality",)
+    file_imports = True
     #: last: the scorecard reads the duplicates, surveys and benefits prepared before it
     demo_order = 40

@@ -1,6 +1,9 @@
 from django.urls import path
 
+from renkou.core.file_imports import import_urls
+
 from . import views
+from .file_imports import OFFICE_RULES
 
 app_name = "quality"
 
@@ -14,6 +17,7 @@ urlpatterns = [
     path("worklist/<str:code>/check/", views.run_check, name="check"),
     path("violations/<int:pk>/resolve/", views.resolve, name="resolve"),
     path("rules/", views.rules, name="rules"),
+    *import_urls(OFFICE_RULES, "rules/import/"),
     path("rules/<str:code>/active/", views.rule_active, name="rule_active"),
     path("scorecard/", views.scorecard, name="scorecard"),
     path("scorecard/export/", views.scorecard_export, name="scorecard_export"),

@@ -12,4 +12,5 @@ class ReconciliationConfig(registry.PlatformApp):
     api_tags = ("reconciliation",)
     menu = (registry.MenuEntry(_("Reconciliation"), "reconciliation:index", "view_register", order=70),)
     commands = ("reconciliation",)
+    file_imports = True
     demo_order = 20

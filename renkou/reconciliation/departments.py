@@ -133,11 +133,11 @@ def validate_list(path: str | Path, source: str, *, today: dt.date | None = None
         errors.append(RowError(0, "source", _("the source must be hospital, police or civil")))
         return plan
     required, optional = COLUMNS[source]
-    header, cells_iter = read_table(path)
-    header = [HEADER_ALIASES.get(h, h) for h in header]
+    written, cells_iter = read_table(path)
+    header = [HEADER_ALIASES.get(h, h) for h in written]
     missing = [c for c in required if c not in header]
     if missing:
-        errors.extend(RowError(1, c, _("the column is missing")) for c in missing)
+        errors.extend(RowError(written.row, c, _("the column is missing")) for c in missing)
         return plan
     col = {name: i for i, name in enumerate(header)}
     codes = dict(OrgUnit.objects.values_list("code", "pk"))
@@ -170,7 +170,7 @@ def validate_list(path: str | Path, source: str, *, today: dt.date | None = None
             errors.append(RowError(rownum, name, _("the date is in the future"), raw))
         return value
 
-    for rownum, cells in enumerate(cells_iter, start=2):
+    for rownum, cells in enumerate(cells_iter, start=written.row + 1):
         if not any(cells):
             continue
         before = errors.total

@@ -2,52 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from renkou.core import clock
-from renkou.core.uploads import check_spreadsheet
 from renkou.register.identity import mask_id_number
 from renkou.register.picker_fields import PersonPickerField, UnitChoiceField, bind_pickers
 from renkou.register.pickers import resolve_person
 
-from .models import DiscrepancyKind, Source, WorkStatus
+from .models import DiscrepancyKind, WorkStatus
 
-__all__ = ["SurveyUploadForm", "ListUploadForm", "WorkItemForm", "CrossCheckForm", "ReplyForm",
+__all__ = ["WorkItemForm", "CrossCheckForm", "ReplyForm",
            "WorklistFilterForm"]
 
 DATE = forms.DateInput(attrs={"type": "date"})
-ACCEPT = ".xlsx,.csv"
-
-
-_spreadsheet = check_spreadsheet
-
-
-class SurveyUploadForm(forms.Form):
-    name = forms.CharField(label=_("name of the survey"), max_length=100)
-    survey_date = forms.DateField(label=_("survey date"), widget=DATE)
-    reference_start = forms.DateField(
-        label=_("start of the reference period"), required=False, widget=DATE,
-        help_text=_("births from this date up to the survey date count; default one year"))
-    file = forms.FileField(label=_("file"), validators=[_spreadsheet],
-                           widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}))
-
-    def clean_survey_date(self) -> dt.date:
-        day = self.cleaned_data["survey_date"]
-        if day > clock.today():
-            raise ValidationError(_("the survey date is in the future"))
-        return day
-
-
-class ListUploadForm(forms.Form):
-    source = forms.ChoiceField(label=_("source"), choices=Source.choices)
-    period_start = forms.DateField(label=_("period from"), required=False, widget=DATE)
-    period_end = forms.DateField(label=_("period to"), required=False, widget=DATE)
-    file = forms.FileField(label=_("file"), validators=[_spreadsheet],
-                           widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}))
 
 
 class WorkItemForm(forms.Form):

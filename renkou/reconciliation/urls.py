@@ -1,14 +1,17 @@
 from django.urls import path
 
+from renkou.core.file_imports import import_urls
+
 from . import views
+from .file_imports import DEPARTMENT_LISTS, SURVEYS
 
 app_name = "reconciliation"
 
 urlpatterns = [
     path("", views.index, name="index"),
-    path("surveys/new/", views.survey_upload, name="survey_upload"),
+    *import_urls(SURVEYS, "surveys/new/"),
     path("surveys/<int:pk>/", views.survey_detail, name="survey"),
-    path("lists/new/", views.list_upload, name="list_upload"),
+    *import_urls(DEPARTMENT_LISTS, "lists/new/"),
     path("lists/<int:pk>/", views.list_detail, name="list"),
     path("worklist/", views.worklist, name="worklist"),
     path("worklist/export/", views.worklist_export, name="worklist_export"),

@@ -8,9 +8,6 @@ log themselves.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
-from pathlib import Path
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,36 +15,24 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from renkou.accounts.permissions import Capability, requires
 from renkou.core import clock
 from renkou.core.downloads import temporary_file_download
-from renkou.core.tables import ImportRejected
 from renkou.orgunits.models import OrgUnit
 
 from . import services
 from .common import scope_root
 from .forms import (
     CrossCheckForm,
-    ListUploadForm,
     ReplyForm,
-    SurveyUploadForm,
     WorkItemForm,
     WorklistFilterForm,
 )
 from .models import Survey, WorkStatus
 
 PAGE_SIZE = 50
-
-
-def _saved_upload(upload) -> str:
-    suffix = Path(upload.name).suffix.lower()
-    handle, name = tempfile.mkstemp(prefix="renkou-upload-", suffix=suffix)
-    with os.fdopen(handle, "wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    return name
 
 
 @requires(Capability.VIEW_REGISTER)
@@ -83,59 +68,6 @@ def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "frame_source": services.survey_frame_source(survey),
         "rows": services.survey_rates(survey, request.user),
         "extrapolated": services.extrapolate(survey, request.user),
-    })
-
-
-@requires(Capability.EDIT_REGISTER)
-@require_http_methods(["GET", "POST"])
-def survey_upload(request: HttpRequest) -> HttpResponse:
-    form = SurveyUploadForm(request.POST or None, request.FILES or None)
-    errors = None
-    if request.method == "POST" and form.is_valid():
-        name = _saved_upload(form.cleaned_data["file"])
-        try:
-            survey = services.import_survey(
-                name, name=form.cleaned_data["name"], survey_date=form.cleaned_data["survey_date"],
-                reference_start=form.cleaned_data["reference_start"], user=request.user)
-        except ImportRejected as rejected:
-            errors = rejected
-        else:
-            messages.success(request, _("The survey was imported and matched to the register."))
-            return redirect("reconciliation:survey", pk=survey.pk)
-        finally:
-            Path(name).unlink(missing_ok=True)
-    return render(request, "reconciliation/upload.html", {
-        "form": form, "errors": errors, "title": _("Import a field-check survey"),
-        "columns": "village_code, household_no, name, sex, birth_date, id_number, "
-                   "relationship, remarks",
-    })
-
-
-@requires(Capability.EDIT_REGISTER)
-@require_http_methods(["GET", "POST"])
-def list_upload(request: HttpRequest) -> HttpResponse:
-    form = ListUploadForm(request.POST or None, request.FILES or None)
-    errors = None
-    if request.method == "POST" and form.is_valid():
-        name = _saved_upload(form.cleaned_data["file"])
-        try:
-            dept_list = services.import_list(
-                name, form.cleaned_data["source"], user=request.user,
-                period_start=form.cleaned_data["period_start"],
-                period_end=form.cleaned_data["period_end"])
-        except ImportRejected as rejected:
-            errors = rejected
-        else:
-            messages.success(request, _("The list was imported and compared with the register."))
-            return redirect("reconciliation:list", pk=dept_list.pk)
-        finally:
-            Path(name).unlink(missing_ok=True)
-    from .departments import COLUMNS
-
-    columns = {source: ", ".join(req + opt) for source, (req, opt) in COLUMNS.items()}
-    return render(request, "reconciliation/upload.html", {
-        "form": form, "errors": errors, "title": _("Import a department list"),
-        "source_columns": columns,
     })
 
 

@@ -17,3 +17,4 @@ class RegisterConfig(registry.PlatformApp):
     )
     commands = ("register", "import_data", "export")
     demo_order = 5
+    file_imports = True

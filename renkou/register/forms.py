@@ -19,7 +19,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from renkou.core import clock
-from renkou.core.uploads import check_spreadsheet
 from renkou.orgunits.models import OrgUnit
 
 from . import pickers, services
@@ -534,13 +533,6 @@ EVENT_FORMS: dict[str, tuple[type[RegisterForm], str]] = {
     "void": (VoidEventForm, EventType.CORRECTION),
     "fix": (CorrectFieldsForm, EventType.CORRECTION),
 }
-
-
-class UploadForm(forms.Form):
-    """上传: a person file, checked for its kind and size before it is kept."""
-
-    file = forms.FileField(label=_("file"), validators=[check_spreadsheet],
-                           widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xlsm,.csv"}))
 
 
 class ExportForm(forms.Form):

@@ -42,13 +42,13 @@ from django.core.exceptions import PermissionDenied
 from django.core.management.color import no_style
 from django.db import connection, models
 from django.utils.translation import gettext as _
-from tqdm import tqdm
 
 from renkou.accounts.permissions import Capability, has_capability
 from renkou.core import audit, clock
 from renkou.core.bulkload import bulk_load, first_free_id, insert_rows, worth_bulk_mode
 from renkou.core.columns import machine_header
 from renkou.core.models import AuditAction
+from renkou.core.progress import progress_bar
 from renkou.core.tables import ImportRejected, Problems, RowError, read_table
 from renkou.orgunits.models import OrgUnit
 
@@ -307,12 +307,12 @@ def validate_persons(path: str | Path, *, today: dt.date | None = None,
         raise PermissionDenied(_("this role may not change the register"))
     started = time.perf_counter()
     today = today or clock.today()
-    header, cells_iter = read_table(path)
-    header = machine_header(header, PERSON_FILE_COLUMNS)  # 姓名 → name, 性别 → sex, …
+    written, cells_iter = read_table(path)
+    header = machine_header(written, PERSON_FILE_COLUMNS)  # 姓名 → name, 性别 → sex, …
     errors = Problems()
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        errors.extend(RowError(1, c, _("the column is missing")) for c in missing)
+        errors.extend(RowError(written.row, c, _("the column is missing")) for c in missing)
         return ImportPlan([], {}, errors, time.perf_counter() - started)
     col = {name: i for i, name in enumerate(header)}
     width = len(header)
@@ -356,9 +356,8 @@ def validate_persons(path: str | Path, *, today: dt.date | None = None,
         return None
 
     rows: list[_Row] = []
-    bar = tqdm(desc=_("checking rows"), unit=" rows", disable=not progress, mininterval=0.5,
-               unit_scale=True)
-    for rownum, cells in enumerate(cells_iter, start=2):
+    bar = progress_bar(desc=_("checking rows"), show=progress)
+    for rownum, cells in enumerate(cells_iter, start=written.row + 1):
         if rownum % 1000 == 0:
             bar.update(1000)
         if len(cells) != width:
@@ -697,8 +696,7 @@ def write_persons(plan: ImportPlan, *, user=None, progress: bool = False,
                         ((hid, no, "", plan.new_households[no], heads.get(no))
                          for no, hid in household_ids.items()))
 
-        bar = tqdm(total=len(rows), desc=_("writing persons"), unit=" rows", unit_scale=True,
-                   disable=not progress, mininterval=0.5)
+        bar = progress_bar(total=len(rows), desc=_("writing persons"), show=progress)
         names_cache = plan.spellings.result()
 
         def person_rows() -> Iterable[tuple]:
@@ -727,8 +725,8 @@ def write_persons(plan: ImportPlan, *, user=None, progress: bool = False,
         n_extra = sum(1 for r in rows if r.status != PersonStatus.RESIDENT)
         n_events = len(rows) + n_extra
         first_eid = first_free_id(cursor, LifeEvent)
-        bar = tqdm(total=n_events, desc=_("writing ledger events"), unit=" events",
-                   unit_scale=True, disable=not progress, mininterval=0.5)
+        bar = progress_bar(total=n_events, desc=_("writing ledger events"), unit=" events",
+                           show=progress)
         dumps = json.dumps
 
         def event_rows() -> Iterable[tuple]:

@@ -12,11 +12,8 @@ from __future__ import annotations
 from typing import IO, Any
 
 from django.utils import translation
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
-from openpyxl.worksheet.datavalidation import DataValidation
 
-from renkou.core.tables import save_workbook
+from renkou.core.template_workbook import TemplateColumn, write_template
 from renkou.orgunits.models import OrgUnit
 
 from .ethnicity import ETHNICITIES
@@ -31,7 +28,6 @@ TEMPLATE_COLUMNS = ("name", "sex", "birth_date", "id_number", "org_code", "house
                     "enrolled_date", "mother_id_number", "father_id_number")
 REQUIRED = {"name", "sex", "birth_date", "org_code", "hukou_type"}
 TEXT_COLUMNS = {"id_number", "org_code", "household_no", "mother_id_number", "father_id_number"}
-ROWS = 1000  # how far down the drop-down lists and text formats reach
 
 
 def _lists() -> dict[str, list[str]]:
@@ -47,52 +43,16 @@ def _lists() -> dict[str, list[str]]:
 
 def write_person_template(out: IO[bytes] | Any, *, units: list[OrgUnit]) -> None:
     """The template, with ``units`` (those the user may import into) listed by code."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "人员信息"
-    sheet.append([chinese_header(c) for c in TEMPLATE_COLUMNS])
-    bold, fill = Font(bold=True), PatternFill("solid", fgColor="FDE9D9")
-    for i, column in enumerate(TEMPLATE_COLUMNS, start=1):
-        cell = sheet.cell(row=1, column=i)
-        cell.font = bold
-        if column in REQUIRED:
-            cell.fill = fill
-        sheet.column_dimensions[cell.column_letter].width = 20 if column in TEXT_COLUMNS else 12
-        if column in TEXT_COLUMNS:
-            for row in range(2, ROWS + 2):
-                sheet.cell(row=row, column=i).number_format = "@"
     village = units[-1].code if units else ""
-    example = {"name": "张三", "sex": "男", "birth_date": "1990-03-07", "id_number": "",
-               "org_code": village, "household_no": "0010001", "relationship": "户主",
-               "hukou_type": "农业户口", "marital_status": "有配偶", "ethnicity": "汉族",
-               "education": "初中", "enrolled_date": ""}
-    for i, column in enumerate(TEMPLATE_COLUMNS, start=1):  # row 2 (rows below are formatted)
-        sheet.cell(row=2, column=i, value=example.get(column) or None)
-    sheet.freeze_panes = "A2"
-
-    values = book.create_sheet("代码表")
-    for col, (column, items) in enumerate(_lists().items(), start=1):
-        values.cell(row=1, column=col, value=chinese_header(column)).font = bold
-        for row, item in enumerate(items, start=2):
-            values.cell(row=row, column=col, value=item)
-        letter = values.cell(row=1, column=col).column_letter
-        rule = DataValidation(type="list", formula1=f"=代码表!${letter}$2:${letter}${len(items) + 1}",
-                              allow_blank=column not in REQUIRED, showErrorMessage=True,
-                              errorTitle="请从列表中选择", error="请从下拉列表中选择一项")
-        target = sheet.cell(row=1, column=TEMPLATE_COLUMNS.index(column) + 1).column_letter
-        rule.add(f"{target}2:{target}{ROWS + 1}")
-        sheet.add_data_validation(rule)
-    values.sheet_state = "hidden"
-
-    codes = book.create_sheet("单位代码")
-    codes.append(["区划代码", "单位名称"])
-    for unit in units:
-        codes.append([unit.code, unit.name])
-    codes.column_dimensions["A"].width = 16
-    codes.column_dimensions["B"].width = 24
-
-    notes = book.create_sheet("填写说明")
-    for line in (
+    example = {"name": "张三", "sex": "男", "birth_date": "1990-03-07", "org_code": village,
+               "household_no": "0010001", "relationship": "户主", "hukou_type": "农业户口",
+               "marital_status": "有配偶", "ethnicity": "汉族", "education": "初中"}
+    lists = _lists()
+    columns = [TemplateColumn(chinese_header(c), required=c in REQUIRED, text=c in TEXT_COLUMNS,
+                              choices=lists.get(c, ()), example=example.get(c, ""))
+               for c in TEMPLATE_COLUMNS]
+    write_template(out, sheet_title="人员信息", columns=columns, references={
+        "单位代码": [["区划代码", "单位名称"], *([u.code, u.name] for u in units)]}, notes=(
         "人员信息导入模板：每行一人，第一行是列名，请勿改动列名。",
         "带颜色的列必须填写：姓名、性别、出生日期、区划代码、户口性质。",
         "出生日期、建档日期写成 1990-03-07；建档日期不填即为导入当天。",
@@ -102,7 +62,4 @@ def write_person_template(out: IO[bytes] | Any, *, units: list[OrgUnit]) -> None
         "同一户的人填写相同的户号；母亲、父亲可填其公民身份号码（本表或信息库中的人）。",
         "第二行是示例，导入前请删除或改为真实数据。",
         "导入时全部检查：有任何一行不合格，整个文件都不导入，并返回标出错误单元格的文件，改正后重新上传。",
-    ):
-        notes.append([line])
-    notes.column_dimensions["A"].width = 100
-    save_workbook(book, out)
+    ))

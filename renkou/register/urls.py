@@ -1,6 +1,9 @@
 from django.urls import path
 
+from renkou.core.file_imports import import_urls
+
 from . import picker_views, print_views, views
+from .file_imports import PERSONS
 
 app_name = "register"
 
@@ -10,10 +13,7 @@ urlpatterns = [
     path("persons/new/", views.enrol, name="enrol"),
     path("persons/pick/", picker_views.pick_person, name="pick_person"),
     path("persons/export/", views.export, name="export"),
-    path("persons/import/", views.import_upload, name="import"),
-    path("persons/import/template.xlsx", views.import_template, name="import_template"),
-    path("persons/import/<str:token>/", views.import_preview, name="import_preview"),
-    path("persons/import/<str:token>/marked.xlsx", views.import_marked, name="import_marked"),
+    *import_urls(PERSONS, "persons/import/"),
     path("persons/<int:pk>/", views.person_detail, name="person"),
     path("persons/<int:pk>/events/<slug:kind>/", views.record_event, name="event"),
     path("households/<int:pk>/", views.household_detail, name="household"),

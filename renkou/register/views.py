@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from functools import wraps
-from pathlib import Path
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -25,19 +24,13 @@ from django.views.decorators.http import require_http_methods
 from renkou.accounts.permissions import Capability, has_capability, requires
 from renkou.core import audit, clock
 from renkou.core.downloads import temporary_file_download
-from renkou.core.error_workbook import write_marked_copy
 from renkou.core.models import AuditAction
-from renkou.core.tables import ImportRejected
-from renkou.core.uploads import discard_upload, keep_upload, kept_upload
 from renkou.orgunits.models import OrgLevel, OrgUnit
 
 from .exporting import export_persons
-from .file_columns import PERSON_FILE_COLUMNS
-from .forms import EVENT_FORMS, EnrolForm, ExportForm, UploadForm
+from .forms import EVENT_FORMS, EnrolForm, ExportForm
 from .history import event_details, household_members_as_of, person_events, person_state_as_of
-from .importing import import_persons
 from .models import EventType, PersonStatus
-from .person_template import write_person_template
 from .printing import card_members, log_household_card_view
 from .search import (
     annotate_resident_counts,
@@ -48,7 +41,6 @@ from .search import (
     search_persons,
 )
 from .services import effective_merge_event
-from .upload_page import preview as preview_person_file
 from .vocabulary import NOT_PERSONS
 
 PAGE_SIZE = 50
@@ -269,64 +261,3 @@ def export(request: HttpRequest) -> HttpResponse:
             download)
     except OrgUnit.DoesNotExist:
         raise Http404 from None
-
-
-# ----------------------------------------------------------------- import from a file
-
-
-@requires(Capability.EDIT_REGISTER)
-def import_template(request: HttpRequest) -> HttpResponse:
-    """The person template (.xlsx): Chinese headers, drop-down lists, the user's units."""
-    units = list(OrgUnit.objects.visible_to(request.user).order_by("path"))
-    return temporary_file_download(lambda path: write_person_template(path, units=units),
-                                   "人员信息导入模板.xlsx")
-
-
-@requires(Capability.EDIT_REGISTER)
-@require_http_methods(["GET", "POST"])
-def import_upload(request: HttpRequest) -> HttpResponse:
-    """导入: pick a person file (.xlsx, or CSV in UTF-8 or GBK); the next page shows it."""
-    form = UploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = keep_upload(form.cleaned_data["file"], request.user, "persons")
-        return redirect("register:import_preview", token=upload.token)
-    return render(request, "register/import.html", {"form": form})
-
-
-@requires(Capability.EDIT_REGISTER)
-@require_http_methods(["GET", "POST"])
-def import_preview(request: HttpRequest, token: str) -> HttpResponse:
-    """The kept file: its columns, first rows and every problem; importing it (all or
-    nothing) when it has none and the clerk confirms."""
-    upload = kept_upload(token, request.user, "persons")
-    if upload is None:
-        raise Http404
-    if request.method == "POST":
-        try:
-            summary = import_persons(upload.path, user=request.user)
-        except ImportRejected:
-            pass  # the register changed since the preview: show the problems again
-        else:
-            discard_upload(upload)
-            messages.success(request, _("Imported %(persons)s persons from %(file)s, with "
-                                        "%(households)s new households.") % {
-                "persons": summary.persons, "file": upload.name,
-                "households": summary.households})
-            return redirect("register:home")
-    return render(request, "register/import.html", {
-        "upload": upload, "preview": preview_person_file(upload.path, request.user)})
-
-
-@requires(Capability.EDIT_REGISTER)
-def import_marked(request: HttpRequest, token: str) -> HttpResponse:
-    """The clerk's file with the cells of every problem marked, to correct and send again."""
-    upload = kept_upload(token, request.user, "persons")
-    if upload is None:
-        raise Http404
-    shown = preview_person_file(upload.path, request.user)
-    if not shown.readable:
-        raise Http404
-    name = Path(upload.name).stem + "（已标注错误）.xlsx"
-    return temporary_file_download(
-        lambda path: write_marked_copy(upload.path, shown.errors, PERSON_FILE_COLUMNS, path),
-        name)

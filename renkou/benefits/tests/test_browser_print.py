@@ -31,6 +31,7 @@ def _log_in(page, base: str, username: str) -> None:
 
 def _printed(page, path, shot: str) -> str:
     """The page printed to A4 by the browser, as the text of the PDF."""
+    page.wait_for_load_state("load")  # its stylesheet applied
     page.emulate_media(media="print")
     screenshot(page, shot)
     assert not page.locator("nav.nav").is_visible()  # the menu does not print

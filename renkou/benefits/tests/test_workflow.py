@@ -182,7 +182,7 @@ def test_roster_excel_and_bank_csv(users, elderly_couple):
     assert values[0][0] == "农村部分计划生育家庭奖励扶助发放花名册"
     assert values[1][0] == f"单位：{roster.org.name}（{roster.org.code}）"
     assert values[2][0] == f"期间：2025 · 应发放截止日期 {roster.due_on.isoformat()}"
-    assert values[3][:3] == ["人员编号", "名称", "公民身份号码"]
+    assert values[3][:3] == ["人员编号", "姓名", "公民身份号码"]
     assert values[4][0] == elderly_couple.father.pk
     assert "*" in values[4][2] and values[4][7].endswith("9012") and "*" in values[4][7]
     assert (values[5][0], values[5][11]) == ("合计", 960)  # the totals row

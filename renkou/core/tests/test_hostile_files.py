@@ -97,8 +97,8 @@ HOSTILE: dict[str, tuple[Maker, int, str]] = {
                                        0, ".xlsx"),
     "a damaged workbook": (lambda d, h: _bytes(d / "x.xlsx", b"PK\x03\x04" + bytes(300)), 0,
                            "Excel"),
-    "an old .xls": (lambda d, h: _bytes(d / "x.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-                                        + bytes(512)), 0, ".xls"),
+    "a damaged old .xls": (lambda d, h: _bytes(d / "x.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+                                              + bytes(512)), 0, "Excel 97-2003"),
     "a header only": (lambda d, h: _text(d / "x.csv", _rows(h)), 2, "rows"),
     "an empty file": (lambda d, h: _text(d / "x.csv", ""), 1, "empty"),
     "a duplicated column": (lambda d, h: _text(d / "x.csv", _rows([*h, h[0]], "a")), 1,

@@ -197,7 +197,7 @@ def test_a_row_outside_the_list_or_a_bad_list_writes_nothing(county, big, six_ho
                         (6, "visited.village_code", "999999999999"),
                         (7, "visited.household_no", "")}
     reasons = {e.row: e.reason for e in caught.value.errors}
-    assert reasons[12] == "the household is not in the list of households visited"
+    assert reasons[12] == "该户不在走访户名单中"
     with pytest.raises(ImportRejected) as caught:
         services.import_survey(six_households, name="x", survey_date=SURVEY_DATE, visited=[])
     assert [e.field for e in caught.value.errors] == ["visited.household_no"]

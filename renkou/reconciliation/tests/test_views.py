@@ -90,15 +90,22 @@ def test_export_to_file(tmp_path, users, survey):
     assert n == 5
 
 
+def _upload(c, url, data, path):
+    """Upload a file with its settings; the preview page it leads to, and that URL."""
+    with open(path, "rb") as fh:
+        response = c.post(url, {**data, "file": fh})
+    assert response.status_code == 302, response.content.decode()[:500]
+    return c.get(response["Location"]), response["Location"]
+
+
 def test_upload_page_shows_row_errors_and_writes_nothing(client, users, tmp_path):
     c = _login(client, users.officer)
     bad = write_xlsx(tmp_path / "bad.xlsx", SURVEY_HEADER, [
         ["110101001201", "H1", "", "男", "1990-03-07", "", "", ""]])
-    with open(bad, "rb") as fh:
-        response = c.post("/reconciliation/surveys/new/", {
-            "name": "x", "survey_date": "2024-06-30", "file": fh})
-    page = response.content.decode()
-    assert response.status_code == 200 and "<td class=\"num\">2</td>" in page and "name" in page
+    page, url = _upload(c, "/reconciliation/surveys/new/",
+                        {"name": "x", "survey_date": "2024-06-30"}, bad)
+    assert [(row, column) for row, column, *_ in page.context["preview"].problems] == [(2, "name")]
+    assert c.post(url).status_code == 200  # refused: shown again, nothing imported
     assert not Survey.objects.exists()
 
 
@@ -111,20 +118,22 @@ def test_upload_page_refuses_a_broken_file_with_a_reason_not_a_server_error(
                       ("/reconciliation/lists/new/", {"source": "police"})):
         path = tmp_path / "broken.xlsx"
         path.write_bytes(content)
-        with open(path, "rb") as fh:
-            response = c.post(url, {**data, "file": fh})
-        assert response.status_code == 200
-        assert "文件被退回" in response.content.decode()  # "The file was rejected"
+        page, _url = _upload(c, url, data, path)
+        assert page.status_code == 200
+        assert page.context["preview"].problem_count >= 1
+        assert "文件未导入" in page.content.decode() or "problem" in page.content.decode()
     assert not Survey.objects.exists()
 
 
 def test_upload_page_imports(client, users, survey_file):
     c = _login(client, users.officer)
-    with open(survey_file, "rb") as fh:
-        response = c.post("/reconciliation/surveys/new/", {
-            "name": "上传", "survey_date": "2024-06-30", "file": fh})
+    page, url = _upload(c, "/reconciliation/surveys/new/",
+                        {"name": "上传", "survey_date": "2024-06-30"}, survey_file)
+    assert page.context["preview"].problem_count == 0
+    response = c.post(url)
     survey = Survey.objects.get()
     assert response.status_code == 302 and response["Location"].endswith(f"/{survey.pk}/")
+    assert survey.name == "上传"
 
 
 def test_list_upload_and_page(client, users, county, tmp_path):
@@ -134,10 +143,9 @@ def test_list_upload_and_page(client, users, county, tmp_path):
     path = write_xlsx(tmp_path / "p.xlsx", list(req + opt), [
         [k.zh.id_number, "周华", "男", "1975-07-07", "注销", "2024-04-01", "", ""]])
     c = _login(client, users.officer)
-    with open(path, "rb") as fh:
-        response = c.post("/reconciliation/lists/new/", {"source": "police", "file": fh,
-                                                         "period_start": "2024-01-01",
-                                                         "period_end": "2024-12-31"})
+    _page, url = _upload(c, "/reconciliation/lists/new/", {
+        "source": "police", "period_start": "2024-01-01", "period_end": "2024-12-31"}, path)
+    response = c.post(url)
     assert response.status_code == 302
     page = c.get(response["Location"]).content.decode()
     assert "南村" in page and "东村" in page

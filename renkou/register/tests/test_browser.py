@@ -50,6 +50,7 @@ def test_log_in_find_by_initials_and_record_a_birth(live_server, small_register,
     page.wait_for_selector("h1:has-text('李秀英')")
     page.locator(".actions a", has_text="生育登记").click()
     page.wait_for_selector("h1:has-text('生育登记')")
+    page.wait_for_selector(".person-picker")  # renkou.js (deferred) has made the pickers
     # the father with the picker: his pinyin initials, then the one choice
     page.locator("#id_father").press_sequentially("zxm", delay=50)
     page.locator("#id_father_list li[role=option]", has_text="张晓明").click()

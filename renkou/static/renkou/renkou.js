@@ -14,6 +14,46 @@ document.addEventListener("click", function (event) {
   }
 });
 
+/* A button with data-busy says so and cannot be pressed twice while its form is sent. */
+document.addEventListener("submit", function (event) {
+  var button = event.submitter || (event.target.querySelector && event.target.querySelector("[data-busy]"));
+  if (button && button.hasAttribute && button.hasAttribute("data-busy")) {
+    if (button.dataset.sent) { event.preventDefault(); return; }
+    button.dataset.sent = "1";
+    button.textContent = button.getAttribute("data-busy");
+    button.setAttribute("aria-disabled", "true");
+  }
+});
+
+/* A background job's page: ask for its state every second and move the bar. */
+(function () {
+  var box = document.querySelector("[data-job-status]");
+  if (!box || box.hasAttribute("data-finished")) { return; }
+  var url = box.getAttribute("data-job-status");
+  function show(state) {
+    var bar = box.querySelector("[data-job-bar]");
+    box.querySelector("[data-job-label]").textContent = state.label;
+    box.querySelector("[data-job-phase]").textContent = state.phase || "";
+    box.querySelector("[data-job-done]").textContent = (state.done || 0).toLocaleString();
+    box.querySelector("[data-job-total]").textContent = state.total ? " / " + state.total.toLocaleString() : "";
+    box.querySelector("[data-job-message]").textContent = state.message || "";
+    if (state.total) { bar.max = state.total; bar.value = state.done || 0; } else { bar.removeAttribute("value"); }
+    if (state.finished) {
+      bar.max = 1; bar.value = 1;
+      box.setAttribute("data-finished", "");
+      window.location.reload();  /* the finished page lists the problems, if any */
+      return;
+    }
+    window.setTimeout(poll, 1000);
+  }
+  function poll() {
+    fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (r) { return r.json(); }).then(show)
+      .catch(function () { window.setTimeout(poll, 3000); });
+  }
+  window.setTimeout(poll, 500);
+})();
+
 /* Pickers (issue 13): choose a person or an org unit instead of typing its number.
    Both enhance an ordinary form control, which keeps the value and is what the form
    sends; without JavaScript the control works as it is. Their words come from the

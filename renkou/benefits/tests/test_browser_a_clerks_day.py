@@ -1,10 +1,11 @@
 """A village clerk who has never seen a terminal (issue 13, "done when"), in a real
 browser: she downloads the person template, fills ten rows in Chinese, uploads it, gets
-her file back with the one bad row marked, fixes it, uploads again, imports, and prints
-the household card (户卡) of the household the new persons joined — as a page and as a
-PDF from the browser's print.
+her file back with the one bad row marked, fixes it, uploads again, imports, prints the
+household card (户卡) of the household the new persons formed, and prints her village's
+payment roster (花名册) of the period — each as a PDF from the browser's own print.
 
-Run just this with ``pytest -m browser``."""
+It lives with the benefits tests for their small county with a recipient whose roster
+the county has made. Run just this with ``pytest -m browser``."""
 
 from __future__ import annotations
 
@@ -13,10 +14,15 @@ import datetime as dt
 import pytest
 from openpyxl import load_workbook
 
-from renkou.accounts.models import Role, User
+from renkou.benefits.rosters import generate_roster
+from renkou.benefits.workflow import set_bank_account
 from renkou.conftest import screenshot as _shot
 from renkou.register.models import Person
-from renkou.testing.factories import PASSWORD, make_id_number
+from renkou.testing.factories import make_id_number
+from renkou.testing.pdf_text import pdf_text, squeeze
+
+from .conftest import PASSWORD
+from .test_workflow import approved
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,10 +48,12 @@ def _fill(path, rows) -> None:
     book.save(path)
 
 
-def test_a_clerk_imports_ten_chinese_rows_and_prints_the_household_card(
-        live_server, small_register, browser_page, tmp_path):
-    User.objects.create_user(username="clerk", password=PASSWORD, role=Role.VILLAGE_CLERK,
-                             org=small_register.village)
+def test_a_clerk_imports_ten_chinese_rows_and_prints_the_household_card_and_the_roster(
+        live_server, county, users, elderly_couple, browser_page, tmp_path):
+    app = approved(users, "rural-reward", elderly_couple.father)
+    set_bank_account(users.clerk, app, payee_name="王大山", bank_name="农商银行",
+                     bank_account="6230 1234 5678 9012")
+    roster = generate_roster(users.county, "rural-reward", "2025", org_code=county.village.code)
     page = browser_page
     page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
     page.goto(live_server.url + "/")
@@ -58,7 +66,7 @@ def test_a_clerk_imports_ten_chinese_rows_and_prints_the_household_card(
         page.click("text=下载导入模板")
     template = tmp_path / "模板.xlsx"
     download.value.save_as(template)
-    rows = _rows(small_register.village.code)
+    rows = _rows(county.village.code)
     _fill(template, rows)
 
     page.set_input_files("input[type=file]", str(template))
@@ -88,10 +96,11 @@ def test_a_clerk_imports_ten_chinese_rows_and_prints_the_household_card(
     page.wait_for_selector(".messages li.success")
     assert Person.objects.filter(name__startswith="刘").count() == 10
 
-    page.goto(f"{live_server.url}/households/{small_register.household.pk}/")
+    household = Person.objects.get(name="刘一").household
+    page.goto(f"{live_server.url}/households/{household.pk}/")
     page.click("text=户卡")
     page.wait_for_selector("#card-members")
-    assert page.locator("#card-members tbody tr").count() == 12  # two before, ten new
+    assert page.locator("#card-members tbody tr").count() == 10
     page.emulate_media(media="print")
     assert not page.locator("nav.nav").is_visible()  # the menu does not print
     assert page.locator(".print-head").is_visible()  # the unit and the time printed do
@@ -100,3 +109,21 @@ def test_a_clerk_imports_ten_chinese_rows_and_prints_the_household_card(
     pdf = tmp_path / "户卡.pdf"
     page.pdf(path=str(pdf), format="A4")
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 10_000
+
+    # the period's payment roster of her village, printed to sign and hand in
+    page.emulate_media(media="screen")
+    page.goto(f"{live_server.url}/benefits/rosters/")
+    page.click(f"a[href='/benefits/rosters/{roster.pk}/']")
+    page.wait_for_selector(".signatures")
+    page.wait_for_load_state("load")
+    page.emulate_media(media="print")
+    assert not page.locator("nav.nav").is_visible()
+    _shot(page, "roster_print_by_clerk")
+    pdf = tmp_path / "花名册.pdf"
+    page.pdf(path=str(pdf), format="A4")
+    text = squeeze(pdf_text(pdf.read_bytes()))
+    assert squeeze("农村部分计划生育家庭奖励扶助发放花名册") in text
+    assert squeeze(f"单位：{county.village.name}") in text and "王大山" in text
+    assert elderly_couple.father.id_number not in text
+    for label in ("经办人", "审核人", "负责人"):
+        assert label in text

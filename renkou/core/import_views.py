@@ -1,0 +1,183 @@
+"""The pages of an import from a file (see :mod:`renkou.core.file_imports`), made for
+each :class:`~renkou.core.file_imports.FileImport` by :func:`pages_of`, and the page of
+a background job."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from renkou.accounts.permissions import requires
+
+from . import audit
+from .downloads import temporary_file_download
+from .error_workbook import write_marked_copy
+from .file_imports import (
+    FileImport,
+    file_import,
+    header_names,
+    options_of,
+    preview,
+    problems_as_written,
+)
+from .jobs import job_state, start_import_job
+from .models import Job, JobStatus
+from .tables import ImportRejected, RowError
+from .uploads import check_spreadsheet, discard_upload, keep_upload, kept_upload, kept_upload_of_job
+
+__all__ = ["pages_of", "job_page", "job_status", "FOLLOW_JOBS"]
+
+#: follow one's own background jobs (declared by the core app)
+FOLLOW_JOBS = "follow_jobs"
+
+
+def _file_form(spec: FileImport) -> type[forms.Form]:
+    """The upload form: the file, then the import's own settings."""
+    accept = ",".join(spec.suffixes)
+
+    def check_suffix(upload) -> None:
+        if not upload.name.lower().endswith(spec.suffixes):
+            raise forms.ValidationError(_("upload a %(kinds)s file") % {
+                "kinds": " / ".join(spec.suffixes)})
+        check_spreadsheet(upload) if spec.tabular else None
+
+    fields: dict[str, Any] = {"file": forms.FileField(
+        label=gettext_lazy("file"), validators=[check_suffix],
+        widget=forms.ClearableFileInput(attrs={"accept": accept}))}
+    bases = (spec.options_form,) if spec.options_form is not None else (forms.Form,)
+    return type("UploadForm", bases, fields)
+
+
+def _settings_sent(form: forms.Form) -> dict[str, Any]:
+    """The settings as sent (text), to be cleaned again when the import runs."""
+    return {name: form.data.get(name, "") for name in form.fields if name != "file"}
+
+
+def pages_of(spec: FileImport) -> dict[str, Callable]:
+    """The views of one import, each guarded by its capability."""
+
+    def urls(request: HttpRequest) -> dict[str, str]:
+        return {"upload": spec.page(), "template": spec.page("template"),
+                "preview": spec.page("preview"), "marked": spec.page("marked")}
+
+    def kept(request: HttpRequest, token: str):
+        upload = kept_upload(token, request.user, spec.kind)
+        if upload is None:
+            raise Http404
+        return upload
+
+    @require_http_methods(["GET", "POST"])
+    def upload_page(request: HttpRequest) -> HttpResponse:
+        form = _file_form(spec)(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = keep_upload(form.cleaned_data["file"], request.user, spec.kind,
+                                 _settings_sent(form))
+            return redirect(urls(request)["preview"], token=upload.token)
+        return render(request, "core/import.html", {"spec": spec, "form": form,
+                                                    "urls": urls(request)})
+
+    def template_page(request: HttpRequest) -> FileResponse:
+        write = spec.template
+        if write is None:
+            raise Http404
+        return temporary_file_download(lambda path: write(path, request.user),
+                                       spec.template_name or f"{spec.kind}.xlsx")
+
+    @require_http_methods(["GET", "POST"])
+    def preview_page(request: HttpRequest, token: str) -> HttpResponse:
+        upload = kept(request, token)
+        try:
+            options = options_of(spec, upload.options or {})
+        except ImportRejected as rejected:
+            messages.error(request, "; ".join(map(str, rejected.errors)))
+            return redirect(urls(request)["upload"])
+        shown = preview(spec, upload.path, request.user, options)
+        if request.method == "POST":
+            if shown.large:
+                job = start_import_job(spec, upload, request.user, upload.options or {},
+                                       audit.client_address(request))
+                return redirect("core:job", pk=job.pk)
+            if not shown.problem_count:
+                try:
+                    done = spec.run(upload.path, request.user, options)
+                except ImportRejected as rejected:  # the register changed since the preview
+                    shown = preview(spec, upload.path, request.user, options)
+                    if not shown.problem_count:
+                        shown.errors = list(rejected.errors)
+                        shown.problem_count = rejected.total
+                else:
+                    discard_upload(upload)
+                    messages.success(request, done.message)
+                    return redirect(done.url or spec.back_url)
+        return render(request, "core/import.html", {
+            "spec": spec, "upload": upload, "preview": shown, "urls": urls(request)})
+
+    def marked_page(request: HttpRequest, token: str) -> FileResponse:
+        upload = kept(request, token)
+        job = Job.objects.filter(user=request.user.pk, upload_token=token,
+                                 status=JobStatus.REJECTED).first()
+        if job is not None:
+            problems = [RowError(*p) for p in job.problems]
+        else:
+            shown = preview(spec, upload.path, request.user, options_of(spec, upload.options or {}))
+            if not shown.readable or shown.large:
+                raise Http404
+            problems = shown.errors
+        if not spec.tabular:
+            raise Http404
+        return temporary_file_download(
+            lambda path: write_marked_copy(upload.path, problems, spec.columns, path),
+            Path(upload.name).stem + "（已标注错误）.xlsx")
+
+    guard = requires(spec.capability)
+    return {"upload": guard(upload_page), "template": guard(template_page),
+            "preview": guard(preview_page), "marked": guard(marked_page)}
+
+
+# ----------------------------------------------------------------- background jobs
+
+
+def _own_job(request: HttpRequest, pk: int) -> Job:
+    job = get_object_or_404(Job, pk=pk)
+    if job.user_id != request.user.pk:
+        raise Http404
+    return job
+
+
+@requires(FOLLOW_JOBS)
+def job_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """后台任务: the job's progress bar (the page asks :func:`job_status` every second),
+    then its result: what was imported, or every problem and the marked file."""
+    job = _own_job(request, pk)
+    state = job_state(job)
+    spec = file_import(job.kind)
+    if spec is None:
+        raise PermissionDenied
+    upload = kept_upload_of_job(job)
+    problems = problems_as_written([RowError(*p) for p in job.problems], {},
+                                   header_names(spec.columns)) if job.problems else []
+    marked = ""
+    if job.status == JobStatus.REJECTED and upload is not None and spec.tabular:
+        marked = reverse(spec.page("marked"), args=[upload.token])
+    return render(request, "core/job.html", {
+        "job": job, "state": state, "problems": problems, "marked": marked,
+        "status_url": reverse("core:job_status", args=[job.pk])})
+
+
+@requires(FOLLOW_JOBS)
+def job_status(request: HttpRequest, pk: int) -> JsonResponse:
+    """The job's state as JSON, for its page's progress bar."""
+    state = job_state(_own_job(request, pk))
+    return JsonResponse({k: str(v) if k in ("label", "message", "status") else v
+                         for k, v in state.items()})
