@@ -101,6 +101,7 @@ def test_a_clerk_imports_ten_chinese_rows_and_prints_the_household_card_and_the_
     page.click("text=户卡")
     page.wait_for_selector("#card-members")
     assert page.locator("#card-members tbody tr").count() == 10
+    page.wait_for_load_state("load")  # its stylesheet applied
     page.emulate_media(media="print")
     assert not page.locator("nav.nav").is_visible()  # the menu does not print
     assert page.locator(".print-head").is_visible()  # the unit and the time printed do
