@@ -192,6 +192,19 @@ def _find_header(rows: Iterator[list[str]], limits: InputLimits,
     return header, chain(ahead[at + 1:], rows)
 
 
+def _table(rows: Iterator[list[str]], limits: InputLimits,
+           unreadable: type[Exception] | tuple[type[Exception], ...],
+           close) -> tuple[Header, Iterator[list[str]]]:
+    """The header and the checked data rows of a reader's rows; the open file is closed
+    (``close``) when the header is refused."""
+    try:
+        header, rest = _find_header(rows, limits, unreadable)
+    except ImportRejected:
+        close()
+        raise
+    return header, _checked_rows(header, rest, limits, unreadable)
+
+
 def _checked_rows(header: Header, rows: Iterator[list[str]], limits: InputLimits,
                   unreadable: type[Exception] | tuple[type[Exception], ...]
                   ) -> Iterator[list[str]]:
@@ -309,14 +322,7 @@ def _read_csv(path: Path, start: bytes, limits: InputLimits
                     raise csv.Error("NUL")
                 yield list(map(clean_text, row))
 
-    unreadable = (csv.Error, UnicodeDecodeError)
-    rows = csv_rows()
-    try:
-        header, rest = _find_header(rows, limits, unreadable)
-    except ImportRejected:
-        handle.close()
-        raise
-    return header, _checked_rows(header, rest, limits, unreadable)
+    return _table(csv_rows(), limits, (csv.Error, UnicodeDecodeError), handle.close)
 
 
 def _read_xlsx(path: Path, limits: InputLimits) -> tuple[Header, Iterator[list[str]]]:
@@ -354,13 +360,7 @@ def _read_xlsx(path: Path, limits: InputLimits) -> tuple[Header, Iterator[list[s
         finally:
             book.close()
 
-    rows = xlsx_rows()
-    try:
-        header, rest = _find_header(rows, limits, Exception)
-    except ImportRejected:
-        book.close()
-        raise
-    return header, _checked_rows(header, rest, limits, Exception)
+    return _table(xlsx_rows(), limits, Exception, book.close)
 
 
 def _read_xls(path: Path, limits: InputLimits) -> tuple[Header, Iterator[list[str]]]:
@@ -396,8 +396,7 @@ def _read_xls(path: Path, limits: InputLimits) -> tuple[Header, Iterator[list[st
         finally:
             book.release_resources()
 
-    header, rest = _find_header(xls_rows(), limits, Exception)
-    return header, _checked_rows(header, rest, limits, Exception)
+    return _table(xls_rows(), limits, Exception, book.release_resources)
 
 
 def inert_row(row: Iterable[Any]) -> list[Any]:
