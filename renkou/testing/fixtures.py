@@ -60,3 +60,14 @@ def _uploads_in_a_temporary_folder(settings, tmp_path):
     """Uploads kept between a preview and an import go to the test's own folder, not to
     the working folder."""
     settings.RENKOU_UPLOAD_DIR = tmp_path / "uploads"
+
+
+@pytest.fixture
+def cjk_font():
+    """The CJK font the PDFs embed, or the test is skipped (Debian's fonts-wqy-microhei)."""
+    from renkou.core import pdf
+
+    try:
+        return pdf.find_cjk_font()
+    except pdf.CJKFontMissing:
+        pytest.skip("fonts-wqy-microhei is not installed")

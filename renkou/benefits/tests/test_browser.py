@@ -11,7 +11,7 @@ import datetime as dt
 import pytest
 
 from renkou.benefits.models import Application, Roster
-from renkou.conftest import screenshot
+from renkou.conftest import log_in, screenshot
 from renkou.core import clock
 from renkou.register import services as reg
 
@@ -21,12 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _log_in(page, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(base + "/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    log_in(page, base, username, PASSWORD)
 
 
 def _decide(page, base: str, app: Application, comment: str) -> None:

@@ -11,7 +11,7 @@ import pytest
 from renkou.benefits.models import Notice
 from renkou.benefits.rosters import generate_roster
 from renkou.benefits.workflow import set_bank_account
-from renkou.conftest import screenshot
+from renkou.conftest import log_in, screenshot
 from renkou.testing.pdf_text import pdf_text, squeeze
 
 from .conftest import PASSWORD
@@ -21,12 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _log_in(page, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(base + "/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    log_in(page, base, username, PASSWORD)
 
 
 def _printed(page, path, shot: str) -> str:

@@ -23,11 +23,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _font():
-    try:
-        pdf.find_cjk_font()
-    except pdf.CJKFontMissing:
-        pytest.skip("fonts-wqy-microhei is not installed")
+def _font(cjk_font):
+    return cjk_font
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import datetime as dt
 import pytest
 
 from renkou.accounts.models import Role, User
+from renkou.conftest import log_in
 from renkou.conftest import screenshot as _shot
 from renkou.register import services
 from renkou.register.models import EventType, HukouType, LifeEvent, Person
@@ -22,10 +23,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def _log_in(page, url: str, username: str) -> None:
     page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
-    page.goto(url + "/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, url, username, PASSWORD)
     page.wait_for_selector("nav.nav")
 
 
