@@ -35,7 +35,7 @@ def _run(path: Path, user, options: dict[str, Any]) -> Imported:
                     % {"n": len(result.opened)}, reverse("benefits:applications"))
 
 
-def _template(path: str, user) -> None:
+def _template(path: str, user, variant: str = "") -> None:
     names = [p.name for p in programmes().values()]
     write_template(path, sheet_title="来访申请", columns=[
         TemplateColumn("公民身份号码", required=True, text=True),

@@ -44,6 +44,7 @@ class Checked:
     rows: int
     problems: Sequence[RowError]
     total: int  # problems found (more than listed when the list was capped)
+    note: str = ""  # what the clerk should know besides (how a survey's frame is known)
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,10 @@ class FileImport:
     run: Callable[[Path, Any, dict[str, Any]], Imported]
     columns: tuple[Column, ...] = ()
     explanation: Any = ""
-    template: Callable[[str, Any], Any] | None = None  # write(path, user)
+    template: Callable[[str, Any, str], Any] | None = None  # write(path, user, variant)
     template_name: str = ""
+    #: templates in several forms (a department list per department): (variant, label)
+    template_variants: tuple[tuple[str, Any], ...] = ()
     options_form: type[forms.Form] | None = None
     suffixes: tuple[str, ...] = (".xlsx", ".xls", ".csv")
     tabular: bool = True
@@ -124,6 +127,7 @@ class Preview:
     problem_count: int = 0
     readable: bool = True  # the file could be read as a table (a marked copy is possible)
     errors: list[RowError] = field(default_factory=list)  # the problems as the check gave them
+    note: str = ""
 
 
 def header_names(columns: Sequence[Column]) -> dict[str, str]:
@@ -158,7 +162,7 @@ def preview(spec: FileImport, path: Path, user, options: dict[str, Any]) -> Prev
     except ImportRejected as rejected:  # the file breaks down further on
         shown.readable = spec.tabular and rejected.errors[0].row > 0
         return _with_problems(shown, rejected.errors, rejected.total, written, chinese)
-    shown.total_rows = checked.rows
+    shown.total_rows, shown.note = checked.rows, checked.note
     return _with_problems(shown, list(checked.problems), checked.total, written, chinese)
 
 

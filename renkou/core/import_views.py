@@ -91,8 +91,14 @@ def pages_of(spec: FileImport) -> dict[str, Callable]:
         write = spec.template
         if write is None:
             raise Http404
-        return temporary_file_download(lambda path: write(path, request.user),
-                                       spec.template_name or f"{spec.kind}.xlsx")
+        variants = dict(spec.template_variants)
+        variant = request.GET.get("variant", "")
+        if variants and variant not in variants:
+            variant = next(iter(variants))
+        name = spec.template_name or f"{spec.kind}.xlsx"
+        if variant:
+            name = f"{Path(name).stem}（{variants[variant]}）{Path(name).suffix}"
+        return temporary_file_download(lambda path: write(path, request.user, variant), name)
 
     @require_http_methods(["GET", "POST"])
     def preview_page(request: HttpRequest, token: str) -> HttpResponse:

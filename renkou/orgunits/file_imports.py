@@ -34,7 +34,7 @@ def _run(path: Path, user, options: dict[str, Any]) -> Imported:
                     reverse("orgunits:tree"))
 
 
-def _template(path: str, user) -> None:
+def _template(path: str, user, variant: str = "") -> None:
     with translation.override("zh-hans"):
         kinds = [str(label) for _v, label in OrgKind.choices]
         classes = [str(label) for _v, label in UrbanRural.choices]

@@ -58,7 +58,7 @@ def _run(path: Path, user, options: dict[str, Any]) -> Imported:
                     % {"n": len(codes), "codes": ", ".join(codes)}, reverse("quality:rules"))
 
 
-def _template(path: str, user) -> None:
+def _template(path: str, user, variant: str = "") -> None:
     Path(path).write_text(EXAMPLE, encoding="utf-8")
 
 

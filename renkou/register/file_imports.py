@@ -37,7 +37,7 @@ def _run(path: Path, user, options: dict[str, Any]) -> Imported:
                     reverse("register:home"))
 
 
-def _template(path: str, user) -> None:
+def _template(path: str, user, variant: str = "") -> None:
     write_person_template(path, units=list(OrgUnit.objects.visible_to(user).order_by("path")))
 
 

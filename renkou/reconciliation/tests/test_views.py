@@ -213,3 +213,40 @@ def test_survey_outside_the_area_is_not_found(client, users, county, survey):
     assert "和平镇" in township and "东村" in township and "南村" not in township
     # the township's unsampled village borrows its township's rate
     assert "西村" in township and "北村" not in township
+
+
+def test_the_survey_template_filled_in_with_its_visited_sheet_imports_on_that_frame(
+        client, users, county, tmp_path):
+    c = _login(client, users.officer)
+    answer = c.get("/reconciliation/surveys/new/template.xlsx")
+    book = load_workbook(io.BytesIO(b"".join(answer.streaming_content)))
+    assert book.sheetnames[0] == "入户核查" and "走访户" in book.sheetnames
+    assert [cell.value for cell in book["入户核查"][1]] == [
+        "村代码", "户号", "姓名", "性别", "出生日期", "公民身份号码", "与户主关系", "备注"]
+    sheet, visited = book["入户核查"], book["走访户"]
+    sheet.delete_rows(2)
+    sheet.append(["110101001201", "H1", "张晓明", "男", "1990-03-07", county.zxm.id_number,
+                  "户主", ""])
+    visited.delete_rows(2)
+    visited.append(["110101001201", "H1"])
+    visited.append(["110101001201", "H2"])  # visited, nobody found
+    path = tmp_path / "入户核查.xlsx"
+    book.save(path)
+    page, url = _upload(c, "/reconciliation/surveys/new/",
+                        {"name": "模板", "survey_date": "2024-06-30"}, path)
+    preview = page.context["preview"]
+    assert preview.problem_count == 0, preview.problems
+    assert "走访户" in preview.note and "2" in preview.note  # listed on the sheet: 2 households
+    assert c.post(url).status_code == 302
+    assert Survey.objects.get().name == "模板"
+
+
+@pytest.mark.parametrize("source, first", [("hospital", "出生医学证明编号"),
+                                           ("police", "公民身份号码"), ("civil", "业务类型")])
+def test_each_department_has_its_own_list_template(client, users, source, first):
+    c = _login(client, users.officer)
+    answer = c.get(f"/reconciliation/lists/new/template.xlsx?variant={source}")
+    book = load_workbook(io.BytesIO(b"".join(answer.streaming_content)))
+    assert book.worksheets[0]["A1"].value == first
+    page = c.get("/reconciliation/lists/new/").content.decode()
+    assert f"template.xlsx?variant={source}" in page
