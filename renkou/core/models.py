@@ -62,6 +62,9 @@ class AuditAction(models.TextChoices):
     USER = "user", _("user management")
     TOKEN = "token", _("API token")
     COMMAND = "command", _("administration command")
+    DECIDE = "decide", _("decision")
+    CHECK = "check", _("quality check")
+    JOB = "job", _("background job")
 
 
 class AuditLogIsAppendOnly(RecordIsAppendOnly):
@@ -111,6 +114,7 @@ class JobStatus(models.TextChoices):
     DONE = "done", _("done")
     REJECTED = "rejected", _("refused: the file has problems")
     FAILED = "failed", _("failed")
+    INTERRUPTED = "interrupted", _("interrupted")
 
 
 class Job(models.Model):
@@ -128,8 +132,20 @@ class Job(models.Model):
     upload_token = models.CharField(max_length=40, blank=True)
     file_name = models.CharField(max_length=200, blank=True)
     options = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=10, choices=JobStatus.choices,
+    status = models.CharField(max_length=12, choices=JobStatus.choices,
                               default=JobStatus.QUEUED)
+    #: the unit the job works on (its division code), "" for none
+    scope = models.CharField(max_length=32, blank=True)
+    #: while the job is waiting or running: what may run only once at a time (kind and
+    #: scope); unique, so a second start is refused by the database itself; cleared
+    #: (NULL) when the job ends
+    running_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
+    #: the worker running it, "host:pid", to tell a job whose worker is gone
+    worker = models.CharField(max_length=120, blank=True)
+    #: what the job wrote as it went, one line a step, kept when it ends
+    log = models.TextField(blank=True)
+    #: a file the job made (roster, report, screening list) under the jobs folder
+    result_file = models.CharField(max_length=200, blank=True)
     message = models.TextField(blank=True)
     result_url = models.CharField(max_length=300, blank=True)
     #: the problems of a refused file: [row, column, reason, value], the first ones kept
@@ -148,4 +164,5 @@ class Job(models.Model):
 
     @property
     def finished(self) -> bool:
-        return self.status in (JobStatus.DONE, JobStatus.REJECTED, JobStatus.FAILED)
+        return self.status in (JobStatus.DONE, JobStatus.REJECTED, JobStatus.FAILED,
+                               JobStatus.INTERRUPTED)

@@ -75,7 +75,9 @@ class PlatformApp(AppConfig):
     - ``commands``: the names of its management commands (``renkou help`` groups them);
     - ``demo_order``: runs ``<app>.demo:prepare_demo`` in ``renkou demo``, smallest first;
     - ``file_imports``: its imports from a file in the browser, ``<app>.file_imports``'s
-      ``FILE_IMPORTS`` (:class:`renkou.core.file_imports.FileImport`), when true.
+      ``FILE_IMPORTS`` (:class:`renkou.core.file_imports.FileImport`), when true;
+    - ``background_jobs``: its long actions run by the worker, ``<app>.jobs``'s ``JOBS``
+      (:class:`renkou.core.jobs.JobKind`), when true.
     """
 
     url_prefix: str | None = None
@@ -87,6 +89,7 @@ class PlatformApp(AppConfig):
     commands: tuple[str, ...] = ()
     demo_order: int | None = None
     file_imports: bool = False
+    background_jobs: bool = False
 
     def submodule(self, name: str) -> Any:
         """The module ``<app>.<name>`` (``api``, ``demo``, …)."""
@@ -153,6 +156,20 @@ def file_imports() -> dict[str, Any]:
             if spec.kind in found:
                 raise ValueError(f"file import {spec.kind!r} is declared twice ({app.name})")
             found[spec.kind] = spec
+    return found
+
+
+@functools.cache
+def job_kinds() -> dict[str, Any]:
+    """Every app's background jobs, by kind; a kind declared twice is an error."""
+    found: dict[str, Any] = {}
+    for app in platform_apps():
+        if not app.background_jobs:
+            continue
+        for kind in app.submodule("jobs").JOBS:
+            if kind.kind in found:
+                raise ValueError(f"background job {kind.kind!r} is declared twice ({app.name})")
+            found[kind.kind] = kind
     return found
 
 
