@@ -203,6 +203,8 @@ RENKOU_ANALYTICS_DIR = Path(os.environ.get("RENKOU_ANALYTICS_DIR", WORK_DIR / "r
 RENKOU_STAT_YEAR_START_MONTH = int(os.environ.get("RENKOU_STAT_YEAR_START_MONTH", "10"))
 # Files uploaded for an import wait here between the preview and the import (a day at most).
 RENKOU_UPLOAD_DIR = Path(os.environ.get("RENKOU_UPLOAD_DIR", WORK_DIR / "renkou-uploads"))
+# Each background job's progress, log and result file (a week).
+RENKOU_JOB_DIR = Path(os.environ.get("RENKOU_JOB_DIR", WORK_DIR / "renkou-jobs"))
 
 # Background jobs (renkou.core.jobs): queued in the database, run by the worker that
 # `renkou serve` starts beside the web server (or `renkou worker` alone).

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
+from renkou.core import progress as job_progress
+
 from . import catalogue as _catalogue
 from .engine import analytics_paths, compute_indicators
 from .periods import PERIOD_KINDS, Period, PeriodError, parse_period
@@ -49,6 +51,8 @@ def refresh(progress: bool = False, today: dt.date | None = None) -> dict[str, A
     indicators = catalogue()  # a broken catalogue fails before any work
     base = Path(settings.RENKOU_ANALYTICS_DIR)
     snapshot, out = analytics_paths(base)
+    steps = len(ENGINE_STAGES) + 1  # the snapshot, then each stage of the engine
+    job_progress.step(_("writing the snapshot of the register"), 0, steps)
     started = time.perf_counter()
     report = write_snapshot(base, progress=progress)
     snapshot_seconds = time.perf_counter() - started
@@ -59,6 +63,9 @@ def refresh(progress: bool = False, today: dt.date | None = None) -> dict[str, A
         bar.set_postfix_str(name)
         if name != ENGINE_STAGES[0]:
             bar.update(1)
+        job_progress.step(_("computing indicators: %(stage)s") % {"stage": name},
+                          1 + ENGINE_STAGES.index(name) if name in ENGINE_STAGES else bar.n,
+                          steps)
 
     started = time.perf_counter()
     try:
@@ -66,9 +73,22 @@ def refresh(progress: bool = False, today: dt.date | None = None) -> dict[str, A
     finally:
         bar.update(bar.total - bar.n)
         bar.close()
+    job_progress.step(_("indicators written"), steps, steps)
     compute_seconds = time.perf_counter() - started
     return {"snapshot": round(snapshot_seconds, 3), "compute": round(compute_seconds, 3),
             "total": round(snapshot_seconds + compute_seconds, 3), **report, **stages}
+
+
+def refresh_summary(report: dict[str, Any]) -> str:
+    """One sentence on what :func:`refresh` did (for the terminal and the job's page)."""
+    return _(
+        "snapshot of %(persons)s persons and %(events)s effective events in %(snap).1f s; "
+        "%(rows)s indicator values for %(periods)s periods in %(compute).1f s "
+        "(total %(total).1f s)") % {
+        "persons": f"{report.get('persons', 0):,}", "events": f"{report.get('effective_events', 0):,}",
+        "snap": report["snapshot"], "rows": f"{report.get('rows', 0):,}",
+        "periods": report.get("periods", 0), "compute": report["compute"],
+        "total": report["total"]}
 
 
 def indicator_rows(period: str | Period, org_code: str | None = None, level: int | None = None,

@@ -11,12 +11,18 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from renkou.accounts.permissions import Capability, requires
+from renkou.core.job_views import start_and_follow
 from renkou.orgunits.models import OrgLevel, OrgUnit
 
-from . import exports, reports, services, store
+from . import exports, jobs, reports, services, store
 from .periods import Period, default_period
+from .permissions import REFRESH_STATISTICS
+
+#: the files a report can be written as
+REPORT_FORMATS = [("xlsx", "Excel"), ("pdf", "PDF"), ("dhis2", "DHIS2 JSON")]
 
 #: Drill-down stops at villages (county → township → village).
 DEEPEST_DRILL_LEVEL = OrgLevel.VILLAGE
@@ -74,7 +80,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "children": children,
         "headline_columns": reports.headline_columns(),
         "charts": charts,
-        "formats": [("xlsx", "Excel"), ("pdf", "PDF"), ("dhis2", "DHIS2 JSON")],
+        "formats": REPORT_FORMATS,
         "signatures": exports.STATISTICS_SIGNATURES,
         "events_since": services.events_since(report.ledger_last_event_id),
     })
@@ -104,3 +110,29 @@ def download(request: HttpRequest, fmt: str) -> HttpResponse:
     name = f"statistics-{unit.code}-{period}.{exports.EXTENSIONS[fmt]}"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@requires(REFRESH_STATISTICS)
+@require_POST
+def start_refresh(request: HttpRequest) -> HttpResponse:
+    """Recompute every indicator, as a background job."""
+    return start_and_follow(request, jobs.REFRESH)
+
+
+@requires(Capability.VIEW_AGGREGATES)
+@require_POST
+def start_report(request: HttpRequest) -> HttpResponse:
+    """One unit's statistics for one period as a file, made by a background job."""
+    unit = get_object_or_404(OrgUnit.objects.visible_to(request.user),
+                             code=request.POST.get("org", ""))
+    fmt, period = request.POST.get("format", ""), request.POST.get("period", "")
+    if fmt not in exports.FORMATS:
+        raise Http404
+    try:
+        known = {p.label for p in store.list_periods()}
+    except store.NoIndicators:
+        raise Http404(_("No statistics have been computed yet.")) from None
+    if period not in known:
+        raise Http404(_("No statistics for this period."))
+    return start_and_follow(request, jobs.REPORT, scope=unit.code,
+                            options={"period": period, "format": fmt})

@@ -16,5 +16,6 @@ class BenefitsConfig(registry.PlatformApp):
     menu = (registry.MenuEntry(_("Benefits"), "benefits:index", MANAGE_BENEFITS, order=80),)
     commands = ("benefits",)
     file_imports = True
+    background_jobs = True
     #: records one recipient's death (a payment stops), which the statistics include
     demo_order = 30

@@ -372,3 +372,60 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.year} {self.amount}"
+
+
+class ScreeningRun(models.Model):
+    """A screening (资格筛查) computed once — by a background job for a county — whose
+    list the pages turn through without computing it again. It rests on the ledger up
+    to ``ledger_event_id``: once the ledger has grown, it is no longer current and the
+    next screening computes a new one. A user's earlier run of the same programme, year
+    and unit is replaced by the new one; runs are for the user who made them."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("screened by"),
+                             on_delete=models.CASCADE, related_name="+")
+    programme = models.CharField(_("programme"), max_length=40)
+    year = models.PositiveSmallIntegerField(_("year"))
+    #: the unit screened; NULL: the whole register (a superuser)
+    org = models.ForeignKey("orgunits.OrgUnit", verbose_name=_("org unit"), null=True,
+                            blank=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(_("screened at"), auto_now_add=True)
+    ledger_event_id = models.BigIntegerField(_("last ledger event read"), default=0)
+    total = models.PositiveIntegerField(_("persons eligible"), default=0)
+    amount = models.DecimalField(_("amount due"), max_digits=14, decimal_places=2, default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "programme", "year", "org"])]
+        verbose_name = _("screening")
+        verbose_name_plural = _("screenings")
+
+    def __str__(self) -> str:
+        return f"{self.programme} {self.year} ({self.total})"
+
+
+class ScreeningRow(models.Model):
+    """One eligible person of a stored screening, as the list shows it (the ID number
+    kept masked only: the list never shows it whole)."""
+
+    run = models.ForeignKey(ScreeningRun, on_delete=models.CASCADE, related_name="rows")
+    position = models.PositiveIntegerField()
+    person_id = models.BigIntegerField()
+    name = models.CharField(max_length=100)
+    masked_id_number = models.CharField(max_length=32, blank=True)
+    sex = models.CharField(max_length=1)
+    birth_date = models.DateField()
+    org_code = models.CharField(max_length=32)
+    org_name = models.CharField(max_length=100)
+    facts_text = models.TextField(blank=True)
+    facts = models.TextField(blank=True)  # ``key=value; …`` for the CSV file
+    months = models.CharField(max_length=40, blank=True)  # ``1 2 3 …``
+    months_due = models.PositiveSmallIntegerField(default=0)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["run", "position"]
+        constraints = [models.UniqueConstraint(fields=["run", "position"],
+                                               name="screening_row_position")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}:{self.position} {self.person_id}"

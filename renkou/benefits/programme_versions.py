@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from renkou.core import audit
 from renkou.core.models import AuditAction
 
-from .models import ProgrammeVersion
+from .models import ProgrammeVersion, ScreeningRun
 from .programmes import programme
 from .workflow import WorkflowError
 
@@ -38,6 +38,8 @@ def add_version(user, code: str, *, effective_from: dt.date, amounts: dict[str, 
         programme=code, effective_from=effective_from, org_prefix=org_prefix, amounts=clean,
         criteria=criteria or {}, note=note,
         created_by=user if user is not None and user.is_authenticated else None)
+    # a new version changes who is due and how much: stored screenings are computed again
+    ScreeningRun.objects.filter(programme=code).delete()
     audit.record(AuditAction.CREATE, "benefit_programme_version", version.pk,
                  details={"programme": code, "from": effective_from.isoformat(),
                           "org_prefix": org_prefix, "amounts": clean}, user=user)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("programmes/<slug:code>/versions/", views.version_add, name="version_add"),
     path("screen/", views.screen, name="screen"),
     path("screen/open/", views.open_bulk, name="open_bulk"),
+    path("screen/start/", views.screen_start, name="screen_start"),
     path("applications/", views.applications, name="applications"),
     path("applications/walk-in/", views.walk_in, name="walk_in"),
     *import_urls(WALK_INS, "applications/walk-in/list/"),

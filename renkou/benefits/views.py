@@ -24,18 +24,19 @@ from django.views.decorators.http import require_POST
 from renkou.accounts.permissions import Capability, has_capability, requires
 from renkou.core import clock
 from renkou.core.downloads import temporary_file_download
+from renkou.core.job_views import start_and_follow
 from renkou.register.identity import mask_id_number
 from renkou.register.models import Person
 
 from . import forms, payment_figures, printing, requalification
 from .history import recipient_history
+from .jobs import ROSTER, SCREENING
 from .models import Application, ApplicationState, Decision, Notice, Objection, Roster
 from .permissions import APPROVE_BENEFITS, MANAGE_BENEFITS
 from .programme_versions import add_version
 from .programmes import programme, programmes
 from .rosters import (
     ROSTER_SIGNATURES,
-    generate_roster,
     mark_roster_paid,
     roster_rows,
     roster_title_block,
@@ -43,7 +44,14 @@ from .rosters import (
     write_bank_csv,
     write_roster_xlsx,
 )
-from .screening import log_screening_view, screen_programme, write_screening_csv
+from .screening import (
+    current_screening,
+    log_screening_view,
+    screens_in_background,
+    store_screening,
+    stored_rows,
+    write_screening_csv,
+)
 from .workflow import (
     WorkflowError,
     may_take_step,
@@ -105,39 +113,67 @@ def version_add(request: HttpRequest, code: str) -> HttpResponse:
     return redirect("benefits:programme", code=code)
 
 
-@requires(MANAGE_BENEFITS)
-def screen(request: HttpRequest) -> HttpResponse:
+def _screen_query(request: HttpRequest):
     query = None
     if request.GET:  # a link naming only the programme screens the default year
         query = request.GET.copy()
         query.setdefault("year", str(forms.ScreenForm.base_fields["year"].initial()))
-    form = forms.ScreenForm(query, user=request.user)
+    return query
+
+
+@requires(MANAGE_BENEFITS)
+def screen(request: HttpRequest) -> HttpResponse:
+    """The screening list, turned page by page through the stored screening
+    (:mod:`renkou.benefits.screening`): computed here for a township or a village, by a
+    background job for a county (the page offers to start it)."""
+    form = forms.ScreenForm(_screen_query(request), user=request.user)
     context: dict = {"form": form}
     if form.is_valid():
         d = form.cleaned_data
+        org = d["org"] or None
         try:
-            prog, results = screen_programme(d["programme"], d["year"], user=request.user,
-                                             org_code=d["org"] or None)
+            prog = programme(d["programme"])
+            run = current_screening(request.user, prog.code, d["year"], org)
+            if run is None and screens_in_background(request.user, org):
+                context.update(prog=prog, year=d["year"], org=org or "", start=True)
+                return render(request, "benefits/screen.html", context)
+            if run is None:
+                run = store_screening(request.user, prog.code, d["year"], org)
         except WorkflowError as exc:
             _fail(request, exc)
             return render(request, "benefits/screen.html", context)
         if request.GET.get("format") == "csv":
             out = io.StringIO()
-            write_screening_csv(prog, d["year"], results, out, org_code=d["org"] or None)
+            write_screening_csv(prog, d["year"], stored_rows(run), out, org_code=org)
             response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = (
                 f'attachment; filename="screening-{prog.code}-{d["year"]}.csv"')
             return response
-        log_screening_view(prog, d["year"], d["org"] or None, len(results))
-        taken = set(Application.objects.filter(programme=prog.code, person_id__in=[
-            r.person_id for r in results]).exclude(state__in=["rejected", "stopped"])
-            .values_list("person_id", flat=True)) if len(results) <= 5000 else set()
-        page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
-        rows = [(r, mask_id_number(r.id_number), r.person_id in taken) for r in page]
-        context.update(prog=prog, page=page, rows=rows, total=len(results),
-                       amount=sum(r.amount for r in results), year=d["year"],
-                       query=request.GET.urlencode())
+        page = Paginator(run.rows.all(), PAGE_SIZE).get_page(request.GET.get("page"))
+        log_screening_view(prog, d["year"], org, run.total)
+        listed = [r.person_id for r in page]
+        taken = set(Application.objects.filter(programme=prog.code, person_id__in=listed)
+                    .exclude(state__in=["rejected", "stopped"]).values_list("person_id", flat=True))
+        rows = [(r, r.masked_id_number, r.person_id in taken) for r in page]
+        query = request.GET.copy()
+        query.pop("page", None)
+        context.update(prog=prog, page=page, rows=rows, total=run.total, amount=run.amount,
+                       year=d["year"], run=run, query=query.urlencode())
     return render(request, "benefits/screen.html", context)
+
+
+@requires(MANAGE_BENEFITS)
+@require_POST
+def screen_start(request: HttpRequest) -> HttpResponse:
+    """Screen a county as a background job; its page leads back to the list."""
+    form = forms.ScreenForm(request.POST, user=request.user)
+    if not form.is_valid():
+        messages.error(request, form.errors.as_text())
+        return redirect("benefits:screen")
+    d = form.cleaned_data
+    org = d["org"] or ""
+    return start_and_follow(request, SCREENING, scope=org or None, options={
+        "programme": d["programme"], "year": d["year"], "org": org})
 
 
 @requires(MANAGE_BENEFITS)
@@ -376,20 +412,12 @@ def rosters(request: HttpRequest, form: forms.RosterForm | None = None,
 @requires(APPROVE_BENEFITS)
 @require_POST
 def roster_new(request: HttpRequest) -> HttpResponse:
-    """Make the payment roster of a period: a county step."""
+    """Make the payment roster of a period: a county step, run as a background job."""
     form = forms.RosterForm(request.POST)
     if form.is_valid():
-        try:
-            roster = generate_roster(request.user, form.cleaned_data["programme"],
-                                     form.cleaned_data["period"])
-        except WorkflowError as exc:
-            _fail(request, exc)
-        else:
-            if roster is None:
-                messages.warning(request, _("nothing new is due for this period"))
-            else:
-                return redirect("benefits:roster", pk=roster.pk)
-    return rosters(request, form=form)
+        return start_and_follow(request, ROSTER, options={
+            "programme": form.cleaned_data["programme"], "period": form.cleaned_data["period"]})
+    return rosters(request, form=form, status=400)
 
 
 @requires(MANAGE_BENEFITS)

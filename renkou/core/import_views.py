@@ -1,6 +1,6 @@
 """The pages of an import from a file (see :mod:`renkou.core.file_imports`), made for
-each :class:`~renkou.core.file_imports.FileImport` by :func:`pages_of`, and the page of
-a background job."""
+each :class:`~renkou.core.file_imports.FileImport` by :func:`pages_of`; a large file
+is imported by a background job (:mod:`renkou.core.job_views`)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -25,21 +23,15 @@ from .downloads import temporary_file_download
 from .error_workbook import write_marked_copy
 from .file_imports import (
     FileImport,
-    file_import,
-    header_names,
     options_of,
     preview,
-    problems_as_written,
 )
-from .jobs import job_state, start_import_job
+from .jobs import JobAlreadyRunning, start_job
 from .models import Job, JobStatus
 from .tables import ImportRejected, RowError
-from .uploads import check_spreadsheet, discard_upload, keep_upload, kept_upload, kept_upload_of_job
+from .uploads import check_spreadsheet, discard_upload, keep_upload, kept_upload
 
-__all__ = ["pages_of", "job_page", "job_status", "FOLLOW_JOBS"]
-
-#: follow one's own background jobs (declared by the core app)
-FOLLOW_JOBS = "follow_jobs"
+__all__ = ["pages_of"]
 
 
 def _file_form(spec: FileImport) -> type[forms.Form]:
@@ -111,8 +103,13 @@ def pages_of(spec: FileImport) -> dict[str, Callable]:
         shown = preview(spec, upload.path, request.user, options)
         if request.method == "POST":
             if shown.large:
-                job = start_import_job(spec, upload, request.user, upload.options or {},
-                                       audit.client_address(request))
+                try:
+                    job = start_job(spec.kind, request.user, options=upload.options or {},
+                                    address=audit.client_address(request), upload=upload)
+                except JobAlreadyRunning as running:
+                    messages.warning(request, running.message)
+                    return redirect("core:job", pk=running.job.pk) if running.job else \
+                        redirect(urls(request)["upload"])
                 return redirect("core:job", pk=job.pk)
             if not shown.problem_count:
                 try:
@@ -149,41 +146,3 @@ def pages_of(spec: FileImport) -> dict[str, Callable]:
     guard = requires(spec.capability)
     return {"upload": guard(upload_page), "template": guard(template_page),
             "preview": guard(preview_page), "marked": guard(marked_page)}
-
-
-# ----------------------------------------------------------------- background jobs
-
-
-def _own_job(request: HttpRequest, pk: int) -> Job:
-    job = get_object_or_404(Job, pk=pk)
-    if job.user_id != request.user.pk:
-        raise Http404
-    return job
-
-
-@requires(FOLLOW_JOBS)
-def job_page(request: HttpRequest, pk: int) -> HttpResponse:
-    """后台任务: the job's progress bar (the page asks :func:`job_status` every second),
-    then its result: what was imported, or every problem and the marked file."""
-    job = _own_job(request, pk)
-    state = job_state(job)
-    spec = file_import(job.kind)
-    if spec is None:
-        raise PermissionDenied
-    upload = kept_upload_of_job(job)
-    problems = problems_as_written([RowError(*p) for p in job.problems], {},
-                                   header_names(spec.columns)) if job.problems else []
-    marked = ""
-    if job.status == JobStatus.REJECTED and upload is not None and spec.tabular:
-        marked = reverse(spec.page("marked"), args=[upload.token])
-    return render(request, "core/job.html", {
-        "job": job, "state": state, "problems": problems, "marked": marked,
-        "status_url": reverse("core:job_status", args=[job.pk])})
-
-
-@requires(FOLLOW_JOBS)
-def job_status(request: HttpRequest, pk: int) -> JsonResponse:
-    """The job's state as JSON, for its page's progress bar."""
-    state = job_state(_own_job(request, pk))
-    return JsonResponse({k: str(v) if k in ("label", "message", "status") else v
-                         for k, v in state.items()})

@@ -20,7 +20,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-__all__ = ["progress_bar", "reporting_to", "ProgressFile", "read_progress"]
+__all__ = ["progress_bar", "reporting_to", "ProgressFile", "read_progress", "step"]
 
 #: (phase, done, total or None) → None
 Sink = Callable[[str, int, "int | None"], None]
@@ -69,17 +69,29 @@ def progress_bar(*, desc: str, total: int | None = None, show: bool = False,
 class ProgressFile:
     """A sink writing ``{"phase", "done", "total"}`` to a JSON file, at most twice a
     second (and always at a phase's start), replaced atomically so a reader never sees
-    half a file."""
+    half a file; with ``log_path``, also a line with the time at every new phase and
+    every :meth:`say` (the job's log)."""
 
-    def __init__(self, path: Path, every: float = 0.5) -> None:
+    def __init__(self, path: Path, every: float = 0.5, log_path: Path | None = None) -> None:
         self.path = Path(path)
+        self.log_path = log_path
         self.every = every
         self._last = 0.0
-        self._phase = ""
+        self._phase: str | None = None
+
+    def say(self, text: str) -> None:
+        """Add a line to the log."""
+        if self.log_path is None:
+            return
+        with open(self.log_path, "a", encoding="utf-8") as log:
+            log.write(f"{time.strftime('%H:%M:%S')}  {text}\n")
 
     def __call__(self, phase: str, done: int, total: int | None) -> None:
         now = time.monotonic()
-        if phase == self._phase and now - self._last < self.every and done != total:
+        if phase != self._phase:
+            if phase:
+                self.say(phase)
+        elif now - self._last < self.every and done != total:
             return
         self._phase, self._last = phase, now
         partial = self.path.with_suffix(".part")
@@ -94,3 +106,11 @@ def read_progress(path: Path) -> dict[str, Any]:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+
+
+def step(phase: str, done: int = 0, total: int | None = None) -> None:
+    """Report one step of a job that counts its own steps (``phase`` with ``done`` of
+    ``total``) to the current sink, if any; nothing on the terminal."""
+    sink = _sink.get()
+    if sink is not None:
+        sink(phase, done, total)

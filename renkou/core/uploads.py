@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from .tables import input_limits
 
 __all__ = ["Upload", "keep_upload", "kept_upload", "kept_upload_of_job", "discard_upload",
-           "check_spreadsheet", "progress_path"]
+           "check_spreadsheet"]
 
 KEPT_SECONDS = 24 * 3600
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
@@ -96,11 +96,6 @@ def _stored_name(name: str) -> str:
 def kept_upload_of_job(job) -> Upload | None:
     """The file a background job imports (kept until the job is looked at)."""
     return kept_upload(job.upload_token, job.user, job.kind)
-
-
-def progress_path(upload: Upload) -> Path:
-    """Where a background job writes the progress of importing ``upload``."""
-    return upload.path.parent / "progress.json"
 
 
 def discard_upload(upload: Upload) -> None:

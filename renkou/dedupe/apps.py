@@ -15,4 +15,5 @@ class DedupeConfig(registry.PlatformApp):
     capabilities = CAPABILITIES
     menu = (registry.MenuEntry(_("Duplicates"), "dedupe:index", MERGE_DUPLICATES, order=60),)
     commands = ("dedupe",)
+    background_jobs = True
     demo_order = 10

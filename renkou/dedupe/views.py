@@ -17,9 +17,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from renkou.accounts.permissions import requires
+from renkou.core.job_views import start_and_follow
 
 from . import services
-from .models import CandidatePair, PairStatus
+from .jobs import DETECTION
+from .models import CandidatePair, DetectionRun, PairStatus
 from .permissions import MERGE_DUPLICATES
 
 
@@ -40,6 +42,8 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "dedupe/index.html", {
         "page": page, "status": status, "statuses": PairStatus.choices,
         "threshold": services.DEFAULT_THRESHOLD,
+        "last_run": DetectionRun.objects.filter(org=request.user.org, finished_at__isnull=False)
+        .order_by("-finished_at").first(),
     })
 
 
@@ -49,6 +53,8 @@ def pair(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "dedupe/pair.html", {
         "pair": candidate, "rows": services.compare(candidate),
         "threshold": services.DEFAULT_THRESHOLD,
+        "last_run": DetectionRun.objects.filter(org=request.user.org, finished_at__isnull=False)
+        .order_by("-finished_at").first(),
     })
 
 
@@ -82,3 +88,10 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
         for text in exc.messages:
             messages.error(request, text)
     return redirect("dedupe:pair", pk=candidate.pk)
+
+
+@requires(MERGE_DUPLICATES)
+@require_POST
+def start_detection(request: HttpRequest) -> HttpResponse:
+    """Run duplicate detection over the user's area, as a background job."""
+    return start_and_follow(request, DETECTION)

@@ -13,5 +13,6 @@ class QualityConfig(registry.PlatformApp):
     menu = (registry.MenuEntry(_("Data quality"), "quality:index", "view_aggregates", order=50),)
     commands = ("quality",)
     file_imports = True
+    background_jobs = True
     #: last: the scorecard reads the duplicates, surveys and benefits prepared before it
     demo_order = 40

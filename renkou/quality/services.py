@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from renkou.accounts.permissions import Capability, has_capability
 from renkou.core import audit, clock
 from renkou.core.models import AuditAction
+from renkou.core.progress import step
 from renkou.core.tables import TableWriter
 from renkou.orgunits.models import OrgUnit
 from renkou.register.identity import mask_id_number
@@ -96,10 +97,12 @@ def run_checks(unit: OrgUnit | None = None, *, user=None, today: dt.date | None 
     rules = active_rules() if rules is None else rules
     report = CheckReport(unit=unit, rules=rules)
     started = time.perf_counter()
+    step(_("reading the register"), 0, 3)
     reg = load_register(unit, today=today)
     report.seconds.update({f"load_{k}": v for k, v in reg.seconds.items()})
     try:
         t = time.perf_counter()
+        step(_("checking the rules"), 1, 3)
         findings = evaluate(reg, rules, report.failed)
         report.seconds["evaluate"] = time.perf_counter() - t
     finally:
@@ -108,6 +111,7 @@ def run_checks(unit: OrgUnit | None = None, *, user=None, today: dt.date | None 
         report.disabled = disable_failing(report.failed, user)
         report.rules = rules = [r for r in rules if r.code not in report.failed]
     t = time.perf_counter()
+    step(_("storing the findings"), 2, 3)
     with transaction.atomic():  # the findings and the log entry of the run, or neither
         _store(findings, unit, rules, report)
         audit.record(AuditAction.CHANGE, "quality_check", unit.code if unit else "", details={

@@ -28,10 +28,12 @@ from django.views.decorators.http import require_POST
 from renkou.accounts.permissions import Capability, has_capability, requires
 from renkou.core import clock
 from renkou.core.downloads import temporary_file_download
+from renkou.core.job_views import start_and_follow
 from renkou.orgunits.models import OrgUnit
 
 from . import office_rules, printing, services
 from . import scorecard as scorecards
+from .jobs import QUALITY_CHECK
 from .models import OfficeRule, Violation, ViolationStatus
 from .rules import RuleError, builtin_rules
 from .rules_in_force import rules_by_code
@@ -120,17 +122,10 @@ def resolve(request: HttpRequest, pk: int) -> HttpResponse:
 @requires(Capability.EDIT_REGISTER)
 @require_POST
 def run_check(request: HttpRequest, code: str) -> HttpResponse:
-    """Run the rules again over the unit's subtree (e.g. after corrections)."""
+    """Run the rules again over the unit's subtree (e.g. after corrections), as a
+    background job."""
     unit = _unit(request, code)
-    report = services.run_checks(unit, user=request.user)
-    messages.success(request, _("Checked %(unit)s: %(n)s open findings.")
-                     % {"unit": unit.name, "n": sum(report.open.values())})
-    for code, reason in sorted(report.failed.items()):
-        messages.warning(request, _("Rule %(code)s could not run and was left out%(off)s: "
-                                    "%(reason)s") % {
-            "code": code, "reason": reason,
-            "off": _(" (switched off)") if code in report.disabled else ""})
-    return redirect("quality:worklist", code=unit.code)
+    return start_and_follow(request, QUALITY_CHECK, scope=unit.code)
 
 
 @requires(Capability.VIEW_REGISTER)

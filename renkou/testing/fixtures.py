@@ -57,9 +57,10 @@ def _flush_through_append_only_tables():
 
 @pytest.fixture(autouse=True)
 def _uploads_in_a_temporary_folder(settings, tmp_path):
-    """Uploads kept between a preview and an import go to the test's own folder, not to
-    the working folder."""
+    """Uploads kept between a preview and an import, and the background jobs' files, go
+    to the test's own folder, not to the working folder."""
     settings.RENKOU_UPLOAD_DIR = tmp_path / "uploads"
+    settings.RENKOU_JOB_DIR = tmp_path / "jobs"
 
 
 @pytest.fixture

@@ -479,13 +479,13 @@ def test_the_statistics_page_says_when_from_which_ledger_state_and_when_it_is_st
 
     last = LifeEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
     note = freshness("2025")
-    assert "计算于" in note and f"第 {last} 号事件" in note and "refresh" not in note
+    assert "计算于" in note and f"第 {last} 号事件" in note and "刷新" not in note
     page = client.get("/stats/", {"period": "2026"}).content.decode()
     assert "尚未结束" in page  # the period was not over: partial figures
     register.record_move_out(Person.objects.filter(status="resident").first(),
                              event_date=dt.date(2026, 11, 1))
     note = freshness("2025")
-    assert "又登记了 1 个事件" in note and "renkou analytics refresh" in note
+    assert "又登记了 1 个事件" in note and "请用上方按钮刷新" in note
 
 
 def test_asfr_counts_a_birth_where_the_mothers_exposure_is_counted(analytics_dir):

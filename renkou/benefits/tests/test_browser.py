@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.management import call_command
 
 from renkou.benefits.models import Application, Roster
 from renkou.conftest import log_in, screenshot
@@ -70,6 +71,10 @@ def test_screen_apply_review_notice_approve_roster_and_a_death_stops_it(
     page.select_option("select[name=programme]", "rural-reward")
     page.fill("input[name=period]", str(year))
     page.click("button:has-text(\"生成花名册\")")
+    page.wait_for_load_state()  # the roster is a background job: its page, then the worker
+    call_command("worker", batch=True, verbosity=0)
+    page.reload()
+    page.click("text=查看结果")
     page.wait_for_load_state()
     roster = Roster.objects.get(programme="rural-reward", period=str(year))
     assert "王大山" in page.content()
@@ -88,6 +93,7 @@ def test_screen_apply_review_notice_approve_roster_and_a_death_stops_it(
     page.fill("input[name=period]", str(died.year))
     page.click("button:has-text(\"生成花名册\")")
     page.wait_for_load_state()
+    call_command("worker", batch=True, verbosity=0)
     app.refresh_from_db()
     assert app.state == "stopped" and app.ended_on.month == died.month
     assert roster.pk != Roster.objects.get(programme="rural-reward", period=str(died.year)).pk

@@ -37,7 +37,13 @@ document.addEventListener("submit", function (event) {
     box.querySelector("[data-job-done]").textContent = (state.done || 0).toLocaleString();
     box.querySelector("[data-job-total]").textContent = state.total ? " / " + state.total.toLocaleString() : "";
     box.querySelector("[data-job-message]").textContent = state.message || "";
-    if (state.total) { bar.max = state.total; bar.value = state.done || 0; } else { bar.removeAttribute("value"); }
+    var log = document.querySelector("[data-job-log]");
+    if (log && state.log) { log.textContent = state.log.join("\n"); }
+    var percent = box.querySelector("[data-job-percent]");
+    if (state.total) {
+      bar.max = state.total; bar.value = state.done || 0;
+      if (percent) { percent.textContent = Math.floor(100 * (state.done || 0) / state.total) + " %"; }
+    } else { bar.removeAttribute("value"); }
     if (state.finished) {
       bar.max = 1; bar.value = 1;
       box.setAttribute("data-finished", "");

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils.translation import gettext as _
 
 from renkou.core.management.i18n import activate_language, add_language_argument
 
@@ -28,7 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         activate_language(options.get("lang"))
         from renkou.analytics.catalogue import CatalogueError
-        from renkou.analytics.services import refresh
+        from renkou.analytics.services import refresh, refresh_summary
 
         try:
             report = refresh(progress=not options["quiet"])
@@ -37,11 +36,4 @@ class Command(BaseCommand):
         if options.get("timings_json"):
             with open(options["timings_json"], "w", encoding="utf-8") as f:
                 json.dump(report, f, indent=1)
-        self.stdout.write(_(
-            "snapshot of %(persons)s persons and %(events)s effective events in %(snap).1f s; "
-            "%(rows)s indicator values for %(periods)s periods in %(compute).1f s "
-            "(total %(total).1f s)") % {
-            "persons": f"{report.get('persons', 0):,}", "events": f"{report.get('effective_events', 0):,}",
-            "snap": report["snapshot"], "rows": f"{report.get('rows', 0):,}",
-            "periods": report.get("periods", 0), "compute": report["compute"],
-            "total": report["total"]})
+        self.stdout.write(refresh_summary(report))

@@ -17,7 +17,7 @@ from renkou.benefits.programme_versions import add_version
 from renkou.benefits.programmes import YAML_PATH, load_programmes
 from renkou.benefits.requalification import requalify
 from renkou.benefits.rosters import generate_roster, mark_roster_paid, write_bank_csv, write_roster_xlsx
-from renkou.benefits.screening import screen_programme, write_screening_csv
+from renkou.benefits.screening import screen_programme, screening_rows, write_screening_csv
 from renkou.benefits.workflow import WorkflowError
 from renkou.core.audit import acting
 from renkou.core.management.i18n import activate_language, add_language_argument
@@ -86,7 +86,8 @@ class Command(BaseCommand):
         prog, results = screen_programme(o["programme"], o["year"], user=user,
                                          org_code=o.get("org"))
         with open(o["out"], "w", newline="", encoding="utf-8-sig") as out:
-            n = write_screening_csv(prog, o["year"], results, out, org_code=o.get("org"))
+            n = write_screening_csv(prog, o["year"], screening_rows(results), out,
+                                    org_code=o.get("org"))
         total = sum((r.amount for r in results), Decimal("0.00"))
         self.stdout.write(_("%(programme)s %(year)s: %(n)s eligible, %(amount)s yuan due; wrote "
                             "%(file)s in %(s).1f s") % {

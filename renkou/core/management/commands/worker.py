@@ -1,7 +1,8 @@
-"""``renkou worker``: run the background jobs (imports of large files) as they come.
+"""``renkou worker``: run the background jobs as they come (:mod:`renkou.core.jobs`).
 
 ``renkou serve`` starts one beside the web server; a deployment serving with another
 WSGI server runs this command beside it. ``--batch`` runs what is queued and stops.
+Starting, it marks the jobs a stopped worker left running as interrupted.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ def _end_with_parent(parent: int) -> None:
 
 
 class Command(BaseCommand):
-    help = "Run queued background jobs (large imports) as they come; --batch: run and stop."
+    help = ("Run queued background jobs (refreshes, detection, checks, screening, rosters, "
+            "reports, large imports) as they come; --batch: run and stop.")
 
     def add_arguments(self, parser):
         parser.add_argument("--batch", action="store_true",
@@ -38,5 +40,9 @@ class Command(BaseCommand):
         parent = os.environ.get(PARENT_VARIABLE)
         if parent:
             threading.Thread(target=_end_with_parent, args=(int(parent),), daemon=True).start()
+        from renkou.core.jobs import mark_interrupted
+
+        if n := mark_interrupted():
+            self.stderr.write(f"{n} interrupted job(s) marked")
         call_command("db_worker", batch=batch, interval=interval, startup_delay=False,
                      queue_name="*", reload=False, verbosity=options.get("verbosity", 1))
