@@ -303,7 +303,8 @@ def run_job(job_id: int) -> str:
         return _finish(job, Outcome(_("this kind of job is no longer offered"),
                                     status=JobStatus.FAILED))
     try:
-        with audit.acting(job.user, job.address, channel="web"), reporting_to(sink):
+        with audit.acting(job.user, job.address, channel="web"), reporting_to(sink), \
+                transaction.atomic():  # every write of the job and its log entries, or none
             outcome = spec.run(job, folder)
     except Exception as error:  # noqa: BLE001 (the page says it failed; the log says why)
         logger.exception("background job %s (%s) failed", job.pk, job.kind)

@@ -38,11 +38,12 @@ from renkou.core.management.i18n import activate_language, add_language_argument
 
 
 class Command(BaseCommand):
-    help = "Benchmarks: `bench import --persons N` and `bench generate --persons N`."
+    help = ("Benchmarks: `bench import|generate|analytics|dedupe --persons N`, and "
+            "`bench screening` on the database in use.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="what", required=True,
-                                    metavar="{import,generate,analytics,dedupe}")
+                                    metavar="{import,generate,analytics,dedupe,screening}")
         imp = sub.add_parser("import", help="import N synthetic persons into a fresh database")
         gen = sub.add_parser("generate", help="generate a synthetic county of N persons")
         ana = sub.add_parser("analytics", help="time `renkou analytics refresh` on a county of "
@@ -60,6 +61,13 @@ class Command(BaseCommand):
                          help="match probability at or above which a pair counts as a duplicate "
                               "(default: the detector's default threshold)")
         ded.add_argument("--keep", action="store_true", help="keep the temporary folder")
+        scr = sub.add_parser("screening", help="on the database in use (the demo county): "
+                                               "screen each programme once as its job does, "
+                                               "then time page turns of the stored list")
+        scr.add_argument("--user", default="county", help="who screens (default: county)")
+        scr.add_argument("--year", type=int, default=None, help="default: last year")
+        scr.add_argument("--pages", type=int, default=10, help="page turns after the first three")
+        add_language_argument(scr)
         for p in (imp, gen, ana, ded):
             p.add_argument("--persons", type=int, default=200_000, metavar="N")
             p.add_argument("--seed", type=int, default=1, metavar="S")
@@ -81,6 +89,13 @@ class Command(BaseCommand):
             bench_dedupe(persons=options["persons"], seed=options["seed"],
                          defects=options["defects"], threshold=options["threshold"],
                          keep=options["keep"], stdout=self.stdout)
+            return
+        if options["what"] == "screening":
+            from renkou.benefits.bench import bench_screening
+            from renkou.core import clock
+
+            bench_screening(username=options["user"], pages=options["pages"],
+                            year=options["year"] or clock.today().year - 1, stdout=self.stdout)
             return
         if options["what"] == "analytics":
             self._bench_analytics(options["persons"], options["seed"], options["keep"],
