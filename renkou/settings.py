@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "renkou.accounts.middleware.PasswordChangeRequiredMiddleware",  # a given password is changed first
     "django.contrib.messages.middleware.MessageMiddleware",
     "renkou.core.middleware.AuditActorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

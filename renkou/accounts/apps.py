@@ -2,7 +2,7 @@ from django.utils.translation import gettext_lazy as _
 
 from renkou.core import registry
 
-from .permissions import CAPABILITIES
+from .permissions import CAPABILITIES, Capability
 
 
 class AccountsConfig(registry.PlatformApp):
@@ -13,6 +13,7 @@ class AccountsConfig(registry.PlatformApp):
     verbose_name = _("accounts")
     url_prefix = "accounts/"
     capabilities = CAPABILITIES
+    menu = (registry.MenuEntry(_("Users"), "accounts:users", Capability.MANAGE_USERS, order=110),)
     commands = ("user", "token")
 
     def ready(self) -> None:

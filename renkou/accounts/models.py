@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from renkou.core.scoping import OrgScopedQuerySet
+
 from .roles import Role
 
-__all__ = ["Role", "User", "ApiToken"]
+__all__ = ["Role", "User", "UserQuerySet", "UserManager", "ApiToken"]
+
+
+class UserQuerySet(OrgScopedQuerySet):
+    """Users are managed within the org subtree: ``User.objects.visible_to(officer)`` is
+    the users whose unit lies in the officer's subtree, for a role that manages users."""
+
+    org_path_lookup = "org__path"
+    required_capability = "manage_users"
+
+
+class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
+    """Django's user manager (``create_user`` …) with :meth:`UserQuerySet.visible_to`."""
 
 
 class User(AbstractUser):
@@ -17,10 +34,21 @@ class User(AbstractUser):
         "orgunits.OrgUnit", verbose_name=_("org unit"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="users",
     )
+    #: The name as written in Chinese, surname first, in one field (姓名).
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    #: Set when an officer gives the user a password (a new account, a reset): until the
+    #: user picks its own, every page leads to the password page and its API tokens are
+    #: refused (renkou.accounts.middleware, renkou.core.api).
+    must_change_password = models.BooleanField(_("must change its password"), default=False)
+
+    objects: ClassVar[UserManager] = UserManager()
 
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+
+    def get_full_name(self) -> str:
+        return self.full_name or super().get_full_name()
 
 
 class ApiToken(models.Model):

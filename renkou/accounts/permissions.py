@@ -36,6 +36,7 @@ class Capability(models.TextChoices):
     VIEW_AGGREGATES = "view_aggregates", _("read aggregate statistics")
     VIEW_AUDIT = "view_audit", _("read the access and change logs")
     MANAGE_USERS = "manage_users", _("manage users")
+    OWN_ACCOUNT = "own_account", _("change one's own password and API tokens")
 
 
 _OFFICES = (Role.VILLAGE_CLERK, Role.TOWNSHIP_OFFICER, Role.COUNTY_OFFICER)
@@ -51,6 +52,8 @@ CAPABILITIES = (
     CapabilitySpec(Capability.VIEW_AUDIT, Capability.VIEW_AUDIT.label, roles=(Role.AUDITOR,)),
     CapabilitySpec(Capability.MANAGE_USERS, Capability.MANAGE_USERS.label,
                    roles=(Role.COUNTY_OFFICER,)),
+    # every role: one's own account is not a view of the register
+    CapabilitySpec(Capability.OWN_ACCOUNT, Capability.OWN_ACCOUNT.label, roles=tuple(Role)),
 )
 
 #: Marker for views anyone may open (login page, language switch).

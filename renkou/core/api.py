@@ -88,6 +88,9 @@ WRITE_ERRORS: dict[int, Any] = {400: Detail, **READ_ERRORS}
 
 
 def _require_of(user: Any, capabilities: tuple[str, ...]) -> None:
+    if getattr(user, "must_change_password", False):
+        raise HttpError(403, _("this account has a password given by an officer: log in to the "
+                               "site and choose your own password before using the API"))
     if capabilities and not any(has_capability(user, c) for c in capabilities):
         raise HttpError(403, _("your role does not allow this"))
 

@@ -38,8 +38,9 @@ def test_every_menu_entry_names_a_declared_capability_and_a_real_page():
 
 def test_roles_hold_what_the_apps_declare():
     held = registry.role_capabilities()
-    assert held[Role.STATISTICIAN] == {"view_aggregates"}
-    assert held[Role.AUDITOR] == {"view_audit"}
+    # own_account: every role changes its own password and holds its own API tokens
+    assert held[Role.STATISTICIAN] == {"view_aggregates", "own_account"}
+    assert held[Role.AUDITOR] == {"view_audit", "own_account"}
     assert {"merge_duplicates", "approve_benefits", "manage_users"} <= held[Role.COUNTY_OFFICER]
     assert "merge_duplicates" not in held[Role.VILLAGE_CLERK]
     assert "approve_benefits" not in held[Role.TOWNSHIP_OFFICER]
