@@ -13,10 +13,12 @@ class CoreConfig(registry.PlatformApp):
     api_prefix = "/audit"
     api_module = "audit_api"
     api_tags = ("audit",)
-    menu = (registry.MenuEntry(_("Access log"), "core:audit", "view_audit", order=100),)
+    menu = (registry.MenuEntry(_("Background jobs"), "core:jobs", "follow_jobs", order=95),
+            registry.MenuEntry(_("Access log"), "core:audit", "view_audit", order=100))
     capabilities = (
         registry.CapabilitySpec("follow_jobs", _("follow one's own background jobs"),
-                                roles=("village_clerk", "township_officer", "county_officer")),
+                                roles=("village_clerk", "township_officer", "county_officer",
+                                       "statistician")),
     )
     commands = ("audit", "serve", "worker")
 
