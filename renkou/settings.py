@@ -142,6 +142,8 @@ LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+# Dates follow the language: 2026年12月2日 / 2 Dec 2026 (renkou/formats/<language>/formats.py).
+FORMAT_MODULE_PATH = ["renkou.formats"]
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
@@ -160,6 +162,8 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 # The CSRF cookie ends with the browser session, like the session cookie (shared office machines).
 CSRF_COOKIE_AGE = None
+# A refused form gets a page in the interface language, in the site's layout.
+CSRF_FAILURE_VIEW = "renkou.core.error_views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -3,7 +3,8 @@ mounted where its ``AppConfig`` says (``url_prefix``, :mod:`renkou.core.registry
 
 Every view declares the capability it needs (``renkou.accounts.permissions.requires``)
 or is marked public; ``renkou/core/tests/test_every_view_guarded.py`` walks these
-routes and fails on any view that does neither.
+routes and fails on any view that does neither. A failed request gets the pages of
+:mod:`renkou.core.error_views` (``handler400`` … ``handler500``).
 """
 
 from django.urls import path
@@ -18,3 +19,8 @@ urlpatterns = [
     path("api/", api.urls),
     *registry.url_patterns(),
 ]
+
+handler400 = "renkou.core.error_views.bad_request"
+handler403 = "renkou.core.error_views.permission_denied"
+handler404 = "renkou.core.error_views.page_not_found"
+handler500 = "renkou.core.error_views.server_error"

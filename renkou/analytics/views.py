@@ -70,8 +70,6 @@ def overview(request: HttpRequest) -> HttpResponse:
     units = OrgUnit.objects.visible_to(request.user).filter(level__lte=DEEPEST_DRILL_LEVEL)
     return render(request, "analytics/overview.html", {
         "unit": unit,
-        "ancestors": [a for a in unit.ancestors()
-                      if OrgUnit.objects.visible_to(request.user).filter(pk=a.pk).exists()],
         "period": period,
         "periods": periods,
         "kinds": _period_groups(periods),

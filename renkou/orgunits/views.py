@@ -41,7 +41,6 @@ def org_detail(request: HttpRequest, code: str) -> HttpResponse:
                       annotate_resident_counts(units.filter(pk=unit.pk)))
     return render(request, "orgunits/detail.html", {
         "unit": unit,
-        "ancestors": unit.ancestors(),
         "residents": unit_total.values_list("residents", flat=True).first() or 0,
         "children": children,
         "page": _household_page(request, unit),

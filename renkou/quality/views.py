@@ -48,11 +48,6 @@ def _unit(request: HttpRequest, code: str | None) -> OrgUnit:
         raise Http404 from None
 
 
-def _ancestors(user, unit: OrgUnit) -> list[OrgUnit]:
-    visible = set(OrgUnit.objects.visible_to(user).values_list("pk", flat=True))
-    return [a for a in unit.ancestors() if a.pk in visible]
-
-
 @requires(Capability.VIEW_AGGREGATES)
 def index(request: HttpRequest) -> HttpResponse:
     """Where to go: the violations by unit (register roles) and the scorecard (everyone
@@ -66,8 +61,7 @@ def index(request: HttpRequest) -> HttpResponse:
 def violations(request: HttpRequest) -> HttpResponse:
     unit = _unit(request, request.GET.get("org"))
     summary = services.violation_summary(request.user, unit)
-    return render(request, "quality/violations.html", {
-        **summary, "ancestors": _ancestors(request.user, unit)})
+    return render(request, "quality/violations.html", summary)
 
 
 def _filters(request: HttpRequest) -> tuple[str, str]:
@@ -93,7 +87,7 @@ def worklist(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "quality/worklist.html", {
         "unit": unit, "page": page, "rule": rule, "status": status,
         "rules": sorted(known.values(), key=lambda r: r.code),
-        "statuses": ViolationStatus.choices, "ancestors": _ancestors(request.user, unit),
+        "statuses": ViolationStatus.choices,
         "can_edit": has_capability(request.user, Capability.EDIT_REGISTER),
         "can_export": has_capability(request.user, Capability.EXPORT_REGISTER),
     })
@@ -212,7 +206,6 @@ def scorecard(request: HttpRequest) -> HttpResponse:
         **table, "measures": measures, "sort": sort, "descending": descending,
         "own_cells": [(key, own.values.get(key)) for key, *_r in measures] if own else [],
         "levels": [lv for lv in (2, 3, 4) if lv > unit.level],
-        "ancestors": _ancestors(request.user, unit),
     })
 
 

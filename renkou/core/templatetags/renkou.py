@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from django import template
 from django.http import QueryDict
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from renkou.accounts.permissions import has_capability
+from renkou.core.scoping import in_subtree, user_org_path
 from renkou.register.identity import mask_id_number
 
 register = template.Library()
@@ -65,3 +68,34 @@ def query_with(context, **changes) -> str:
             params[key] = value
     encoded = params.urlencode()
     return "?" + encoded if encoded else "?"
+
+
+@register.filter
+def opens_unit(user, unit) -> bool:
+    """Whether ``user`` may open the page of the org unit ``unit``: its own unit or one
+    below it (the subtree rule, :func:`renkou.core.scoping.in_subtree`), for a link only
+    where it leads somewhere: ``{% if user|opens_unit:person.current_org %}``."""
+    return unit is not None and _opens(user_org_path(user), unit)
+
+
+def _opens(root: str | None, unit) -> bool:
+    return root is None or (root != "" and in_subtree(unit.path, root))
+
+
+@register.inclusion_tag("includes/breadcrumbs.html", takes_context=True)
+def breadcrumbs(context, unit, root_label, root_url: str, url_name: str = "", **query) -> dict:
+    """The way down to ``unit`` (its ancestors; the unit itself is the page's heading),
+    after a first link ``root_label`` to ``root_url``. A unit the user may open (its own
+    unit and those below it, :func:`opens_unit`) links to its page: ``url_name`` with the
+    unit's code, else this page with ``?org=<code>`` and ``query``
+    (``{% breadcrumbs unit _("Statistics") overview_url period=period %}``). Units above
+    the user's own are plain text: no link leads to a page the user cannot open."""
+    root = user_org_path(context["user"])
+    crumbs = []
+    for ancestor in unit.ancestors() if unit is not None else []:
+        href = ""
+        if _opens(root, ancestor):
+            href = (reverse(url_name, args=[ancestor.code]) if url_name
+                    else "?" + urlencode({"org": ancestor.code, **query}))
+        crumbs.append({"name": ancestor.name, "href": href})
+    return {"root_label": root_label, "root_url": root_url, "crumbs": crumbs}
