@@ -14,14 +14,109 @@ document.addEventListener("click", function (event) {
   }
 });
 
-/* A button with data-busy says so and cannot be pressed twice while its form is sent. */
-document.addEventListener("submit", function (event) {
-  var button = event.submitter || (event.target.querySelector && event.target.querySelector("[data-busy]"));
-  if (button && button.hasAttribute && button.hasAttribute("data-busy")) {
-    if (button.dataset.sent) { event.preventDefault(); return; }
-    button.dataset.sent = "1";
-    button.textContent = button.getAttribute("data-busy");
-    button.setAttribute("aria-disabled", "true");
+/* A form that changes something (method="post") is sent once. On submit its submit buttons
+   are disabled and the form says it is working (aria-busy, the pressed button's class
+   "working" and the page's words "working…", or the button's own data-busy words), so a
+   slow action is not sent twice. GET forms (searches, filters) stay as they are; so do
+   forms sent by htmx, forms opening another window and forms marked data-no-busy (a
+   download that leaves the page in place). A page shown again from the back-forward
+   cache, or still in place after a while (a download), gets its buttons back. */
+(function () {
+  var RESTORE_AFTER_MS = 60000;
+
+  function submitButtons(form) {
+    return Array.prototype.filter.call(form.elements, function (el) {
+      return (el.type === "submit" || el.type === "image") && !el.disabled;
+    });
+  }
+
+  function restore(form) {
+    if (form.getAttribute("aria-busy") !== "true") { return; }
+    form.removeAttribute("aria-busy");
+    Array.prototype.forEach.call(form.querySelectorAll(".busy-note"), function (note) { note.remove(); });
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.hasAttribute("data-busy-disabled")) { return; }
+      el.removeAttribute("data-busy-disabled");
+      el.disabled = false;
+      el.classList.remove("working");
+      el.removeAttribute("aria-disabled");
+      if (el.hasAttribute("data-idle-label")) {
+        el.textContent = el.getAttribute("data-idle-label");
+        el.removeAttribute("data-idle-label");
+      }
+    });
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target, submitter = event.submitter;
+    if (event.defaultPrevented || !form.elements) { return; }
+    var method = (submitter && submitter.getAttribute("formmethod")) || form.getAttribute("method") || "get";
+    var target = (submitter && submitter.getAttribute("formtarget")) || form.getAttribute("target") || "";
+    if (method.toLowerCase() !== "post" || form.hasAttribute("data-no-busy") ||
+        (target && target !== "_self")) { return; }
+    if (form.getAttribute("aria-busy") === "true") { event.preventDefault(); return; }
+    var buttons = submitButtons(form);
+    form.setAttribute("aria-busy", "true");
+    buttons.forEach(function (button) {
+      button.setAttribute("data-busy-disabled", "");
+      button.setAttribute("aria-disabled", "true");
+    });
+    var pressed = submitter || buttons[0];
+    if (pressed) {
+      pressed.classList.add("working");
+      if (pressed.hasAttribute("data-busy") && pressed.tagName === "BUTTON") {
+        pressed.setAttribute("data-idle-label", pressed.textContent);
+        pressed.textContent = pressed.getAttribute("data-busy");
+      } else if (document.body.getAttribute("data-working")) {
+        var note = document.createElement("span");
+        note.className = "busy-note";
+        note.setAttribute("role", "status");
+        note.textContent = document.body.getAttribute("data-working");
+        pressed.insertAdjacentElement("afterend", note);
+      }
+    }
+    /* disabled only once the browser has read the form: a disabled button's name and
+       value would not be sent */
+    window.setTimeout(function () {
+      buttons.forEach(function (button) {
+        if (button.hasAttribute("data-busy-disabled")) { button.disabled = true; }
+      });
+    }, 0);
+    window.setTimeout(function () { restore(form); }, RESTORE_AFTER_MS);
+  });
+
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) {
+      Array.prototype.forEach.call(document.querySelectorAll("form[aria-busy=true]"), restore);
+    }
+  });
+})();
+
+/* The menu on a small screen: folded behind its button, opened and closed by it (and
+   closed by Escape). Without JavaScript the button stays hidden and the menu open. */
+(function () {
+  var nav = document.querySelector("nav.nav");
+  var toggle = nav && nav.querySelector(".nav-toggle");
+  if (!toggle) { return; }
+  function setOpen(open) {
+    nav.classList.toggle("open", open);
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  nav.classList.add("collapsible");
+  toggle.hidden = false;
+  toggle.addEventListener("click", function () { setOpen(!nav.classList.contains("open")); });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && nav.classList.contains("open")) { setOpen(false); toggle.focus(); }
+  });
+})();
+
+/* "Back to the previous page" (error pages): the browser's own back when there is a page
+   to go back to; else the link's address (the referring page, or the home page). */
+document.addEventListener("click", function (event) {
+  var link = event.target.closest && event.target.closest("a[data-back]");
+  if (link && window.history.length > 1 && document.referrer) {
+    event.preventDefault();
+    window.history.back();
   }
 });
 
