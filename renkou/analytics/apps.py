@@ -14,3 +14,4 @@ class AnalyticsConfig(registry.PlatformApp):
     menu = (registry.MenuEntry(_("Statistics"), "analytics:overview", "view_aggregates", order=40),)
     commands = ("analytics", "indicators", "stats")
     background_jobs = True
+    dashboard_order = 20

@@ -21,7 +21,7 @@ from renkou.core import clock
 
 __all__ = ["PERIOD_KINDS", "Period", "PeriodError", "build_periods", "default_period",
            "label_parts", "month_end", "month_index", "month_start", "parse_period",
-           "period_display", "previous_period", "stat_year_start_month"]
+           "period_display", "previous_period", "stat_year_start_month", "year_before"]
 
 PERIOD_KINDS = ("month", "quarter", "half", "year", "stat_year")
 
@@ -163,6 +163,20 @@ def previous_period(label: str) -> str:
     if kind == "half":
         return f"{year}H1" if part == 2 else f"{year - 1}H2"
     return f"{year}-{part - 1:02d}" if part > 1 else f"{year - 1}-12"
+
+
+def year_before(label: str) -> str:
+    """The same period a year before: 2024Q3 → 2023Q3, 2024-05 → 2023-05, 2024H1 →
+    2023H1, 2024 → 2023, SY2024 → SY2023 (what a change "on the same period of last
+    year", 同比, is measured against)."""
+    kind, year, part = label_parts(label)
+    if kind == "year":
+        return str(year - 1)
+    if kind == "stat_year":
+        return f"SY{year - 1}"
+    if kind == "month":
+        return f"{year - 1}-{part:02d}"
+    return f"{year - 1}{'Q' if kind == 'quarter' else 'H'}{part}"
 
 
 def period_display(label: str) -> str:

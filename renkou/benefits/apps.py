@@ -19,3 +19,4 @@ class BenefitsConfig(registry.PlatformApp):
     background_jobs = True
     #: records one recipient's death (a payment stops), which the statistics include
     demo_order = 30
+    dashboard_order = 50

@@ -1,5 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
+from renkou.accounts.roles import Role
 from renkou.core import registry
 
 
@@ -19,8 +20,12 @@ class CoreConfig(registry.PlatformApp):
         registry.CapabilitySpec("follow_jobs", _("follow one's own background jobs"),
                                 roles=("village_clerk", "township_officer", "county_officer",
                                        "statistician")),
+        registry.CapabilitySpec("view_home", _("open the home page of one's unit"),
+                                roles=tuple(Role)),
     )
     commands = ("audit", "serve", "worker")
+    dashboard_order = 90
+    dashboard_module = "dashboard_panels"
 
     def ready(self) -> None:
         super().ready()

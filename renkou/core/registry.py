@@ -12,6 +12,7 @@ NetBox's ``netbox/registry.py`` and ``navigation/menu.py``)::
         menu = (MenuEntry(_("Migrants"), "migrants:index", "exchange_migrants", order=70),)
         commands = ("migrants",)                 # its management commands, for ``renkou help``
         demo_order = 50                          # ``renkou demo`` runs renkou.migrants.demo:prepare_demo
+        dashboard_order = 70                     # home-page panels: renkou.migrants.dashboard:PANELS
 
 ``renkou/core`` reads these lazily from Django's app registry, so it imports
 no domain app; ``python -m renkou.core.registry`` (or ``renkou help --apps``)
@@ -31,7 +32,7 @@ from django.apps import AppConfig, apps
 __all__ = [
     "CapabilitySpec", "MenuEntry", "PlatformApp", "platform_apps", "capability_specs",
     "role_capabilities", "menu_entries", "url_patterns", "api_routers", "demo_steps",
-    "describe",
+    "dashboard_panel_specs", "describe",
 ]
 
 
@@ -77,7 +78,10 @@ class PlatformApp(AppConfig):
     - ``file_imports``: its imports from a file in the browser, ``<app>.file_imports``'s
       ``FILE_IMPORTS`` (:class:`renkou.core.file_imports.FileImport`), when true;
     - ``background_jobs``: its long actions run by the worker, ``<app>.jobs``'s ``JOBS``
-      (:class:`renkou.core.jobs.JobKind`), when true.
+      (:class:`renkou.core.jobs.JobKind`), when true;
+    - ``dashboard_order``: its panels on the home page, ``<app>.<dashboard_module>``'s
+      ``PANELS`` (:class:`renkou.core.dashboard.PanelSpec`), placed by this order, smallest
+      first (``None``: no panel).
     """
 
     url_prefix: str | None = None
@@ -90,6 +94,8 @@ class PlatformApp(AppConfig):
     demo_order: int | None = None
     file_imports: bool = False
     background_jobs: bool = False
+    dashboard_order: int | None = None
+    dashboard_module: str = "dashboard"
 
     def submodule(self, name: str) -> Any:
         """The module ``<app>.<name>`` (``api``, ``demo``, …)."""
@@ -173,6 +179,16 @@ def job_kinds() -> dict[str, Any]:
     return found
 
 
+@functools.cache
+def dashboard_panel_specs() -> tuple[tuple[str, Any], ...]:
+    """``(app label, PanelSpec)`` of every app's home-page panels: apps by
+    ``dashboard_order``, each app's panels in the order it lists them."""
+    with_panels = sorted((a for a in platform_apps() if a.dashboard_order is not None),
+                         key=lambda a: a.dashboard_order or 0)
+    return tuple((app.label, spec) for app in with_panels
+                 for spec in app.submodule(app.dashboard_module).PANELS)
+
+
 def demo_steps() -> list[DemoStep]:
     """The apps' demo preparations, in their order."""
     steps = [DemoStep(a.name, a.demo_order, a.submodule("demo").prepare_demo)
@@ -198,6 +214,9 @@ def describe(stream_write: Callable[[str], Any] = print) -> None:
             stream_write(f"    commands   {', '.join(app.commands)}")
         if app.demo_order is not None:
             stream_write(f"    demo step  {app.name}.demo (order {app.demo_order})")
+        if app.dashboard_order is not None:
+            stream_write(f"    home page  {app.name}.{app.dashboard_module} "
+                         f"(order {app.dashboard_order})")
 
 
 if __name__ == "__main__":  # pragma: no cover - a listing for people

@@ -17,3 +17,4 @@ class DedupeConfig(registry.PlatformApp):
     commands = ("dedupe",)
     background_jobs = True
     demo_order = 10
+    dashboard_order = 40

@@ -16,3 +16,4 @@ class QualityConfig(registry.PlatformApp):
     background_jobs = True
     #: last: the scorecard reads the duplicates, surveys and benefits prepared before it
     demo_order = 40
+    dashboard_order = 30

@@ -14,3 +14,4 @@ class ReconciliationConfig(registry.PlatformApp):
     commands = ("reconciliation",)
     file_imports = True
     demo_order = 20
+    dashboard_order = 60

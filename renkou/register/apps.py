@@ -11,10 +11,11 @@ class RegisterConfig(registry.PlatformApp):
     api_prefix = "/"
     api_tags = ("register",)
     menu = (
-        registry.MenuEntry(_("Home"), "register:home", "view_aggregates", order=10),
+        registry.MenuEntry(_("Home"), "register:home", "view_home", order=10),
         registry.MenuEntry(_("Person search"), "register:search", "view_register", order=20),
         registry.MenuEntry(_("Enrol a person"), "register:enrol", "edit_register", order=90),
     )
     commands = ("register", "import_data", "export")
     demo_order = 5
+    dashboard_order = 10
     file_imports = True

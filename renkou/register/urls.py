@@ -1,5 +1,6 @@
 from django.urls import path
 
+from renkou.core import dashboard_views
 from renkou.core.file_imports import import_urls
 
 from . import picker_views, print_views, views
@@ -8,7 +9,8 @@ from .file_imports import PERSONS
 app_name = "register"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    # the home page of every role is the platform's (renkou.core.dashboard); its name stays
+    path("", dashboard_views.home, name="home"),
     path("persons/", views.person_search, name="search"),
     path("persons/new/", views.enrol, name="enrol"),
     path("persons/pick/", picker_views.pick_person, name="pick_person"),

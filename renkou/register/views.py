@@ -1,4 +1,4 @@
-"""Register pages: home, search, person, household, the life-event forms and the export.
+"""Register pages: search, person, household, the life-event forms and the export.
 
 Views are thin: they read the request, call :mod:`~renkou.register.search`,
 :mod:`~renkou.register.history`, :mod:`~renkou.register.exporting` or a form (which
@@ -10,8 +10,6 @@ limited to the user's org subtree. Every view of a person or household is logged
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from functools import wraps
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -21,11 +19,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from renkou.accounts.permissions import Capability, has_capability, requires
+from renkou.accounts.permissions import Capability, requires
 from renkou.core import audit, clock
 from renkou.core.downloads import temporary_file_download
 from renkou.core.models import AuditAction
-from renkou.orgunits.models import OrgLevel, OrgUnit
+from renkou.orgunits.models import OrgUnit
 
 from .exporting import export_persons
 from .forms import EVENT_FORMS, EnrolForm, ExportForm
@@ -33,10 +31,8 @@ from .history import event_details, household_members_as_of, person_events, pers
 from .models import EventType, PersonStatus
 from .printing import card_members, log_household_card_view
 from .search import (
-    annotate_resident_counts,
     find_household,
     scoped_households,
-    scoped_org_units,
     scoped_persons,
     search_persons,
 )
@@ -63,36 +59,6 @@ def _as_of(request: HttpRequest) -> dt.date | None:
 
 def _as_of_details(as_of: dt.date | None) -> dict | None:
     return {"as_of": as_of.isoformat()} if as_of else None
-
-
-def _auditors_to_the_log(view: Callable) -> Callable:
-    """An auditor's home is the access log: send a role that reads logs only there."""
-
-    @wraps(view)
-    def redirecting(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        user = request.user
-        if (has_capability(user, Capability.VIEW_AUDIT)
-                and not has_capability(user, Capability.VIEW_AGGREGATES)):
-            return redirect("core:audit")
-        return view(request, *args, **kwargs)
-
-    return redirecting
-
-
-@_auditors_to_the_log
-@requires(Capability.VIEW_AGGREGATES)
-def home(request: HttpRequest) -> HttpResponse:
-    """Residents by township (one aggregate query) and the main links. A statistician
-    sees the counts only; an auditor is sent to the access log."""
-    units = scoped_org_units(request.user)
-    rows = list(annotate_resident_counts(units.filter(level=OrgLevel.TOWNSHIP)).order_by("code"))
-    if not rows and request.user.org_id:  # a village clerk: her own unit
-        rows = list(annotate_resident_counts(units.filter(pk=request.user.org_id)))
-    return render(request, "register/home.html", {
-        "units": rows,
-        "total": sum(u.residents for u in rows),
-        "today": clock.today(),
-    })
 
 
 @requires(Capability.VIEW_REGISTER)

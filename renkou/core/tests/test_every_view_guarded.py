@@ -8,6 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from renkou.accounts.permissions import PUBLIC, Capability
 from renkou.core import registry
+from renkou.core.dashboard import VIEW_HOME
 
 #: The only pages anyone may open.
 PUBLIC_ROUTES = {"accounts/login/", "accounts/logout/", "i18n/setlang/"}
@@ -42,7 +43,7 @@ def test_only_the_log_in_pages_and_the_language_switch_are_public():
 def test_pages_declare_the_expected_capabilities():
     routes = dict(_routes(get_resolver().url_patterns))
     expected = {
-        "": Capability.VIEW_AGGREGATES,
+        "": VIEW_HOME,
         "org/": Capability.VIEW_AGGREGATES,
         "org/<str:code>/": Capability.VIEW_AGGREGATES,
         "persons/": Capability.VIEW_REGISTER,

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.django_db
 
 #: Queries a main page may issue (session, user, the page's own reads) by default.
 DEFAULT_BUDGET = 10
-BUDGETS = {"reconciliation:index": 12, "benefits:index": 12}
+#: The home page: one aggregate query for each panel of the county officer's role.
+BUDGETS = {"reconciliation:index": 12, "benefits:index": 12, "register:home": 14}
 
 
 def _more_people(register, n: int) -> None:

@@ -38,9 +38,11 @@ def test_every_menu_entry_names_a_declared_capability_and_a_real_page():
 
 def test_roles_hold_what_the_apps_declare():
     held = registry.role_capabilities()
-    # own_account: every role changes its own password and holds its own API tokens
-    assert held[Role.STATISTICIAN] == {"view_aggregates", "own_account"}
-    assert held[Role.AUDITOR] == {"view_audit", "own_account"}
+    # own_account: every role changes its own password and holds its own API tokens;
+    # view_home: every role opens its home page (what it shows is decided panel by panel)
+    assert held[Role.STATISTICIAN] == {"view_aggregates", "refresh_statistics", "follow_jobs",
+                                       "own_account", "view_home"}
+    assert held[Role.AUDITOR] == {"view_audit", "own_account", "view_home"}
     assert {"merge_duplicates", "approve_benefits", "manage_users"} <= held[Role.COUNTY_OFFICER]
     assert "merge_duplicates" not in held[Role.VILLAGE_CLERK]
     assert "approve_benefits" not in held[Role.TOWNSHIP_OFFICER]

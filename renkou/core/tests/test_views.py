@@ -150,13 +150,14 @@ def test_pages_of_fifty_newest_first_in_one_query(client, people, django_assert_
     assert "page=2" in last.content.decode()
 
 
-def test_an_auditor_lands_on_the_log_and_sees_only_its_links(client, people):
+def test_an_auditor_lands_on_its_dashboard_of_the_log_and_sees_only_its_links(client, people):
     client.force_login(people["auditor"])
-    response = client.get(reverse("register:home"))
-    assert response.status_code == 302 and response["Location"] == URL
+    home = client.get(reverse("register:home")).content.decode()
+    assert "访问与变更日志" in home and "最新日志" in home and f'href="{URL}"' in home
     html = client.get(URL).content.decode()
     assert "访问与变更日志" in html
-    assert reverse("register:search") not in html and reverse("orgunits:tree") not in html
+    for page in (home, html):
+        assert reverse("register:search") not in page and reverse("orgunits:tree") not in page
 
 
 def test_entries_show_user_action_object_and_address(client, people, entries):
