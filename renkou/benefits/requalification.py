@@ -71,7 +71,7 @@ def requalify(user, code: str, year: int, *, org_code: str | None = None) -> Req
                                           role=getattr(user, "role", "") or ""))
     Decision.objects.bulk_create(confirmations, batch_size=1000)
     report.confirmed = len(confirmations)
-    audit.record(AuditAction.CHANGE, "benefit_requalification", code,
+    audit.record(AuditAction.DECIDE, "benefit_requalification", code,
                  details={"year": year, "confirmed": report.confirmed,
                           "suspended": len(report.suspended), "stopped": len(report.stopped)},
                  user=user)

@@ -65,6 +65,11 @@ STEP_ROLE: dict[str, Role] = {Step.VILLAGE: Role.VILLAGE_CLERK, Step.TOWNSHIP: R
 #: The review step an application in each state waits for.
 PENDING_STEP: dict[str, Step] = {S.SUBMITTED: Step.VILLAGE, S.VILLAGE_PASSED: Step.TOWNSHIP,
                                  S.ON_NOTICE: Step.COUNTY}
+#: How a step is logged when it is not a decision (决定) on the application: opening it
+#: and an objection received during the public notice add a record; a bank account given
+#: for the payments corrects its data.
+_LOGGED_AS: dict[str, str] = {Step.OPEN: AuditAction.CREATE, Step.OBJECTION: AuditAction.CREATE,
+                              Step.ACCOUNT: AuditAction.CHANGE}
 
 
 class WorkflowError(Exception):
@@ -88,7 +93,7 @@ def record_decision(app: Application, step: str, outcome: str, user, comment: st
                     attachment: Any = None, state: str | None = None) -> Decision:
     """Record one step taken on ``app``: move it to ``state`` (if given), append its
     :class:`~renkou.benefits.models.Decision` row (with the attachment, if any) and log
-    the change."""
+    it (a decision, except opening and a bank account: :data:`_LOGGED_AS`)."""
     if state is not None:
         app.state = state
         app.save(update_fields=["state", "approved_on", "ended_on", "end_reason"])
@@ -100,8 +105,7 @@ def record_decision(app: Application, step: str, outcome: str, user, comment: st
         decision.attachment_type = getattr(attachment, "content_type", "") or ""
         decision.attachment = attachment.read()
     decision.save()
-    audit.record(AuditAction.CHANGE if step != Step.OPEN else AuditAction.CREATE,
-                 "benefit_application", app.pk,
+    audit.record(_LOGGED_AS.get(step, AuditAction.DECIDE), "benefit_application", app.pk,
                  details={"step": step, "outcome": outcome, "state": app.state,
                           "person_id": app.person_id, "programme": app.programme},
                  user=user)

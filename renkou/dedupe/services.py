@@ -232,7 +232,7 @@ def run_detection(*, user=None, org: OrgUnit | None = None, seed: int = 1,
             run.timings = {k: round(v, 3) for k, v in timings.items()}
             run.save(update_fields=["finished_at", "persons", "compared_pairs", "stored_pairs",
                                     "timings", "model"])
-            audit.record(AuditAction.CHANGE, "duplicate_detection", run.pk, details={
+            audit.record(AuditAction.CHECK, "duplicate_detection", run.pk, details={
                 "org": path or "", "persons": n, "pairs_stored": stored}, user=user)
     finally:
         con.close()
@@ -318,6 +318,9 @@ def decide_same(pair: CandidatePair, kept: Person, user, *, reason: str = "") ->
     pair.status, pair.decided_by, pair.decided_at = PairStatus.SAME, user, clock.now()
     pair.merge_event = event
     pair.save(update_fields=["status", "decided_by", "decided_at", "merge_event"])
+    audit.record(AuditAction.DECIDE, "duplicate_pair", pair.pk,
+                 details={"status": pair.status, "person_a": pair.person_a_id,
+                          "person_b": pair.person_b_id, "kept": kept.pk}, user=user)
     return pair
 
 
@@ -329,7 +332,7 @@ def decide_different(pair: CandidatePair, user) -> CandidatePair:
         raise ValidationError({"status": _("undo the merge first")})
     pair.status, pair.decided_by, pair.decided_at = PairStatus.DIFFERENT, user, clock.now()
     pair.save(update_fields=["status", "decided_by", "decided_at"])
-    audit.record(AuditAction.CHANGE, "duplicate_pair", pair.pk,
+    audit.record(AuditAction.DECIDE, "duplicate_pair", pair.pk,
                  details={"status": pair.status, "person_a": pair.person_a_id,
                           "person_b": pair.person_b_id}, user=user)
     return pair
@@ -345,6 +348,9 @@ def undo_merge(pair: CandidatePair, user, *, reason: str) -> CandidatePair:
     pair.status, pair.decided_by, pair.decided_at = PairStatus.PENDING, user, clock.now()
     pair.merge_event = None
     pair.save(update_fields=["status", "decided_by", "decided_at", "merge_event"])
+    audit.record(AuditAction.DECIDE, "duplicate_pair", pair.pk,
+                 details={"status": pair.status, "undone": PairStatus.SAME,
+                          "person_a": pair.person_a_id, "person_b": pair.person_b_id}, user=user)
     return pair
 
 

@@ -114,7 +114,7 @@ def run_checks(unit: OrgUnit | None = None, *, user=None, today: dt.date | None 
     step(_("storing the findings"), 2, 3)
     with transaction.atomic():  # the findings and the log entry of the run, or neither
         _store(findings, unit, rules, report)
-        audit.record(AuditAction.CHANGE, "quality_check", unit.code if unit else "", details={
+        audit.record(AuditAction.CHECK, "quality_check", unit.code if unit else "", details={
             "org": unit.code if unit else "", "violations": sum(report.open.values()),
             "rules": len(rules), **({"failed": sorted(report.failed)} if report.failed else {})},
             user=user)
@@ -237,7 +237,7 @@ def resolve(violation: Violation, *, status: str, comment: str, user) -> Violati
         violation.resolved_at = clock.now()
         violation.resolved_by = user if getattr(user, "is_authenticated", False) else None
     violation.save(update_fields=["status", "comment", "resolved_at", "resolved_by"])
-    audit.record(AuditAction.CHANGE, "violation", violation.pk, details={
+    audit.record(AuditAction.DECIDE, "violation", violation.pk, details={
         "rule": violation.rule_code, "status": status, "person_id": violation.person_id},
         user=user)
     return violation

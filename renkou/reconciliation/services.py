@@ -149,7 +149,7 @@ def work_item(item: Discrepancy, *, status: str, comment: str, user) -> Discrepa
     item.updated_by = user
     item.updated_at = clock.now()
     item.save(update_fields=["status", "comment", "updated_by", "updated_at"])
-    audit.record(AuditAction.CHANGE, "discrepancy", item.pk,
+    audit.record(AuditAction.DECIDE, "discrepancy", item.pk,
                  details={"status": status}, user=user)
     return item
 

@@ -67,7 +67,7 @@ def test_clerk_works_an_item(client, users, county, survey):
     item.refresh_from_db()
     assert (item.status, item.comment, item.updated_by) == (
         WorkStatus.CORRECTED, "已迁出，补录", users.clerk)
-    assert AuditEntry.objects.filter(action="change", object_type="discrepancy",
+    assert AuditEntry.objects.filter(action="decide", object_type="discrepancy",
                                      object_id=str(item.pk)).exists()
 
 
