@@ -56,8 +56,8 @@ def test_has_capability_answers_from_the_registry(django_user_model):
 def test_an_app_plugs_in_a_page_an_api_route_and_a_menu_entry_without_editing_a_central_file(
         tmp_path):
     """The tiny app is installed by one line in a settings module of its own; the site
-    then serves its page, its API route and its menu entry, and only to the role its
-    capability names."""
+    then serves its page, its API route, its menu entry and its home-page panel, and only
+    to the role its capability names."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "renkou.core.tests.tinyapp.settings",
            "DATABASE_URL": f"sqlite:///{tmp_path / 'tiny.sqlite3'}",
            "RENKOU_ANALYTICS_DIR": str(tmp_path / "analytics")}
@@ -67,8 +67,9 @@ def test_an_app_plugs_in_a_page_an_api_route_and_a_menu_entry_without_editing_a_
     answers = json.loads(result.stdout.strip().splitlines()[-1])
     officer, statistician = answers[Role.COUNTY_OFFICER], answers[Role.STATISTICIAN]
     assert officer == {"page": 200, "api": 200, "api_body": {"hello": "u_county_officer"},
-                       "menu_has_tiny": True}
-    assert statistician == {"page": 403, "api": 403, "api_body": None, "menu_has_tiny": False}
+                       "menu_has_tiny": True, "home_has_tiny": True}
+    assert statistician == {"page": 403, "api": 403, "api_body": None, "menu_has_tiny": False,
+                            "home_has_tiny": False}
     assert answers["schema_has_route"] is True
     assert "tiny  (renkou.core.tests.tinyapp) — tiny test app" in answers["registry"]
     assert "    capability view_tiny: county_officer" in answers["registry"]

@@ -10,3 +10,4 @@ class TinyConfig(registry.PlatformApp):
     api_prefix = "/tiny"
     capabilities = (registry.CapabilitySpec("view_tiny", "read the tiny page", roles=(Role.COUNTY_OFFICER,)),)
     menu = (registry.MenuEntry("Tiny page", "tiny:index", "view_tiny", order=95),)
+    dashboard_order = 95

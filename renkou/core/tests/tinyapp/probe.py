@@ -1,6 +1,6 @@
 """Run in a subprocess with ``DJANGO_SETTINGS_MODULE=renkou.core.tests.tinyapp.settings``:
 migrate a fresh database, log in as a county officer and a statistician, and print what
-the tiny app's page, API route and menu answer (JSON on the last line)."""
+the tiny app's page, API route, menu and home-page panel answer (JSON on the last line)."""
 
 import json
 import sys
@@ -29,11 +29,13 @@ for role in (Role.COUNTY_OFFICER, Role.STATISTICIAN):
     client.force_login(user)
     page = client.get("/tiny/")
     home = client.get("/stats/")
+    dashboard = client.get("/").content.decode()
     token = issue_token(user)
     api = client.get("/api/tiny/hello", HTTP_AUTHORIZATION=f"Bearer {token}")
     answers[role] = {"page": page.status_code, "api": api.status_code,
                      "api_body": api.json() if api.status_code == 200 else None,
-                     "menu_has_tiny": 'href="/tiny/"' in home.content.decode()}
+                     "menu_has_tiny": 'href="/tiny/"' in home.content.decode(),
+                     "home_has_tiny": 'id="panel-tiny-hello"' in dashboard and "42" in dashboard}
 listing: list[str] = []
 registry.describe(listing.append)
 answers["registry"] = listing
