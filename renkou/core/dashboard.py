@@ -125,9 +125,9 @@ class Panel:
 
     ``name`` is unique within its app (the page's element id is ``panel-<app>-<name>``).
     A panel draws, in order, its ``title`` with a ``subtitle`` (the period shown, say) and
-    a ``switch`` (links, one ``current``), then ``figures``, ``chart``, its app's own
-    ``template`` (rendered with ``panel`` and its ``data``), ``notes`` (data freshness and
-    the like) and ``links``. Its ``work`` goes to the page's
+    a ``switch`` (links, one ``current``), then ``figures``, ``chart``, ``notes`` (data
+    freshness and the like), its app's own ``template`` (rendered with ``panel`` and its
+    ``data``) and ``links``. Its ``work`` goes to the page's
     open-work list; a panel with nothing else is not drawn as a card. ``lead`` panels
     come before the open-work list (the register's search box), ``wide`` ones span the
     page.

@@ -179,6 +179,22 @@ def test_the_figures_follow_the_period_kind_chosen(client, county):
     assert odd.panel("analytics-key-figures").subtitle == "2026年第3季度"  # the quarter
 
 
+def test_figures_older_than_the_last_complete_period_say_so(client, clock, county):
+    """Refreshed on 15 September, the statistics hold 2026Q3 as a partial quarter: on
+    16 November the home shows 2026Q2, says 2026Q3 ended after the refresh, and counts the
+    ledger events recorded since."""
+    clock.move_to(dt.date(2026, 9, 15))
+    analytics.refresh()
+    clock.move_to(TODAY)
+    county.zxm.refresh_from_db()
+    register.record_death(county.zxm, event_date=dt.date(2026, 10, 3))
+    client.force_login(county.users[Role.COUNTY_OFFICER])
+    key = client.get(reverse("register:home")).context["board"].panel("analytics-key-figures")
+    assert key.subtitle == "2026年第2季度"
+    assert "2026年第3季度在上次刷新统计之后才结束：刷新统计后即可查看。" in key.notes
+    assert "此后台帐又登记了 1 条事件，下次刷新统计时计入。" in key.notes
+
+
 def test_a_village_clerk_sees_her_village_and_the_work_of_her_step(client, county):
     board, html = _home(client, county.users[Role.VILLAGE_CLERK])
     assert "dedupe-pending" not in [p.key for p in board.panels]  # not a clerk's capability
