@@ -17,15 +17,26 @@ from django.utils.translation import gettext as _
 
 from renkou.accounts.permissions import Capability
 
-from .dashboard import Chart, ChartSeries, DashboardRequest, Figure, Link, Panel, PanelSpec
-from .models import AuditAction
+from .dashboard import (
+    Chart,
+    ChartSeries,
+    DashboardRequest,
+    Figure,
+    Link,
+    Panel,
+    PanelSpec,
+    WorkItem,
+)
+from .models import AuditAction, Job
 from .services import visible_audit_entries
 
-__all__ = ["LATEST", "PANELS", "audit_panel"]
+__all__ = ["LATEST", "PANELS", "audit_panel", "jobs_panel"]
 
 #: Entries listed; the chart's days.
 LATEST = 10
 CHART_DAYS = 14
+#: one's background jobs listed
+RECENT_JOBS = 5
 #: What the auditor's figures count, in the order shown.
 COUNTED = (AuditAction.EXPORT, AuditAction.LOGIN_FAILED, AuditAction.VIEW)
 
@@ -83,5 +94,20 @@ def audit_panel(request: DashboardRequest) -> list[Panel]:
                                                      "date_from": monday.isoformat()}))])]
 
 
-#: The user's recent background jobs (``follow_jobs``) join here as a second PanelSpec.
-PANELS = (PanelSpec(Capability.VIEW_AUDIT, audit_panel),)
+def jobs_panel(request: DashboardRequest) -> list[Panel]:
+    """The user's background jobs: those waiting or running as open work, the last
+    few as links to their pages (one query; nothing drawn for a user with none)."""
+    recent = list(Job.objects.filter(user=request.user.pk)[:RECENT_JOBS])
+    if not recent:
+        return []
+    running = [j for j in recent if not j.finished]
+    return [Panel(
+        "jobs", _("Background jobs"),
+        work=[WorkItem(_("%(job)s: %(state)s") % {"job": j.title, "state": j.get_status_display()},
+                       1, reverse("core:job", args=[j.pk])) for j in running],
+        links=[Link(f"{j.title} · {j.get_status_display()}", reverse("core:job", args=[j.pk]))
+               for j in recent] + [Link(_("All my jobs"), reverse("core:jobs"))])]
+
+
+PANELS = (PanelSpec(Capability.VIEW_AUDIT, audit_panel),
+          PanelSpec("follow_jobs", jobs_panel))
