@@ -6,7 +6,8 @@ the menu and a way back (the previous page, and the home page).
 page. The 500 page is drawn without the database: the request may have failed because
 of it (or inside a broken transaction), so the page uses only the user already loaded
 for the request and the menu built from the apps' declarations, and falls back to a
-plain page if even that cannot be drawn.
+plain page if even that cannot be drawn. Under ``/api/`` the answer is JSON
+(``{"detail": …}``), as the API's own errors are.
 """
 
 from __future__ import annotations

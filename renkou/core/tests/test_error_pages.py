@@ -237,12 +237,13 @@ def test_a_person_living_outside_the_users_units_names_that_unit_without_a_link(
 def test_dates_are_written_in_the_languages_own_way():
     day, moment = dt.date(2026, 12, 2), dt.datetime(2026, 12, 2, 14, 5)
     page = Template('{{ d|date }} · {{ t|date:"DATETIME_FORMAT" }} · {{ d|date:"Y-m-d" }}')
+    context = Context({"d": day, "t": moment})
     with translation.override("zh-hans"):
         assert formats.date_format(day) == "2026年12月2日"
-        assert page.render(Context({"d": day, "t": moment})) == "2026年12月2日 · 2026年12月2日 14:05 · 2026-12-02"
+        assert page.render(context) == "2026年12月2日 · 2026年12月2日 14:05 · 2026-12-02"
     with translation.override("en"):
         assert formats.date_format(day) == "2 Dec 2026"
-        assert page.render(Context({"d": day, "t": moment})) == "2 Dec 2026 · 2 Dec 2026 14:05 · 2026-12-02"
+        assert page.render(context) == "2 Dec 2026 · 2 Dec 2026 14:05 · 2026-12-02"
         assert formats.get_format("DATE_INPUT_FORMATS")[0] == "%Y-%m-%d"  # forms still read ISO
 
 
