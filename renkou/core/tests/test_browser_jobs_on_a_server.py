@@ -1,8 +1,9 @@
 """The county office's long actions from the browser, against ``renkou serve`` with the
 worker it starts (a real server, its own database): a county officer refreshes the
 statistics and watches the bar reach 100 % and the page show the new figures, runs
-duplicate detection and watches it finish; the worker killed in the middle of a job leaves the register as it was, and
-the job, marked interrupted when a worker starts again, runs again from its page."""
+duplicate detection and watches it finish; the worker killed in the middle of a job
+leaves the register as it was, and the job, marked interrupted when a worker starts
+again, runs again from its page."""
 
 from __future__ import annotations
 
