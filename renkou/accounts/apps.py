@@ -15,6 +15,7 @@ class AccountsConfig(registry.PlatformApp):
     capabilities = CAPABILITIES
     menu = (registry.MenuEntry(_("Users"), "accounts:users", Capability.MANAGE_USERS, order=110),)
     commands = ("user", "token")
+    audit_object_types = (("user", _("user")),)
 
     def ready(self) -> None:
         from . import signals  # noqa: F401  (connects the log-in receivers)

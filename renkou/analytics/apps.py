@@ -13,5 +13,6 @@ class AnalyticsConfig(registry.PlatformApp):
     capabilities = CAPABILITIES
     menu = (registry.MenuEntry(_("Statistics"), "analytics:overview", "view_aggregates", order=40),)
     commands = ("analytics", "indicators", "stats")
+    audit_object_types = (("statistics", _("statistical tables (export)")),)
     background_jobs = True
     dashboard_order = 20

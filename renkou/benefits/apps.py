@@ -15,6 +15,16 @@ class BenefitsConfig(registry.PlatformApp):
     capabilities = CAPABILITIES
     menu = (registry.MenuEntry(_("Benefits"), "benefits:index", MANAGE_BENEFITS, order=80),)
     commands = ("benefits",)
+    audit_object_types = (
+        ("benefit_application", _("benefit application")),
+        ("benefit_attachment", _("attachment of a benefit decision")),
+        ("benefit_screening", _("benefit screening")),
+        ("walk_in_list", _("walk-in application list")),
+        ("benefit_notice", _("benefit public notice")),
+        ("benefit_requalification", _("annual requalification")),
+        ("benefit_roster", _("payment roster")), ("benefit_bank_file", _("bank payment file")),
+        ("benefit_programme_version", _("benefit programme version")),
+    )
     file_imports = True
     background_jobs = True
     #: records one recipient's death (a payment stops), which the statistics include

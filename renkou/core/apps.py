@@ -24,6 +24,8 @@ class CoreConfig(registry.PlatformApp):
                                 roles=tuple(Role)),
     )
     commands = ("audit", "serve", "worker")
+    audit_object_types = (("audit", _("access log (export)")),
+                          ("command", _("administration command")))
     dashboard_order = 90
     dashboard_module = "dashboard_panels"
 

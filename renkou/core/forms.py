@@ -8,19 +8,17 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
+from . import registry
 from .models import AuditAction
 
-__all__ = ["AuditFilterForm", "OBJECT_TYPES"]
+__all__ = ["AuditFilterForm", "object_type_choices"]
 
-#: The object types the log records (``audit.record`` callers), for the filter's menu.
-OBJECT_TYPES = [
-    ("person", _("person")),
-    ("household", _("household")),
-    ("persons", _("persons (import or export)")),
-    ("events", _("life events (export)")),
-    ("user", _("user")),
-    ("audit", _("access log (export)")),
-]
+
+def object_type_choices() -> list[tuple[str, str]]:
+    """The object types the apps write to the log (:func:`renkou.core.registry.audit_object_types`),
+    each app's together, labelled in the active language, for the filter's menu."""
+    return [("", str(_("any"))),
+            *((code, str(label)) for code, label in registry.audit_object_types().items())]
 
 
 class DateInput(forms.DateInput):
@@ -43,15 +41,13 @@ class AuditFilterForm(forms.Form):
     username = forms.CharField(label=_("user name"), max_length=150, required=False)
     action = forms.ChoiceField(label=_("action"), required=False,
                                choices=[("", _("any")), *AuditAction.choices])
-    object_type = forms.CharField(
-        label=_("object type"), max_length=32, required=False,
-        widget=forms.TextInput(attrs={"list": "object-types"}),
-    )
+    object_type = forms.ChoiceField(label=_("object type"), required=False,
+                                    choices=object_type_choices)
     object_id = forms.CharField(label=_("object id"), max_length=64, required=False,
                                 help_text=_("for a person, the person number"))
-    date_from = forms.DateField(label=_("from"), required=False, widget=DateInput(),
+    date_from = forms.DateField(label=_("from date"), required=False, widget=DateInput(),
                                 validators=LOG_DATE_RANGE)
-    date_to = forms.DateField(label=_("to"), required=False, widget=DateInput(),
+    date_to = forms.DateField(label=_("to date"), required=False, widget=DateInput(),
                               validators=LOG_DATE_RANGE)
     client_address = forms.GenericIPAddressField(label=_("client address"), required=False)
 

@@ -74,6 +74,8 @@ class PlatformApp(AppConfig):
     - ``capabilities``: the :class:`CapabilitySpec` it defines and the roles that hold them;
     - ``menu``: its :class:`MenuEntry` links;
     - ``commands``: the names of its management commands (``renkou help`` groups them);
+    - ``audit_object_types``: ``(code, label)`` of each object type it writes to the access
+      log (the second argument of ``audit.record``), so the log page names them for people;
     - ``demo_order``: runs ``<app>.demo:prepare_demo`` in ``renkou demo``, smallest first;
     - ``file_imports``: its imports from a file in the browser, ``<app>.file_imports``'s
       ``FILE_IMPORTS`` (:class:`renkou.core.file_imports.FileImport`), when true;
@@ -91,6 +93,7 @@ class PlatformApp(AppConfig):
     capabilities: tuple[CapabilitySpec, ...] = ()
     menu: tuple[MenuEntry, ...] = ()
     commands: tuple[str, ...] = ()
+    audit_object_types: tuple[tuple[str, Any], ...] = ()
     demo_order: int | None = None
     file_imports: bool = False
     background_jobs: bool = False
@@ -162,6 +165,22 @@ def file_imports() -> dict[str, Any]:
             if spec.kind in found:
                 raise ValueError(f"file import {spec.kind!r} is declared twice ({app.name})")
             found[spec.kind] = spec
+    return found
+
+
+@functools.cache
+def audit_object_types() -> dict[str, Any]:
+    """Object type → its label, for every type an app writes to the access log; a type
+    declared twice is an error. A background job is logged under its kind, so each job
+    kind not declared as a type is named by its title."""
+    found: dict[str, Any] = {}
+    for app in platform_apps():
+        for code, label in app.audit_object_types:
+            if code in found:
+                raise ValueError(f"log object type {code!r} is declared twice ({app.name})")
+            found[code] = label
+    for kind, spec in job_kinds().items():
+        found.setdefault(kind, spec.title)
     return found
 
 

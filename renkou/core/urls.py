@@ -6,6 +6,7 @@ app_name = "core"
 
 urlpatterns = [
     path("audit/", views.audit_log, name="audit"),
+    path("audit/export.<str:fmt>", views.audit_export, name="audit_export"),
     path("jobs/", job_views.job_list, name="jobs"),
     path("jobs/<int:pk>/", job_views.job_page, name="job"),
     path("jobs/<int:pk>/status/", job_views.job_status, name="job_status"),

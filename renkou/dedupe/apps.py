@@ -15,6 +15,9 @@ class DedupeConfig(registry.PlatformApp):
     capabilities = CAPABILITIES
     menu = (registry.MenuEntry(_("Duplicates"), "dedupe:index", MERGE_DUPLICATES, order=60),)
     commands = ("dedupe",)
+    audit_object_types = (("duplicate_detection", _("duplicate detection run")),
+                          ("duplicate_pair", _("candidate duplicate pair")),
+                          ("duplicate_pairs", _("candidate duplicate pairs (export)")))
     background_jobs = True
     demo_order = 10
     dashboard_order = 40

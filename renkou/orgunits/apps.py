@@ -14,3 +14,4 @@ class OrgunitsConfig(registry.PlatformApp):
     capabilities = (registry.CapabilitySpec("manage_orgunits", _("add and rename org units"),
                                             roles=("county_officer",)),)
     file_imports = True
+    audit_object_types = (("orgunits", _("org units (import)")),)

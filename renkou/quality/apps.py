@@ -12,6 +12,12 @@ class QualityConfig(registry.PlatformApp):
     api_tags = ("data quality",)
     menu = (registry.MenuEntry(_("Data quality"), "quality:index", "view_aggregates", order=50),)
     commands = ("quality",)
+    audit_object_types = (
+        ("quality_check", _("data-quality check run")), ("violation", _("rule violation")),
+        ("violations", _("rule violations (export)")), ("office_rule", _("office rule")),
+        ("office_rules", _("office rules (from a file)")),
+        ("scorecard", _("data-quality scorecard (export)")),
+    )
     file_imports = True
     background_jobs = True
     #: last: the scorecard reads the duplicates, surveys and benefits prepared before it

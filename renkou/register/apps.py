@@ -16,6 +16,9 @@ class RegisterConfig(registry.PlatformApp):
         registry.MenuEntry(_("Enrol a person"), "register:enrol", "edit_register", order=90),
     )
     commands = ("register", "import_data", "export")
+    audit_object_types = (("person", _("person")), ("household", _("household")),
+                          ("persons", _("persons (import or export)")),
+                          ("events", _("life events (export)")))
     demo_order = 5
     dashboard_order = 10
     file_imports = True

@@ -1,3 +1,5 @@
+from django.utils.translation import gettext_lazy as _
+
 from renkou.core import registry
 
 
@@ -8,3 +10,5 @@ class SyntheticConfig(registry.PlatformApp):
     label = "synthetic"
     verbose_name = "synthetic county"
     commands = ("generate", "demo", "bench")
+    audit_object_types = (("register", _("generated register (synthetic county)")),
+                          ("demo_database", _("demo database")))

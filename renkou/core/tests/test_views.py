@@ -163,5 +163,5 @@ def test_an_auditor_lands_on_its_dashboard_of_the_log_and_sees_only_its_links(cl
 def test_entries_show_user_action_object_and_address(client, people, entries):
     client.force_login(people["auditor"])
     html = client.get(URL).content.decode()
-    assert "clerk_b" in html and "10.0.0.2" in html and "rows: 3" in html
+    assert "clerk_b" in html and "10.0.0.2" in html and "行数: 3" in html
     assert "导出" in html and "登录失败" in html
