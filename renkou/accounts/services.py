@@ -44,7 +44,8 @@ from .models import ApiToken, Role, User
 from .permissions import Capability, has_capability
 
 __all__ = ["DEMO_PASSWORD", "DEMO_USERNAMES", "create_user", "ensure_demo_users", "add_user",
-           "role_refusal", "issue_token", "user_for_token", "revoke_tokens", "revoke_token",
+           "role_refusal", "management_refusal", "issue_token", "user_for_token", "revoke_tokens",
+           "revoke_token",
            "password_problems", "set_user_active", "set_user_password", "change_own_password",
            "unlock_user", "locked_out_usernames"]
 
@@ -170,17 +171,20 @@ def _locked(username: str, by: User | None) -> User:
     if user is None:
         raise ValidationError({"username": _("there is no user named %(name)s")
                                % {"name": username}})
-    if by is None:
-        return user
-    if user.pk == by.pk:
-        raise ValidationError({"username": _("this is your own account: you change your own "
-                                             "password on your account page")})
-    if user.is_superuser and not by.is_superuser:
-        raise ValidationError({"username": _("only a superuser may change a superuser")})
-    refusal = role_refusal(by, user.role)
+    refusal = management_refusal(by, user) if by is not None else None
     if refusal:
         raise ValidationError({"username": refusal})
     return user
+
+
+def management_refusal(by: User, user: User) -> str | None:
+    """Why ``by`` may not disable, reset or unlock ``user`` of its subtree, or ``None``:
+    not itself, not a superuser (unless ``by`` is one), not a role ``by`` may not grant."""
+    if user.pk == by.pk:
+        return _("this is your own account: you change your own password on your account page")
+    if user.is_superuser and not by.is_superuser:
+        return _("only a superuser may change a superuser")
+    return role_refusal(by, user.role)
 
 
 @transaction.atomic

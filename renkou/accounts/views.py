@@ -212,8 +212,7 @@ def user_detail(request: HttpRequest, pk: int, reset_form: PasswordResetForm | N
     user = _managed(request, pk)
     tokens_held = (ApiToken.objects.filter(user=user)
                    .aggregate(active=Count("pk", filter=Q(revoked__isnull=True)))["active"])
-    refusal = (_("this is your own account") if user.pk == request.user.pk
-               else services.role_refusal(_me(request), user.role))
+    refusal = services.management_refusal(_me(request), user)
     return render(request, "accounts/user_detail.html", {
         "managed": user, "locked": user.username in services.locked_out_usernames([user.username]),
         "active_tokens": tokens_held, "refusal": refusal,

@@ -39,6 +39,7 @@ def people(small_register):
         clerk=make_user("cun", Role.VILLAGE_CLERK, small_register.village),
         auditor=make_user("shenji", Role.AUDITOR, small_register.county),
         stranger=make_user("xicheng", Role.VILLAGE_CLERK, other),
+        root=User.objects.create_superuser("root", password=PASSWORD, org=small_register.county),
         other_county=other,
     )
 
@@ -57,7 +58,7 @@ def _as(user):
 
 def test_an_officer_sees_the_users_of_its_subtree_only(people):
     visible = set(User.objects.visible_to(people.officer).values_list("username", flat=True))
-    assert visible == {"officer", "zhen", "cun", "shenji"}
+    assert visible == {"officer", "zhen", "cun", "shenji", "root"}
     # a township officer does not manage users at all
     assert not User.objects.visible_to(people.township).exists()
 
@@ -116,6 +117,7 @@ def test_disabling_and_enabling_lock_the_row_check_and_log(people):
     ("xicheng", "没有名为"),      # outside the subtree: no such user for the officer
     ("shenji", "审计人员"),          # a role the officer may not grant: nor manage
     ("officer", "您本人的账户"),    # oneself
+    ("root", "只有超级用户"),       # a superuser
 ])
 def test_an_officer_manages_no_user_beyond_its_reach(people, target, reason):
     for change in (lambda: services.set_user_active(target, False, by=people.officer),
@@ -292,3 +294,12 @@ def test_every_role_opens_its_own_account_from_the_user_name(client, role_users)
         assert client.get(reverse("accounts:password")).status_code == 200
     page = client.get(reverse("accounts:account")).content.decode()
     assert f'href="{reverse("accounts:account")}"' in page
+
+
+def test_the_page_of_a_user_beyond_the_officers_role_offers_no_action(client, people):
+    client.force_login(people.officer)
+    page = client.get(reverse("accounts:user", args=[people.auditor.pk])).content.decode()
+    assert 'id="refusal"' in page and "审计人员" in page
+    assert reverse("accounts:user_active", args=[people.auditor.pk]) not in page
+    clerk_page = client.get(reverse("accounts:user", args=[people.clerk.pk])).content.decode()
+    assert reverse("accounts:user_active", args=[people.clerk.pk]) in clerk_page
