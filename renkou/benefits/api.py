@@ -9,7 +9,8 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from renkou.accounts.permissions import Capability
-from renkou.core.api import NO_NUL, READ_ERRORS, ApiRequest, reading
+from renkou.core.api import NO_NUL, READ_ERRORS, ApiRequest, described, reading
+from renkou.core.api import lazy_str as _
 from renkou.register.identity import mask_id_number
 
 from .payment_figures import figures
@@ -21,55 +22,72 @@ router = Router()
 
 
 class VersionOut(Schema):
-    effective_from: dt.date
-    org_prefix: str = Field(description="division-code prefix; empty: everywhere")
-    amounts: dict[str, Decimal]
-    criteria: dict
-    source: str = Field(description="yaml (shipped) or db (added by an office)")
+    model_config = described(_("One version of a programme's rules: its amounts and criteria "
+                               "from a date, for the units under a division-code prefix."))
+
+    effective_from: dt.date = Field(description=_("the first day it applies"))
+    org_prefix: str = Field(description=_("division-code prefix; empty: everywhere"))
+    amounts: dict[str, Decimal] = Field(description=_("yuan per unit, by rate (default: the "
+                                                      "only rate)"))
+    criteria: dict = Field(description=_("the parameters of the eligibility rule"))
+    source: str = Field(description=_("yaml (shipped) or db (added by an office)"))
 
 
 class ProgrammeOut(Schema):
-    code: str
-    name: str
-    rule: str
-    unit: str
-    period: str
-    review_levels: list[str]
-    notice_days: int
-    documents: list[str]
-    attestations: dict[str, str]
-    versions: list[VersionOut]
+    model_config = described(_("A family-benefit programme (利益导向项目) as configured."))
+
+    code: str = Field(description=_("the programme's code"))
+    name: str = Field(description=_("the programme's name, in the caller's language"))
+    rule: str = Field(description=_("the eligibility rule over register facts, e.g. "
+                                    "rural_reward"))
+    unit: str = Field(description=_("what an amount is per: person_month, person_year or "
+                                    "lump_sum"))
+    period: str = Field(description=_("the roster period: month or year"))
+    review_levels: list[str] = Field(description=_("the steps of review, in order"))
+    notice_days: int = Field(description=_("days of public notice (公示)"))
+    documents: list[str] = Field(description=_("the documents the applicant brings"))
+    attestations: dict[str, str] = Field(description=_("facts the register cannot know, "
+                                                       "attested by the reviewer, by code"))
+    versions: list[VersionOut] = Field(description=_("every version, shipped and added by "
+                                                     "offices"))
 
 
 class FigureOut(Schema):
-    org_code: str
-    org_name: str
-    level: int
-    programme: str
-    period: str
-    recipients: int
-    amount_due: Decimal
-    amount_paid: Decimal
-    payment_rate: float | None = Field(description="兑现率, % of the amount due that was paid")
-    paid_on_time: Decimal
-    timeliness: float | None = Field(description="% of the amount paid paid by the due date")
+    model_config = described(_("Benefit figures of a unit, a programme and a roster period."))
+
+    org_code: str = Field(description=_("the unit's division code"))
+    org_name: str = Field(description=_("the unit's name"))
+    level: int = Field(description=_("the unit's level: 1 county, 2 township, 3 village"))
+    programme: str = Field(description=_("the programme's code"))
+    period: str = Field(description=_("the roster period, e.g. 2025 or 2025-03"))
+    recipients: int = Field(description=_("persons paid or due"))
+    amount_due: Decimal = Field(description=_("amount due, yuan"))
+    amount_paid: Decimal = Field(description=_("amount paid, yuan"))
+    payment_rate: float | None = Field(description=_("payment rate (兑现率), % of the amount "
+                                                     "due that was paid"))
+    paid_on_time: Decimal = Field(description=_("amount paid by the due date, yuan"))
+    timeliness: float | None = Field(description=_("% of the amount paid paid by the due "
+                                                   "date"))
 
 
 class ApplicationOut(Schema):
-    id: int
-    programme: str
-    year: int
-    person_id: int
-    name: str
-    id_number: str = Field(description="masked")
-    org_code: str
-    state: str
-    source: str
+    model_config = described(_("A benefit application, ID number masked."))
+
+    id: int = Field(description=_("the application's number"))
+    programme: str = Field(description=_("the programme's code"))
+    year: int = Field(description=_("the year applied for"))
+    person_id: int = Field(description=_("person_id of the applicant"))
+    name: str = Field(description=_("the applicant's name"))
+    id_number: str = Field(description=_("the applicant's ID number, masked"))
+    org_code: str = Field(description=_("division code of the applicant's unit"))
+    state: str = Field(description=_("where it stands, e.g. submitted, on_notice, approved"))
+    source: str = Field(description=_("screening (found in the register) or walk_in"))
 
 
 @router.get("/programmes", auth=reading(MANAGE_BENEFITS),
-            response={200: list[ProgrammeOut], **READ_ERRORS}, summary="Benefit programmes",
-            description="The programmes with every version (shipped YAML and office versions).")
+            response={200: list[ProgrammeOut], **READ_ERRORS}, summary=_("Benefit programmes"),
+            description=_("The programmes with every version (shipped YAML and office "
+                          "versions)."))
 def list_programmes(request: ApiRequest) -> list:
     return [{**p.__dict__, "name": p.label, "review_levels": list(p.review_levels),
              "documents": list(p.documents),
@@ -77,11 +95,16 @@ def list_programmes(request: ApiRequest) -> list:
 
 
 @router.get("/figures", auth=reading(Capability.VIEW_AGGREGATES),
-            response={200: list[FigureOut], **READ_ERRORS}, summary="Benefit figures",
-            description="Recipients, amounts due and paid, payment rate and timeliness by org "
-                        "unit (rolled up), programme and roster period, in the caller's subtree.")
-def get_figures(request: ApiRequest, year: int = Query(..., ge=2000, le=2100),
-                org: str | None = Query(None, pattern=r"^[0-9]{1,15}$")) -> list:
+            response={200: list[FigureOut], **READ_ERRORS}, summary=_("Benefit figures"),
+            description=_("Recipients, amounts due and paid, payment rate and timeliness by "
+                          "org unit (rolled up), programme and roster period, in the caller's "
+                          "subtree."))
+def get_figures(request: ApiRequest,
+                year: int = Query(..., ge=2000, le=2100, description=_("the rosters' year")),
+                org: str | None = Query(None, pattern=r"^[0-9]{1,15}$",
+                                        description=_("a unit in the caller's subtree (its "
+                                                      "division code; default: the caller's "
+                                                      "own unit)"))) -> list:
     try:
         return figures(year, user=request.auth, org_code=org)
     except WorkflowError as exc:
@@ -90,11 +113,15 @@ def get_figures(request: ApiRequest, year: int = Query(..., ge=2000, le=2100),
 
 @router.get("/applications", auth=reading(MANAGE_BENEFITS),
             response={200: list[ApplicationOut], **READ_ERRORS},
-            summary="Benefit applications",
-            description="Applications in the caller's subtree (at most 500, newest first).")
+            summary=_("Benefit applications"),
+            description=_("Applications in the caller's subtree (at most 500, newest first)."))
 def list_applications(request: ApiRequest,
-                      state: str = Query("", max_length=16, pattern=NO_NUL),
-                      programme: str = Query("", max_length=40, pattern=NO_NUL)) -> list:
+                      state: str = Query("", max_length=16, pattern=NO_NUL,
+                                         description=_("only applications in this state, e.g. "
+                                                       "approved")),
+                      programme: str = Query("", max_length=40, pattern=NO_NUL,
+                                             description=_("only applications of this "
+                                                           "programme (its code)"))) -> list:
     qs = scoped_applications(request.auth)
     if state:
         qs = qs.filter(state=state)

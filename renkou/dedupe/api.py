@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from typing import Any, cast
 
+from django.utils.text import format_lazy
 from ninja import Field, Query, Router, Schema
 
-from renkou.core.api import MAX_PAGE, READ_ERRORS, ApiRequest, paginate, reading
+from renkou.core.api import MAX_PAGE, READ_ERRORS, ApiRequest, described, paginate, reading
+from renkou.core.api import lazy_str as _
 from renkou.register.identity import mask_id_number
 
 from . import services
@@ -24,45 +26,55 @@ from .permissions import MERGE_DUPLICATES
 
 router = Router()
 
-STATUS = Query(PairStatus.PENDING, description="pending (default), same or different")
+STATUS = Query(PairStatus.PENDING, description=_("pending (default), same or different"))
 
 
 class FieldComparisonOut(Schema):
-    field: str = Field(description="name, id_number, birth_date, sex, mother_name, "
-                                   "father_name or org")
-    label: str
-    level: str = Field(description="the comparison level the model found, e.g. exact, "
-                                   "same_pinyin, day_month_swapped; missing when a side "
-                                   "has no value")
-    level_label: str
-    agreement: str = Field(description="agree, partial, disagree or missing")
-    weight: float | None = Field(description="the level's match weight (log2 Bayes factor); "
-                                             "null when not scored")
+    model_config = described(_("How one field of the two records compares."))
+
+    field: str = Field(description=_("name, id_number, birth_date, sex, mother_name, "
+                                     "father_name or org"))
+    label: str = Field(description=_("the field's name, in the caller's language"))
+    level: str = Field(description=_("the comparison level the model found, e.g. exact, "
+                                     "same_pinyin, day_month_swapped; missing when a side "
+                                     "has no value"))
+    level_label: str = Field(description=_("the level, in the caller's language"))
+    agreement: str = Field(description=_("agree, partial, disagree or missing"))
+    weight: float | None = Field(description=_("the level's match weight (log2 Bayes "
+                                               "factor); null when not scored"))
 
 
 class PairOut(Schema):
-    id: int
-    person_a: int = Field(description="person_id of the earlier record")
-    person_b: int = Field(description="person_id of the later record")
-    name_a: str
-    name_b: str
-    id_number_a: str = Field(description="masked: the area code only (the birth date is given)")
-    id_number_b: str = Field(description="masked: the area code only (the birth date is given)")
-    birth_date_a: dt.date
-    birth_date_b: dt.date
-    org_code_a: str = Field(description="registered unit of the earlier record")
-    org_code_b: str = Field(description="registered unit of the later record")
-    probability: float = Field(description="match probability (0–1)")
-    match_weight: float
-    status: PairStatus
-    explanation: list[FieldComparisonOut] = Field(description="per compared field")
+    model_config = described(_("A candidate duplicate pair (疑似重复): two records that may be "
+                               "one person."))
+
+    id: int = Field(description=_("the pair's number"))
+    person_a: int = Field(description=_("person_id of the earlier record"))
+    person_b: int = Field(description=_("person_id of the later record"))
+    name_a: str = Field(description=_("name on the earlier record"))
+    name_b: str = Field(description=_("name on the later record"))
+    id_number_a: str = Field(description=_("ID number of the earlier record, masked: the area "
+                                           "code only (the birth date is given)"))
+    id_number_b: str = Field(description=_("ID number of the later record, masked: the area "
+                                           "code only (the birth date is given)"))
+    birth_date_a: dt.date = Field(description=_("date of birth on the earlier record"))
+    birth_date_b: dt.date = Field(description=_("date of birth on the later record"))
+    org_code_a: str = Field(description=_("registered unit of the earlier record"))
+    org_code_b: str = Field(description=_("registered unit of the later record"))
+    probability: float = Field(description=_("match probability (0–1)"))
+    match_weight: float = Field(description=_("the pair's total match weight (log2 Bayes "
+                                              "factor)"))
+    status: PairStatus = Field(description=_("pending, same (merged) or different"))
+    explanation: list[FieldComparisonOut] = Field(description=_("per compared field"))
 
 
 class PairPage(Schema):
-    count: int
-    page: int
-    page_size: int
-    items: list[PairOut]
+    model_config = described(_("One page of candidate duplicate pairs, most probable first."))
+
+    count: int = Field(description=_("pairs found, on all pages"))
+    page: int = Field(description=_("this page's number, from 1"))
+    page_size: int = Field(description=_("rows per page"))
+    items: list[PairOut] = Field(description=_("the pairs of this page"))
 
 
 def _finite(value: Any) -> float | None:
@@ -98,19 +110,20 @@ def _pair(pair: CandidatePair) -> dict[str, Any]:
 
 @router.get("/pairs", auth=reading(MERGE_DUPLICATES),
             response={200: PairPage, **READ_ERRORS},
-            summary="Candidate duplicate pairs (疑似重复), ID numbers masked",
-            description="The review queue: pairs whose two records both lie in the caller's "
-                        "subtree, most probable first, with the per-field comparison the "
-                        f"model scored. Pairs at or above {services.DEFAULT_THRESHOLD} count "
-                        "as duplicates. For township and county officers; other roles "
-                        "answer 403.")
+            summary=_("Candidate duplicate pairs (疑似重复), ID numbers masked"),
+            description=cast(str, format_lazy(_(
+                "The review queue: pairs whose two records both lie in the caller's subtree, "
+                "most probable first, with the per-field comparison the model scored. Pairs at "
+                "or above {threshold} count as duplicates. For township and county officers; "
+                "other roles answer 403."), threshold=services.DEFAULT_THRESHOLD)))
 def list_pairs(
     request: ApiRequest,
     status: PairStatus = STATUS,
     min_probability: float | None = Query(None, ge=0, le=1,
-                                          description="only pairs at or above this probability"),
-    page: int = Query(1, ge=1, le=MAX_PAGE, description="page number, from 1"),
-    page_size: int = Query(50, ge=1, le=500, description="rows per page"),
+                                          description=_("only pairs at or above this "
+                                                        "probability")),
+    page: int = Query(1, ge=1, le=MAX_PAGE, description=_("page number, from 1")),
+    page_size: int = Query(50, ge=1, le=500, description=_("rows per page, at most 500")),
 ) -> dict:
     pairs = services.review_queue(request.auth, status=status, min_probability=min_probability)
     return paginate(pairs, page, page_size, _pair)
