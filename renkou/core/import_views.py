@@ -18,7 +18,6 @@ from django.views.decorators.http import require_http_methods
 
 from renkou.accounts.permissions import requires
 
-from . import audit
 from .downloads import temporary_file_download
 from .error_workbook import write_marked_copy
 from .file_imports import (
@@ -26,7 +25,7 @@ from .file_imports import (
     options_of,
     preview,
 )
-from .jobs import JobAlreadyRunning, start_job
+from .job_views import start_and_follow
 from .models import Job, JobStatus
 from .tables import ImportRejected, RowError
 from .uploads import check_spreadsheet, discard_upload, keep_upload, kept_upload
@@ -103,14 +102,8 @@ def pages_of(spec: FileImport) -> dict[str, Callable]:
         shown = preview(spec, upload.path, request.user, options)
         if request.method == "POST":
             if shown.large:
-                try:
-                    job = start_job(spec.kind, request.user, options=upload.options or {},
-                                    address=audit.client_address(request), upload=upload)
-                except JobAlreadyRunning as running:
-                    messages.warning(request, running.message)
-                    return redirect("core:job", pk=running.job.pk) if running.job else \
-                        redirect(urls(request)["upload"])
-                return redirect("core:job", pk=job.pk)
+                return start_and_follow(request, spec.kind, scope="",
+                                        options=upload.options or {}, upload=upload)
             if not shown.problem_count:
                 try:
                     done = spec.run(upload.path, request.user, options)

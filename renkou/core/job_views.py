@@ -33,7 +33,7 @@ LISTED = 50
 
 
 def start_and_follow(request: HttpRequest, kind: str, *, scope: str | None = None,
-                     options: dict[str, Any] | None = None) -> HttpResponse:
+                     options: dict[str, Any] | None = None, upload=None) -> HttpResponse:
     """What a page's button does to start a long action on unit ``scope`` (default: the
     user's own unit): queue the job and send the user to its page; if the same job is
     waiting or running already, say so and send the user to that one instead."""
@@ -41,7 +41,7 @@ def start_and_follow(request: HttpRequest, kind: str, *, scope: str | None = Non
         scope = getattr(getattr(request.user, "org", None), "code", "")
     try:
         job = start_job(kind, request.user, scope=scope, options=options,
-                        address=audit.client_address(request))
+                        address=audit.client_address(request), upload=upload)
     except JobAlreadyRunning as running:
         messages.warning(request, running.message)
         if running.job is not None and running.job.user_id == request.user.pk:

@@ -33,7 +33,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import shutil
 import socket
 import time
 import traceback
@@ -51,6 +50,7 @@ from django_tasks import task
 from . import audit, clock
 from .models import AuditAction, Job, JobStatus
 from .progress import ProgressFile, read_progress, reporting_to
+from .uploads import purge_older_than
 
 __all__ = ["JobKind", "Outcome", "JobAlreadyRunning", "start_job", "start_again", "run_job",
            "job_state", "job_kind", "job_folder", "mark_interrupted", "STALE_AFTER",
@@ -179,16 +179,6 @@ def result_path(job: Job) -> Path | None:
     return path if path.is_file() else None
 
 
-def _purge_old() -> None:
-    root = _jobs_root()
-    if not root.is_dir():
-        return
-    cutoff = time.time() - KEPT_DAYS * 86400
-    for entry in root.iterdir():
-        if entry.is_dir() and entry.stat().st_mtime < cutoff:
-            shutil.rmtree(entry, ignore_errors=True)
-
-
 def _log_text(job: Job) -> str:
     try:
         return (job_folder(job) / "log.txt").read_text(encoding="utf-8")
@@ -250,7 +240,7 @@ def start_job(kind: str, user, *, scope: str = "", options: dict[str, Any] | Non
         raise LookupError(kind)
     options = options or {}
     key = spec.running_key(scope, options)
-    _purge_old()
+    purge_older_than(_jobs_root(), KEPT_DAYS * 86400)
     with transaction.atomic():
         holder = Job.objects.select_related("user").filter(running_key=key).first()
         if holder is not None and holder.status == JobStatus.RUNNING and holder.worker \

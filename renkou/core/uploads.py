@@ -41,8 +41,12 @@ def _folder() -> Path:
     return folder
 
 
-def _purge_old(folder: Path) -> None:
-    cutoff = time.time() - KEPT_SECONDS
+def purge_older_than(folder: Path, seconds: float) -> None:
+    """Remove the sub-folders of ``folder`` untouched for ``seconds`` (kept uploads, the
+    files of finished background jobs)."""
+    if not folder.is_dir():
+        return
+    cutoff = time.time() - seconds
     for entry in folder.iterdir():
         if entry.is_dir() and entry.stat().st_mtime < cutoff:
             shutil.rmtree(entry, ignore_errors=True)
@@ -52,7 +56,7 @@ def keep_upload(upload, user, kind: str, options: dict | None = None) -> Upload:
     """Store an uploaded file (Django's ``UploadedFile``, already checked by
     :func:`check_spreadsheet`) for ``user`` and ``kind`` (which import it is for)."""
     folder = _folder()
-    _purge_old(folder)
+    purge_older_than(folder, KEPT_SECONDS)
     token = secrets.token_urlsafe(16)
     place = folder / token
     place.mkdir()
