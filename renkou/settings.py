@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "renkou.dedupe",
     "renkou.reconciliation",
     "renkou.benefits",
+    "renkou.migrants",
 ]
 
 MIDDLEWARE = [
@@ -210,6 +211,14 @@ RENKOU_STAT_YEAR_START_MONTH = int(os.environ.get("RENKOU_STAT_YEAR_START_MONTH"
 RENKOU_UPLOAD_DIR = Path(os.environ.get("RENKOU_UPLOAD_DIR", WORK_DIR / "renkou-uploads"))
 # Each background job's progress, log and result file (a week).
 RENKOU_JOB_DIR = Path(os.environ.get("RENKOU_JOB_DIR", WORK_DIR / "renkou-jobs"))
+
+# Migrant information exchange (renkou.migrants): days to answer a verification request
+# (协查: urgent 15, ordinary 30) and working days to notify an arrival to the hukou place.
+RENKOU_EXCHANGE_DEADLINE_DAYS = {"urgent": 15, "ordinary": 30}
+RENKOU_ARRIVAL_NOTICE_WORKING_DAYS = 3
+# Where this office's private signing key is kept, when not in the database (a file the
+# server's account alone may read); empty: in the database.
+RENKOU_EXCHANGE_KEY_FILE = os.environ.get("RENKOU_EXCHANGE_KEY_FILE", "")
 
 # Background jobs (renkou.core.jobs): queued in the database, run by the worker that
 # `renkou serve` starts beside the web server (or `renkou worker` alone).

@@ -44,7 +44,9 @@ def id_number_problems(
         return [str(_("an ID number has 18 characters"))]
     except InvalidChecksum:
         return [str(_("the check digit (last character) is wrong"))]
-    except InvalidComponent:
+    except (InvalidComponent, KeyError):
+        # python-stdnum 2.x raises KeyError for an area code its table holds only as a
+        # prefix (e.g. 340622): the same answer as an unknown one
         return [str(_("the area code or the birth date in the ID number does not exist"))]
     except InvalidFormat:
         return [str(_("the ID number has characters other than digits and a final X"))]
@@ -65,7 +67,7 @@ def id_number_problems(
 def _area_ok(area: str) -> bool:
     try:
         ric.get_birth_place(area + "19900101001X")
-    except StdnumError:
+    except (StdnumError, KeyError):  # KeyError: see id_number_problems
         return False
     return True
 

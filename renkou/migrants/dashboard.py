@@ -1,0 +1,3 @@
+"""The migrant application's home-page panels."""
+
+PANELS: tuple = ()

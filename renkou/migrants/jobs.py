@@ -1,0 +1,3 @@
+"""The migrant application's background jobs."""
+
+JOBS: tuple = ()
