@@ -19,10 +19,25 @@ from django.utils.translation import gettext as _
 
 from .text import clean_text, neutralise_formula
 
-__all__ = ["RowError", "Problems", "ImportRejected", "InputLimits", "input_limits", "read_table",
+__all__ = ["parse_date_cell", "RowError", "Problems", "ImportRejected", "InputLimits", "input_limits",
+           "read_table",
            "Header",
            "TableWriter", "write_error_report", "inert_row", "inert_cells", "InertCsvWriter",
            "save_workbook"]
+
+
+#: How dates are written in the files offices keep (a cell read from Excel arrives ISO).
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d")
+
+
+def parse_date_cell(text: str) -> dt.date | None:
+    """The date a cell holds (2026-03-01, 2026/3/1, 2026.03.01, 20260301), else ``None``."""
+    for fmt in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            continue
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from renkou.core import scoping
+from renkou.core.tables import parse_date_cell as parse_date
 from renkou.demography.intervals import wilson_interval
 from renkou.orgunits.models import OrgLevel, OrgUnit
 from renkou.register.file_columns import accepted_values
@@ -32,15 +33,6 @@ __all__ = [
     "rate",
     "scope_root",
 ]
-
-def parse_date(text: str) -> dt.date | None:
-    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d"):
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
-
 
 def parse_sex(text: str) -> str:
     """M or F for a sex as written (M, F, 男, 女, male, female); "" for anything else."""

@@ -49,7 +49,7 @@ from renkou.core.bulkload import bulk_load, first_free_id, insert_rows, worth_bu
 from renkou.core.columns import machine_header
 from renkou.core.models import AuditAction
 from renkou.core.progress import progress_bar
-from renkou.core.tables import ImportRejected, Problems, RowError, read_table
+from renkou.core.tables import ImportRejected, Problems, RowError, parse_date_cell, read_table
 from renkou.orgunits.models import OrgUnit
 
 from .ethnicity import parse_ethnicity
@@ -235,14 +235,7 @@ def _choices(choices) -> str:
 
 
 def _parse_date(text: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        pass
-    try:
-        return dt.datetime.strptime(text, "%Y/%m/%d").date()
-    except ValueError:
-        return None
+    return parse_date_cell(text)
 
 
 def _batched(values: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
