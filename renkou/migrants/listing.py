@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,12 +64,13 @@ def current_spells(user, direction: str, org_code: str | None = None) -> QuerySe
             .order_by("manager_org__code", "person__name", "pk"))
 
 
-def list_rows(spells: QuerySet[MigrantSpell]) -> Iterator[dict[str, Any]]:
-    """Each spell as a row of :data:`LIST_COLUMNS` (labels in the active language)."""
+def list_rows(spells: Iterable[MigrantSpell]) -> Iterator[dict[str, Any]]:
+    """Each spell (of :func:`current_spells`: a queryset, or a page of it already read) as
+    a row of :data:`LIST_COLUMNS` (labels in the active language)."""
     today = clock.today()
     types = dict(Message._meta.get_field("type").choices)
     states = dict(MessageState.choices)
-    for s in spells.iterator(chunk_size=2000):
+    for s in spells.iterator(chunk_size=2000) if isinstance(spells, QuerySet) else spells:
         p = s.person
         if s.direction == Direction.INFLOW and s.residence_org is not None:
             residence = f"{s.residence_org.code} {s.residence_org.name}"

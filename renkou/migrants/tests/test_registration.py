@@ -198,3 +198,34 @@ def test_the_cli_writes_a_request_and_answers_every_open_one(small_register, off
     call_command("migrants", "answer", "--all-open", "--result", "身份属实", stdout=out)
     assert Message.objects.filter(box="in", state="answered").count() == 2
     assert Message.objects.filter(type=MessageType.VERIFICATION_ANSWER).count() == 2
+
+
+def test_the_api_registers_lists_and_answers(small_register, officer, client):
+    from renkou.accounts.services import issue_token
+
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {issue_token(officer)}"}
+    answer = client.post("/api/migrants/arrivals", {
+        "id_number": arrival_id(), "name": "周涛", "sex": "M", "birth_date": "1996-04-02",
+        "hukou_code": OUTSIDE, "residence_org_code": small_register.village.code,
+        "arrival_date": "2026-11-02", "reason": "work"}, content_type="application/json", **auth)
+    assert answer.status_code == 201, answer.content
+    refused = client.post("/api/migrants/arrivals", {
+        "id_number": arrival_id(31), "name": "周涛", "sex": "M", "birth_date": "1996-04-02",
+        "hukou_code": "110101", "residence_org_code": small_register.village.code,
+        "arrival_date": "2026-11-02"}, content_type="application/json", **auth)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "hukou_code"
+    page = client.get("/api/migrants/spells?direction=in", **auth).json()
+    assert page["count"] == 1 and page["items"][0]["name"] == "周涛"
+    assert "*" in page["items"][0]["id_number"]
+    out = client.post("/api/migrants/departures", {
+        "person_id": small_register.zhao.pk, "departure_date": "2026-10-01",
+        "residence_code": "320505", "residence_address": "苏州"},
+        content_type="application/json", **auth)
+    assert out.status_code == 201 and out.json()["direction"] == "out"
+    messages = client.get("/api/migrants/messages?box=out", **auth).json()
+    assert {m["type"] for m in messages["items"]} == {"arrival_notice", "departure_notice"}
+    request = client.post("/api/migrants/requests", {
+        "person_id": small_register.zhao.pk, "to": "320505", "subject": "residence"},
+        content_type="application/json", **auth)
+    assert request.status_code == 201 and request.json()["state"] == "draft"
