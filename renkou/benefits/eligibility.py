@@ -343,6 +343,8 @@ def evaluate(prog: Programme, year: int, scope: OrgUnit | None = None, *,
     if prog.rule == "child_under_age":
         ids = {c["mother_id"] for c in cands} | {c["father_id"] for c in cands}
         parents = dict(Person.objects.filter(pk__in=[i for i in ids if i]).values_list("pk", "name"))
+    hukou_elsewhere = (_hukou_elsewhere(cand_ids, year) if prog.eligible_by == "hukou"
+                       else {})
     out = []
     for c in cands:
         months, org_id, left_on, left_reason = residence_months(events.get(c["pk"], []), year,
@@ -361,11 +363,26 @@ def evaluate(prog: Programme, year: int, scope: OrgUnit | None = None, *,
         if not r.months and not r.reason:
             r.reason = _("no programme version in force for the months concerned")
         r.eligible = r.composition_ok and bool(r.months)
+        if c["pk"] in hukou_elsewhere:
+            r.eligible, r.reason = False, _(
+                "hukou elsewhere (%(place)s): this programme is paid at the hukou place"
+            ) % {"place": hukou_elsewhere[c["pk"]]}
         if left_on is not None:
             r.facts["left_on"] = left_on.isoformat()
             r.facts["left_reason"] = left_reason
         out.append(r)
     return out
+
+
+def _hukou_elsewhere(person_ids: list[int], year: int) -> dict[int, str]:
+    """Person → hukou place, for those living here in ``year`` with their hukou elsewhere
+    (an inflow spell of the migrant app overlapping the year)."""
+    from renkou.migrants.services import hukou_elsewhere
+
+    found: dict[int, str] = {}
+    for chunk in _chunks(person_ids):
+        found.update(hukou_elsewhere(chunk, dt.date(year, 1, 1), dt.date(year, 12, 31)))
+    return found
 
 
 def _recorded(kids: list[dict], as_of: dt.date) -> list[dict]:

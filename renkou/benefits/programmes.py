@@ -28,6 +28,8 @@ YAML_PATH = Path(__file__).with_name("programmes.yaml")
 RULES = ("rural_reward", "special_assistance", "only_child", "child_under_age")
 UNITS = ("person_month", "person_year", "lump_sum")
 PERIODS = ("month", "year")
+#: residence: everyone living in the jurisdiction; hukou: persons whose hukou is here
+ELIGIBLE_BY = ("residence", "hukou")
 LEVELS = ("village", "township", "county")
 #: What the pages show for the configuration's words.
 LABELS = {
@@ -78,6 +80,10 @@ class Programme:
     documents: tuple[str, ...]
     attestations: dict[str, str]
     versions: tuple[Version, ...] = field(default_factory=tuple)
+    #: who may receive it (equal services, issue 15): "residence" — everyone living in the
+    #: jurisdiction, inflow migrants on the same terms as residents; "hukou" — only persons
+    #: whose hukou is here (an inflow migrant is screened with the reason)
+    eligible_by: str = "residence"
 
     @property
     def label(self) -> str:
@@ -139,6 +145,9 @@ def _parse(code: str, spec: dict) -> Programme:
         raise _problem(code, "rule", f"{spec['rule']!r} is not one of {', '.join(RULES)}")
     if spec["unit"] not in UNITS:
         raise _problem(code, "unit", f"{spec['unit']!r} is not one of {', '.join(UNITS)}")
+    if spec.get("eligible_by", "residence") not in ELIGIBLE_BY:
+        raise _problem(code, "eligible_by", f"{spec['eligible_by']!r} is not one of "
+                       f"{', '.join(ELIGIBLE_BY)}")
     if spec["period"] not in PERIODS:
         raise _problem(code, "period", f"{spec['period']!r} is not one of {', '.join(PERIODS)}")
     levels = tuple(spec.get("review_levels") or LEVELS)
@@ -163,6 +172,7 @@ def _parse(code: str, spec: dict) -> Programme:
         notice_days=int(spec.get("notice_days", 7)),
         documents=tuple(spec.get("documents") or ()),
         attestations=dict(spec.get("attestations") or {}), versions=tuple(versions),
+        eligible_by=str(spec.get("eligible_by", "residence")),
     )
 
 

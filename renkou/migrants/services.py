@@ -38,7 +38,7 @@ from .models import (
     Urgency,
 )
 
-__all__ = ["office_code", "office_of", "is_here", "register_arrival", "register_departure",
+__all__ = ["hukou_elsewhere", "office_code", "office_of", "is_here", "register_arrival", "register_departure",
            "end_spell", "current_spell", "Places", "places_of", "write_message",
            "request_verification", "answer_request", "reject_message", "close_message",
            "person_facts", "draft_life_notices"]
@@ -122,6 +122,16 @@ def person_facts(person: Person) -> dict[str, Any]:
     """Who a message is about (``PersonFacts`` of the envelope)."""
     return {"id_number": person.id_number, "name": person.name, "sex": person.sex,
             "birth_date": person.birth_date.isoformat()}
+
+
+def hukou_elsewhere(person_ids: list[int], start: dt.date, end: dt.date) -> dict[int, str]:
+    """Person → hukou place (code and name) of those among ``person_ids`` who lived here
+    with their hukou elsewhere at some time in [start, end] (an inflow spell overlapping
+    it): what a programme paid at the hukou place asks (equal services, issue 15)."""
+    rows = (MigrantSpell.objects.filter(person_id__in=person_ids, direction=Direction.INFLOW,
+                                        start_date__lte=end)
+            .exclude(end_date__lt=start).values_list("person_id", "hukou_code", "hukou_name"))
+    return {pid: f"{code} {name}".strip() for pid, code, name in rows}
 
 
 # ---------------------------------------------------------------- registration
