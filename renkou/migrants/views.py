@@ -1,15 +1,412 @@
-"""Pages of the migrant application."""
+"""Pages of the migrant application (流动人口): thin views over
+:mod:`renkou.migrants.services` (registration, spells, messages), the exchange
+(:mod:`renkou.migrants.exchange`) and the rates (:mod:`renkou.migrants.rates`).
+
+Each view declares its capability (:mod:`renkou.migrants.permissions`); what it lists
+starts from the user's org subtree (``visible_to``), so a record outside it answers 404.
+Lists mask ID numbers; a page that shows a person's record or a message's full payload
+is a logged view; the list's download is a logged export.
+"""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import datetime as dt
 
-from renkou.accounts.permissions import requires
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 
-from .permissions import REGISTER_MIGRANTS
+from renkou.accounts.permissions import has_capability, requires
+from renkou.core import audit, clock
+from renkou.core.downloads import temporary_file_download
+from renkou.core.models import AuditAction
+from renkou.core.tables import TableWriter
+from renkou.register.forms import attach_errors
+from renkou.register.identity import mask_id_number
+from renkou.register.search import name_match, scoped_persons
 
+from . import forms, services
+from .listing import LIST_COLUMNS, current_spells, list_rows
+from .models import (
+    Box,
+    Direction,
+    Message,
+    MessageState,
+    MessageType,
+    MigrantSpell,
+    Peer,
+)
+from .permissions import EXCHANGE_MIGRANTS, MANAGE_PEERS, REGISTER_MIGRANTS, VIEW_MIGRANT_RATES
+from .readable import payload_rows, subject_label
+
+PAGE_SIZE = 50
+#: The URL slugs of the two lists.
+DIRECTION_OF = {"inflow": Direction.INFLOW, "outflow": Direction.OUTFLOW}
+SLUG_OF = {v: k for k, v in DIRECTION_OF.items()}
+
+
+def _spells(request: HttpRequest) -> QuerySet[MigrantSpell]:
+    return MigrantSpell.objects.visible_to(request.user)
+
+
+def _messages(request: HttpRequest) -> QuerySet[Message]:
+    return Message.objects.visible_to(request.user)
+
+
+def _peer_names() -> dict[str, str]:
+    return dict(Peer.objects.values_list("code", "name"))
+
+
+def _show_errors(request: HttpRequest, error: ValidationError) -> None:
+    for text in error.messages:
+        messages.error(request, text)
+
+
+# ---------------------------------------------------------------- index
 
 @requires(REGISTER_MIGRANTS)
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "migrants/index.html", {})
+    """流动人口: the current migrants of the subtree, the messages waiting, the links."""
+    today = clock.today()
+    current = _spells(request).current()
+    counts = dict.fromkeys(Direction.values, 0)
+    for direction in current.values_list("direction", flat=True):
+        counts[direction] += 1
+    context: dict = {"inflow": counts[Direction.INFLOW], "outflow": counts[Direction.OUTFLOW],
+                     "may_exchange": has_capability(request.user, EXCHANGE_MIGRANTS)}
+    if context["may_exchange"]:
+        msgs = _messages(request)
+        context.update(
+            received=msgs.filter(box=Box.INCOMING, state=MessageState.RECEIVED).count(),
+            requests_open=msgs.filter(box=Box.INCOMING).open_requests().count(),
+            overdue_in=msgs.filter(box=Box.INCOMING).overdue(today).count(),
+            overdue_out=msgs.filter(box=Box.OUTGOING).overdue(today).count(),
+            drafts=msgs.filter(box=Box.OUTGOING, state=MessageState.DRAFT).count())
+    return render(request, "migrants/index.html", context)
+
+
+# ---------------------------------------------------------------- lists of spells
+
+def _filtered(request: HttpRequest, direction: str) -> tuple[QuerySet[MigrantSpell],
+                                                             forms.SpellFilterForm]:
+    """The current spells of one direction the filters name (unit, reason, name), with
+    their latest message (:func:`renkou.migrants.listing.current_spells`); a unit outside
+    the user's subtree is not found."""
+    form = forms.SpellFilterForm(request.GET or None, user=request.user)
+    d = form.cleaned_data if form.is_valid() else {}
+    try:
+        spells = current_spells(request.user, direction, d.get("org") or None)
+    except ValidationError:
+        raise Http404 from None
+    if d.get("reason"):
+        spells = spells.filter(reason=d["reason"])
+    if (d.get("q") or "").strip():
+        spells = spells.filter(person__in=scoped_persons(request.user)
+                               .filter(name_match(d["q"])).values("pk"))
+    return spells, form
+
+
+def residence_text(spell: MigrantSpell) -> str:
+    """居住地 as a page shows it: the unit here, or the code and address elsewhere."""
+    if spell.residence_org_id:
+        return f"{spell.residence_org.name}（{spell.residence_org.code}）"
+    return " ".join(p for p in (spell.residence_code, spell.residence_address) if p) or "—"
+
+
+@requires(REGISTER_MIGRANTS)
+def spell_list(request: HttpRequest, direction: str) -> HttpResponse:
+    """流入人员 / 流出人员: the current spells, filtered, paginated, ID numbers masked."""
+    spells, form = _filtered(request, direction)
+    page = Paginator(spells, PAGE_SIZE).get_page(request.GET.get("page"))
+    listed = list(page.object_list)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "migrants/spells.html", {
+        "direction": direction, "slug": SLUG_OF[direction], "form": form, "page": page,
+        "rows": list(zip(listed, list_rows(listed), strict=True)),
+        "total": page.paginator.count, "query": query.urlencode()})
+
+
+@requires(REGISTER_MIGRANTS)
+def spell_download(request: HttpRequest, direction: str) -> HttpResponse:
+    """The list as the page filters it, as an Excel file (the columns of
+    :data:`~renkou.migrants.listing.LIST_COLUMNS`, ID numbers masked); logged as an
+    export of object type ``migrants``."""
+    spells, form = _filtered(request, direction)
+    d = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    filename = f"migrants-{SLUG_OF[direction]}-{clock.today().isoformat()}.xlsx"
+    keys = [key for key, _header in LIST_COLUMNS]
+
+    def write(path: str) -> None:
+        n = 0
+        with TableWriter(path, [header for _key, header in LIST_COLUMNS],
+                         sheet_title="流入人口" if direction == Direction.INFLOW else "流出人口") as table:
+            for row in list_rows(spells):
+                table.writerow([row[k] for k in keys])
+                n += 1
+        audit.record(AuditAction.EXPORT, "migrants", details={
+            "direction": direction, "org": d.get("org") or "", "reason": d.get("reason") or "",
+            "q": (d.get("q") or "").strip(), "format": "xlsx", "rows": n, "file": filename})
+
+    return temporary_file_download(write, filename)
+
+
+# ---------------------------------------------------------------- registering
+
+@requires(REGISTER_MIGRANTS)
+@require_http_methods(["GET", "POST"])
+def arrival(request: HttpRequest) -> HttpResponse:
+    """流入登记: a form with the register's unit picker → :func:`services.register_arrival`."""
+    form = forms.ArrivalForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        spell = form.save()
+        if spell is not None:
+            messages.success(request, _("The arrival of %(name)s has been registered.")
+                             % {"name": spell.person.name})
+            return redirect("migrants:spell", pk=spell.pk)
+    return render(request, "migrants/form.html", {"form": form, "back": "migrants:inflow"},
+                  status=400 if form.is_bound and form.errors else 200)
+
+
+@requires(REGISTER_MIGRANTS)
+@require_http_methods(["GET", "POST"])
+def departure(request: HttpRequest) -> HttpResponse:
+    """流出登记: a resident of the subtree, chosen with the person picker →
+    :func:`services.register_departure`."""
+    initial = {"person": request.GET["person"]} if request.GET.get("person") else None
+    form = forms.DepartureForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        spell = form.save()
+        if spell is not None:
+            messages.success(request, _("The departure of %(name)s has been registered.")
+                             % {"name": spell.person.name})
+            return redirect("migrants:spell", pk=spell.pk)
+    return render(request, "migrants/form.html", {"form": form, "back": "migrants:outflow"},
+                  status=400 if form.is_bound and form.errors else 200)
+
+
+# ---------------------------------------------------------------- one spell
+
+def _spell(request: HttpRequest, pk: int) -> MigrantSpell:
+    return get_object_or_404(
+        _spells(request).select_related("person", "person__registered_org", "residence_org",
+                                        "manager_org", "recorded_by"), pk=pk)
+
+
+def _spell_page(request: HttpRequest, spell: MigrantSpell, end_form=None,
+                status: int = 200) -> HttpResponse:
+    person = spell.person
+    audit.record(AuditAction.VIEW, "person", person.pk, details={"migrant_spell": spell.pk})
+    history = (_spells(request).filter(person=person)
+               .select_related("residence_org", "manager_org").order_by("-start_date", "-id"))
+    spell_messages = (Message.objects.filter(spell=spell).select_related("person")
+                      .order_by("-created_at", "-id"))
+    return render(request, "migrants/spell.html", {
+        "spell": spell, "person": person, "masked": mask_id_number(person.id_number),
+        "residence": residence_text(spell), "history": history,
+        "spell_messages": spell_messages, "today": clock.today(),
+        "person_visible": scoped_persons(request.user).filter(pk=person.pk).exists(),
+        "may_exchange": has_capability(request.user, EXCHANGE_MIGRANTS),
+        "end_form": end_form or forms.EndSpellForm(),
+    }, status=status)
+
+
+@requires(REGISTER_MIGRANTS)
+def spell_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A spell: the person (masked ID, a link to the person page), the three places, the
+    dates, the person's spells, its messages and the form that ends it."""
+    return _spell_page(request, _spell(request, pk))
+
+
+@requires(REGISTER_MIGRANTS)
+@require_POST
+def spell_end(request: HttpRequest, pk: int) -> HttpResponse:
+    spell = _spell(request, pk)
+    form = forms.EndSpellForm(request.POST)
+    if form.is_valid():
+        try:
+            services.end_spell(spell, end_date=form.cleaned_data["end_date"],
+                               end_reason=form.cleaned_data["end_reason"], user=request.user)
+        except ValidationError as error:
+            attach_errors(form, error)
+        else:
+            messages.success(request, _("The spell has been ended."))
+            return redirect("migrants:spell", pk=spell.pk)
+    return _spell_page(request, spell, end_form=form, status=400)
+
+
+# ---------------------------------------------------------------- messages
+
+#: The state filter's choices besides the states: overdue is computed, never stored.
+OVERDUE = "overdue"
+
+
+def overdue_ids(messages_: list[Message], today: dt.date) -> set[int]:
+    """Which of these messages are overdue now (open requests past their deadline)."""
+    open_states = {MessageState.SENT, MessageState.RECEIVED}
+    return {m.pk for m in messages_ if m.type == MessageType.VERIFICATION_REQUEST
+            and m.state in open_states and m.deadline is not None and m.deadline < today}
+
+
+@requires(EXCHANGE_MIGRANTS)
+def message_list(request: HttpRequest, box: str) -> HttpResponse:
+    """收件箱 / 发件箱: messages received or sent, by state (or overdue) and type."""
+    today = clock.today()
+    state, kind = request.GET.get("state", ""), request.GET.get("type", "")
+    qs = _messages(request).filter(box=box).select_related("person")
+    if state == OVERDUE:
+        qs = qs.overdue(today)
+    elif state in MessageState.values:
+        qs = qs.filter(state=state)
+    if kind in MessageType.values:
+        qs = qs.filter(type=kind)
+    page = Paginator(qs.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    listed = list(page.object_list)
+    late = overdue_ids(listed, today)
+    names = _peer_names()
+    rows = [{"message": m, "overdue": m.pk in late,
+             "counterparty": m.counterparty, "counterparty_name": names.get(m.counterparty, ""),
+             "masked": mask_id_number(m.person.id_number) if m.person else "",
+             "who": m.person.name if m.person else _payload_name(m.payload)} for m in listed]
+    return render(request, "migrants/messages.html", {
+        "box": box, "rows": rows, "page": page, "state": state, "kind": kind,
+        "states": [*MessageState.choices, (OVERDUE, _("overdue"))],
+        "types": MessageType.choices})
+
+
+def _payload_name(payload: dict) -> str:
+    for key in ("person", "child"):
+        facts = payload.get(key)
+        if isinstance(facts, dict) and facts.get("name"):
+            return str(facts["name"])
+    return ""
+
+
+def _message(request: HttpRequest, pk: int) -> Message:
+    return get_object_or_404(_messages(request).select_related("person", "spell", "batch"), pk=pk)
+
+
+def _may_answer(message: Message) -> bool:
+    return (message.box == Box.INCOMING and message.type == MessageType.VERIFICATION_REQUEST
+            and message.state == MessageState.RECEIVED)
+
+
+def _message_page(request: HttpRequest, message: Message, *, answer_form=None, reject_form=None,
+                  status: int = 200) -> HttpResponse:
+    today = clock.today()
+    audit.record(AuditAction.VIEW, "migrant_message", message.pk,
+                 details={"person_id": message.person_id} if message.person_id else None)
+    visible = _messages(request)
+    answers = list(visible.filter(correlation_id=message.message_id).order_by("created_at"))
+    answered = (visible.filter(message_id=message.correlation_id).first()
+                if message.correlation_id else None)
+    subject = message.payload.get("subject", "") if isinstance(message.payload, dict) else ""
+    names = _peer_names()
+    return render(request, "migrants/message.html", {
+        "message": message, "rows": payload_rows(message.payload),
+        "overdue": bool(overdue_ids([message], today)), "answers": answers,
+        "answered": answered, "subject_label": subject_label(subject) if subject else "",
+        "sender_name": names.get(message.sender, ""),
+        "receiver_name": names.get(message.receiver, ""),
+        "may_answer": _may_answer(message),
+        "may_reject": message.box == Box.INCOMING and message.state == MessageState.RECEIVED,
+        "may_close": message.state not in (MessageState.DRAFT, MessageState.CLOSED),
+        "answer_form": answer_form or forms.AnswerForm(subject=subject),
+        "reject_form": reject_form or forms.RejectForm(),
+        "person_visible": message.person_id is not None
+        and scoped_persons(request.user).filter(pk=message.person_id).exists(),
+    }, status=status)
+
+
+@requires(EXCHANGE_MIGRANTS)
+def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A message: its envelope, its payload one row per field, and what may be done."""
+    return _message_page(request, _message(request, pk))
+
+
+@requires(EXCHANGE_MIGRANTS)
+@require_POST
+def message_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    """协查反馈: answer a verification request received."""
+    message = _message(request, pk)
+    subject = message.payload.get("subject", "") if isinstance(message.payload, dict) else ""
+    form = forms.AnswerForm(request.POST, subject=subject)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.answer_request(message, result=d["result"], found=d["found"],
+                                    alive=d.get("alive"), user=request.user)
+        except ValidationError as error:
+            attach_errors(form, error)
+        else:
+            messages.success(request, _("The answer has been written; it goes out with the next "
+                                        "batch."))
+            return redirect("migrants:message", pk=message.pk)
+    return _message_page(request, message, answer_form=form, status=400)
+
+
+@requires(EXCHANGE_MIGRANTS)
+@require_POST
+def message_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    """Refuse a message received, with the reason (the sender is told in a receipt)."""
+    message = _message(request, pk)
+    form = forms.RejectForm(request.POST)
+    if form.is_valid():
+        try:
+            services.reject_message(message, reason=form.cleaned_data["reason"], user=request.user)
+        except ValidationError as error:
+            attach_errors(form, error)
+        else:
+            messages.success(request, _("The message has been rejected; the sender is told with "
+                                        "the next batch."))
+            return redirect("migrants:message", pk=message.pk)
+    return _message_page(request, message, reject_form=form, status=400)
+
+
+@requires(EXCHANGE_MIGRANTS)
+@require_POST
+def message_close(request: HttpRequest, pk: int) -> HttpResponse:
+    message = _message(request, pk)
+    try:
+        services.close_message(message, user=request.user)
+    except ValidationError as error:
+        _show_errors(request, error)
+    else:
+        messages.success(request, _("The message has been closed."))
+    return redirect("migrants:message", pk=message.pk)
+
+
+@requires(EXCHANGE_MIGRANTS)
+@require_http_methods(["GET", "POST"])
+def request_new(request: HttpRequest) -> HttpResponse:
+    """协查请求: a verification request to another office about a person here."""
+    initial = {"person": request.GET["person"]} if request.GET.get("person") else None
+    form = forms.RequestForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        message = form.save()
+        if message is not None:
+            messages.success(request, _("The verification request has been written; it goes out "
+                                        "with the next batch."))
+            return redirect("migrants:message", pk=message.pk)
+    return render(request, "migrants/form.html", {
+        "form": form, "back": "migrants:outbox", "peers": Peer.objects.all()},
+        status=400 if form.is_bound and form.errors else 200)
+
+
+
+# ---------------------------------------------------------------- exchange and rates
+
+@requires(MANAGE_PEERS)
+def exchange(request: HttpRequest) -> HttpResponse:
+    """This office's key, its counterpart offices and the batches (filled in below)."""
+    return render(request, "migrants/exchange.html", {})
+
+
+@requires(VIEW_MIGRANT_RATES)
+def rates(request: HttpRequest) -> HttpResponse:
+    return render(request, "migrants/rates.html", {})
