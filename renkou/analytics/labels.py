@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-__all__ = ["FALLBACK_CATALOGUE", "IndicatorInfo", "change_unit_label", "label_indicator",
-           "unit_label"]
+__all__ = ["FALLBACK_CATALOGUE", "IndicatorInfo", "change_unit_label", "division_name",
+           "label_indicator", "place_label", "unit_label"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,12 @@ FALLBACK_CATALOGUE: dict[str, tuple[Promise, str]] = {
     "DEP": (gettext_lazy("Dependency ratio"), "%"),
     "MIG_in": (gettext_lazy("Move-in rate"), "‰"),
     "MIG_out": (gettext_lazy("Move-out rate"), "‰"),
+    "MIG_IN_STOCK": (gettext_lazy("Inflow migrants"), "persons"),
+    "MIG_OUT_STOCK": (gettext_lazy("Outflow migrants"), "persons"),
+    "MIG_IN_ARRIVALS": (gettext_lazy("Inflow migrants arrived"), "persons"),
+    "MIG_OUT_DEPARTURES": (gettext_lazy("Outflow migrants left"), "persons"),
+    "MIG_IN_SHARE": (gettext_lazy("Inflow migrants' share of the population"), "%"),
+    "MIG_OUT_SHARE": (gettext_lazy("Outflow migrants' share of the population"), "%"),
 }
 
 
@@ -86,3 +93,56 @@ def label_indicator(code: str, entry: Mapping[str, Any]) -> IndicatorInfo:
     small = entry.get("small") or (1000 if code == "SRB" else None)
     return IndicatorInfo(code=code, name=name, unit=entry.get("unit") or fallback_unit,
                          small_below=small)
+
+
+#: The value of a place disaggregation (origin or destination) when the place is not known.
+UNKNOWN_PLACE = "unknown"
+
+
+def _current_name(entry: str) -> str:
+    """The name a division holds now, from python-stdnum's table: ``[1983-]中原区`` →
+    中原区; of several names over time (comma-separated), the last."""
+    return entry.split(",")[-1].split("]")[-1].strip()
+
+
+@lru_cache(maxsize=4096)
+def division_name(code: str) -> str:
+    """The Chinese name of a division code (统计用区划代码) of 2, 4, 6 or more digits, from
+    the table of python-stdnum (GB/T 2260 as published): ``34`` → 安徽省, ``340621`` →
+    安徽省淮北市濉溪县, ``110101000000`` → 北京市东城区; "" when the table does not know it."""
+    from stdnum import numdb
+
+    digits = "".join(c for c in str(code or "") if c.isdigit())
+    if len(digits) < 2:
+        return ""
+    digits = digits[:6].ljust(6, "0")
+    table = numdb.get("cn/loc")
+
+    def names(prefix: str) -> dict[str, str]:
+        return {k: v for _part, props in table.info(prefix) for k, v in props.items()}
+
+    province = names(digits[:2] + "0000").get("province", "")
+    if not province:
+        return ""
+    parts = [province]
+    levels = [p for p in (digits[:4] + "00", digits) if p[2:] != "0000"]
+    for prefix in dict.fromkeys(levels):
+        found = names(prefix)
+        name = _current_name(found.get("county", "")) if "county" in found else ""
+        if name and name not in parts and name not in _NOT_NAMES:
+            parts.append(name)
+    return "".join(parts)
+
+
+#: Entries of the table that are groupings, not names of a place.
+_NOT_NAMES = ("市辖区", "县", "省直辖县级行政区划", "省直辖县级行政单位", "自治区直辖县级行政区划",
+              "自治区直辖县级行政单位")
+
+
+def place_label(value: str) -> str:
+    """How a place value of ``indicator_values`` (origin or destination: a 2-digit province
+    or 6-digit county code, or :data:`UNKNOWN_PLACE`) is shown: "34 安徽省"."""
+    if value == UNKNOWN_PLACE:
+        return _("not known")
+    name = division_name(value)
+    return f"{value} {name}" if name else value
