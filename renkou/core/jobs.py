@@ -30,6 +30,7 @@ second. The rules:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -89,7 +90,9 @@ class JobKind:
     may write a file into ``folder``, and returns an :class:`Outcome`. ``once`` says
     what may run only once at a time: ``"scope"`` (one per kind and unit, the default),
     ``"all"`` (one per kind, e.g. the statistics refresh, which rewrites every unit),
-    or ``"options"`` (one per kind, unit and options).
+    or ``"options"`` (one per kind, unit and options). ``atomic=False`` is for a job
+    that waits on another server (the migrant exchange's pushes): it commits as it goes,
+    each step in its own transaction, so the database is not held while it waits.
     """
 
     kind: str
@@ -97,6 +100,7 @@ class JobKind:
     capability: str
     run: Callable[[Job, Path], Outcome]
     once: str = "scope"
+    atomic: bool = True
 
     def running_key(self, scope: str, options: dict[str, Any]) -> str:
         if self.once == "all":
@@ -294,7 +298,8 @@ def run_job(job_id: int) -> str:
                                     status=JobStatus.FAILED))
     try:
         with audit.acting(job.user, job.address, channel="web"), reporting_to(sink), \
-                transaction.atomic():  # every write of the job and its log entries, or none
+                (transaction.atomic() if spec.atomic else contextlib.nullcontext()):
+            # every write of the job and its log entries, or none
             outcome = spec.run(job, folder)
     except Exception as error:  # noqa: BLE001 (the page says it failed; the log says why)
         logger.exception("background job %s (%s) failed", job.pk, job.kind)
