@@ -95,7 +95,9 @@ class PersonFacts(_Strict):
 
 
 class Place(_Strict):
-    code: str | None = DivisionCode
+    #: optional (an address alone will do); a payload as kept drops a ``None`` code, so
+    #: the receiver's check of it must not require one
+    code: str | None = Field(default=None, pattern=r"^\d{6}(\d{3}){0,2}$")
     name: str = Field(default="", max_length=100)
     address: str = Field(default="", max_length=200)
 
