@@ -11,6 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from renkou.analytics.periods import PeriodError, parse_period
 from renkou.core import clock
 from renkou.orgunits.models import OrgLevel, OrgUnit
 from renkou.register.forms import DateInput, RegisterForm
@@ -227,10 +228,14 @@ class SpellFilterForm(forms.Form):
 class PeerForm(forms.ModelForm):
     """A counterpart office (对方管理地) and its public key."""
 
+    public_key = forms.CharField(label=_("public key"), max_length=2000,
+                                 widget=forms.Textarea(attrs={"rows": 2}),
+                                 help_text=_("ed25519:… as the other office's renkou writes it, "
+                                             "or PEM"))
+
     class Meta:
         model = Peer
         fields = ["code", "name", "public_key", "url"]
-        widgets = {"public_key": forms.Textarea(attrs={"rows": 2})}
         field_classes = {"url": partial(forms.URLField, assume_scheme="https")}
 
     def __init__(self, *args, **kwargs) -> None:
@@ -242,7 +247,29 @@ class PeerForm(forms.ModelForm):
         code = (self.cleaned_data.get("code") or "").strip()
         if not code.isdigit() or len(code) not in (6, 9, 12):
             raise ValidationError(_("a division code has 6, 9 or 12 digits"))
-        return code.ljust(12, "0")
+        code = code.ljust(12, "0")
+        try:
+            here = services.office_code()
+        except ValidationError:
+            here = ""
+        if code == here:
+            raise ValidationError(_("%(code)s is this office itself"), params={"code": code})
+        return code
+
+    def clean_public_key(self) -> str:
+        """The key in its one-line form (``ed25519:<base64>``; PEM is read too)."""
+        from .signing import public_key_text
+
+        try:
+            return public_key_text(self.cleaned_data.get("public_key") or "")
+        except ValidationError as error:
+            raise ValidationError(error.messages) from None
+
+    def clean_url(self) -> str:
+        url = (self.cleaned_data.get("url") or "").strip()
+        if url and not url.startswith(("http://", "https://")):
+            raise ValidationError(_("a server address begins with http:// or https://"))
+        return url.rstrip("/")
 
 
 class ExportBatchForm(forms.Form):
@@ -270,19 +297,34 @@ class ImportBatchForm(forms.Form):
         return upload
 
 
-class RatesForm(forms.Form):
-    """The period of the rates page: from and to dates (default: the current half-year)."""
+def current_half_year() -> str:
+    """The label of the current half-year (2026H2)."""
+    today = clock.today()
+    return f"{today.year}H{1 if today.month <= 6 else 2}"
 
-    start = forms.DateField(label=_("from date"), widget=DateInput(), required=False)
-    end = forms.DateField(label=_("to date"), widget=DateInput(), required=False)
+
+class RatesForm(forms.Form):
+    """The period of the rates page (a label: 2026H1, 2026Q3, 2026, 2026-05, SY2026;
+    default the current half-year) and, if wanted, one counterparty office."""
+
+    period = forms.CharField(label=_("period"), max_length=10, initial=current_half_year,
+                             help_text=_("2026H1, 2026Q3, 2026, 2026-05 or SY2026"))
+    counterparty = forms.CharField(label=_("counterpart office (code)"), max_length=12,
+                                   required=False,
+                                   widget=forms.TextInput(attrs={"list": "peer-codes"}))
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
 
-    def clean(self) -> dict:
-        d = super().clean()
-        if d.get("start") and d.get("end") and d["start"] > d["end"]:
-            raise ValidationError({"end": _("the end comes before the start")})
-        return d
+    def clean_period(self):
+        try:
+            return parse_period(self.cleaned_data.get("period") or current_half_year())
+        except PeriodError as error:
+            raise ValidationError(str(error)) from None
 
+    def clean_counterparty(self) -> str:
+        code = (self.cleaned_data.get("counterparty") or "").strip()
+        if code and (not code.isdigit() or len(code) not in (6, 9, 12)):
+            raise ValidationError(_("a division code has 6, 9 or 12 digits"))
+        return code

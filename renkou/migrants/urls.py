@@ -32,5 +32,12 @@ urlpatterns = [
 ]
 urlpatterns += [
     path("exchange/", views.exchange, name="exchange"),
+    path("exchange/key/", views.key_create, name="key_create"),
+    path("exchange/key.pub", views.public_key_file, name="public_key"),
+    path("exchange/peers/", views.peer_add, name="peer_add"),
+    path("exchange/export/", views.batch_export, name="batch_export"),
+    path("exchange/import/", views.batch_import, name="batch_import"),
+    path("exchange/send/", views.exchange_send, name="exchange_send"),
+    path("exchange/batches/<int:pk>/file/", views.batch_file, name="batch_file"),
     path("rates/", views.rates, name="rates"),
 ]

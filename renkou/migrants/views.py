@@ -11,19 +11,25 @@ is a logged view; the list's download is a logged export.
 from __future__ import annotations
 
 import datetime as dt
+import io
+import os
+import tempfile
+from pathlib import Path
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Count, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from renkou.accounts.permissions import has_capability, requires
 from renkou.core import audit, clock
-from renkou.core.downloads import temporary_file_download
+from renkou.core.downloads import RemovedOnClose, temporary_file_download
+from renkou.core.job_views import start_and_follow
 from renkou.core.models import AuditAction
 from renkou.core.tables import TableWriter
 from renkou.register.forms import attach_errors
@@ -33,6 +39,7 @@ from renkou.register.search import name_match, scoped_persons
 from . import forms, services
 from .listing import LIST_COLUMNS, current_spells, list_rows
 from .models import (
+    Batch,
     Box,
     Direction,
     Message,
@@ -77,8 +84,11 @@ def index(request: HttpRequest) -> HttpResponse:
     counts = dict.fromkeys(Direction.values, 0)
     for direction in current.values_list("direction", flat=True):
         counts[direction] += 1
+    from .file_imports import FILE_IMPORTS
+
     context: dict = {"inflow": counts[Direction.INFLOW], "outflow": counts[Direction.OUTFLOW],
-                     "may_exchange": has_capability(request.user, EXCHANGE_MIGRANTS)}
+                     "may_exchange": has_capability(request.user, EXCHANGE_MIGRANTS),
+                     "imports": [(reverse(spec.url_name), spec.title) for spec in FILE_IMPORTS]}
     if context["may_exchange"]:
         msgs = _messages(request)
         context.update(
@@ -401,12 +411,216 @@ def request_new(request: HttpRequest) -> HttpResponse:
 
 # ---------------------------------------------------------------- exchange and rates
 
+def _exchange_page(request: HttpRequest, *, peer_form=None, import_form=None,
+                   imported=None, refused: str = "", status: int = 200) -> HttpResponse:
+    from . import signing
+
+    try:
+        office = services.office_code()
+    except ValidationError:
+        office = ""
+    try:
+        key = signing.current_key()
+    except ValidationError:
+        key = None
+    drafts = dict(Message.objects.filter(box=Box.OUTGOING, state=MessageState.DRAFT)
+                  .values("receiver").annotate(n=Count("pk")).values_list("receiver", "n"))
+    receipts = dict(Message.objects.filter(box=Box.INCOMING, receipt_pending=True)
+                    .values("sender").annotate(n=Count("pk")).values_list("sender", "n"))
+    peers = [{"peer": p, "drafts": drafts.get(p.code, 0), "receipts": receipts.get(p.code, 0)}
+             for p in Peer.objects.order_by("code")]
+    known = {p["peer"].code for p in peers}
+    strangers = sorted((code, n) for code, n in drafts.items() if code not in known)
+    return render(request, "migrants/exchange.html", {
+        "office": office, "key": key, "public_key": signing.public_key_text(key) if key else "",
+        "peers": peers, "strangers": strangers,
+        "batches": Batch.objects.defer("content", "answer").order_by("-created_at", "-id")[:50],
+        "peer_form": peer_form or forms.PeerForm(),
+        "export_form": forms.ExportBatchForm(), "import_form": import_form or forms.ImportBatchForm(),
+        "imported": imported, "refused": refused,
+        "may_send": has_capability(request.user, EXCHANGE_MIGRANTS),
+        "http_peers": sum(1 for p in peers if p["peer"].url),
+    }, status=status)
+
+
 @requires(MANAGE_PEERS)
 def exchange(request: HttpRequest) -> HttpResponse:
-    """This office's key, its counterpart offices and the batches (filled in below)."""
-    return render(request, "migrants/exchange.html", {})
+    """信息交换: this office's code and public key, its counterpart offices (peers) with
+    what waits for each, the batches sent and received, and the buttons of the two
+    transports (a file for an office, a file imported, a push over HTTP)."""
+    return _exchange_page(request)
+
+
+@requires(MANAGE_PEERS)
+@require_POST
+def key_create(request: HttpRequest) -> HttpResponse:
+    """This office's first key pair (a new one later is ``renkou migrants keys create``:
+    every counterpart office must then register the new public key)."""
+    from . import signing
+
+    try:
+        signing.current_key()
+    except ValidationError:
+        try:
+            signing.create_office_key(services.office_code(), user=request.user)
+        except ValidationError as error:
+            _show_errors(request, error)
+        else:
+            messages.success(request, _("This office's exchange key has been made; give its public "
+                                        "key to each counterpart office."))
+    else:
+        messages.warning(request, _("This office has a key already."))
+    return redirect("migrants:exchange")
+
+
+@requires(MANAGE_PEERS)
+def public_key_file(request: HttpRequest) -> HttpResponse:
+    """The office's public key as a file, for the counterpart offices (``peers add --key``)."""
+    from . import signing
+
+    try:
+        key = signing.current_key()
+    except ValidationError:
+        raise Http404 from None
+    response = HttpResponse(signing.public_key_text(key) + "\n", content_type="text/plain")
+    response["Content-Disposition"] = f'attachment; filename="renkou-{key.office_code}.pub"'
+    return response
+
+
+@requires(MANAGE_PEERS)
+@require_POST
+def peer_add(request: HttpRequest) -> HttpResponse:
+    """Register a counterpart office, or update its name, key or address (the same code)."""
+    code = (request.POST.get("code") or "").strip()
+    instance = Peer.objects.filter(code=code.ljust(12, "0")).first() if code.isdigit() else None
+    form = forms.PeerForm(request.POST, instance=instance)
+    if form.is_valid():
+        created = instance is None
+        peer = form.save(commit=False)
+        if created:
+            peer.added_at, peer.added_by = clock.now(), request.user
+        peer.save()
+        audit.record(AuditAction.CREATE if created else AuditAction.CHANGE, "migrant_peer",
+                     peer.pk, details={"code": peer.code, "url": peer.url,
+                                       "public_key": peer.public_key})
+        messages.success(request, (_("Counterpart office %(code)s registered.") if created
+                                   else _("Counterpart office %(code)s updated."))
+                         % {"code": peer.code})
+        return redirect("migrants:exchange")
+    return _exchange_page(request, peer_form=form, status=400)
+
+
+@requires(MANAGE_PEERS)
+@require_POST
+def batch_export(request: HttpRequest) -> HttpResponse:
+    """下载批次: every message waiting for one office (and the receipts owed to it) as one
+    signed batch file (:func:`renkou.migrants.exchange.export_batch`); nothing waiting, no
+    file."""
+    from .exchange import export_batch
+
+    form = forms.ExportBatchForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for text in errors:
+                messages.error(request, text)
+        return redirect("migrants:exchange")
+    handle, name = tempfile.mkstemp(prefix="renkou-batch-", suffix=".json")
+    os.close(handle)
+    try:
+        result = export_batch(form.cleaned_data["to"], name, request.user)
+    except ValidationError as error:
+        Path(name).unlink(missing_ok=True)
+        _show_errors(request, error)
+        return redirect("migrants:exchange")
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    if result.batch is None:
+        Path(name).unlink(missing_ok=True)
+        messages.info(request, result.summary)
+        return redirect("migrants:exchange")
+    batch = result.batch
+    filename = f"batch-{batch.sender}-{batch.receiver}-{clock.today().isoformat()}.json"
+    return FileResponse(RemovedOnClose(io.FileIO(name, "rb")), as_attachment=True,
+                        filename=filename)
+
+
+@requires(MANAGE_PEERS)
+@require_POST
+def batch_import(request: HttpRequest) -> HttpResponse:
+    """导入批次: a batch file received from an office, checked and applied whole, once
+    (:func:`renkou.migrants.exchange.import_batch`); the page says what it did, or why the
+    batch was refused, and offers the receipts for the sender."""
+    from .exchange import BatchRefused, import_batch
+
+    form = forms.ImportBatchForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _exchange_page(request, import_form=form, status=400)
+    data = form.cleaned_data["batch"].read()
+    try:
+        result = import_batch(data, transport="file", user=request.user)
+    except BatchRefused as refused:
+        return _exchange_page(request, refused=refused.reason, status=400)
+    stored = Batch.objects.filter(box=Box.INCOMING, batch_id=result.batch_id).first()
+    labels = dict(MessageType.choices)
+    return _exchange_page(request, imported={
+        "result": result, "batch": stored,
+        "types": [(labels.get(kind, kind), n) for kind, n in result.by_type.items()]})
+
+
+@requires(MANAGE_PEERS)
+def batch_file(request: HttpRequest, pk: int) -> HttpResponse:
+    """A batch as a file again: an outgoing batch as sent (its receiver recognises a batch
+    it has seen, so sending it twice changes nothing), an incoming one's signed receipts
+    for its sender. Batches carry persons' facts: a logged export."""
+    from .exchange import batch_bytes
+
+    batch = get_object_or_404(Batch, pk=pk)
+    content = batch.content if batch.box == Box.OUTGOING else batch.answer
+    if not content:
+        raise Http404
+    kind = "batch" if batch.box == Box.OUTGOING else "receipts"
+    filename = f"{kind}-{batch.sender}-{batch.receiver}-{batch.batch_id}.json"
+    audit.record(AuditAction.EXPORT, "migrant_batch", batch.pk,
+                 details={"file": filename, "box": batch.box})
+    response = HttpResponse(batch_bytes(content), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@requires(MANAGE_PEERS)
+@require_POST
+def exchange_send(request: HttpRequest) -> HttpResponse:
+    """Push the waiting batches over HTTP to every counterpart office with a server
+    address, as a background job (:data:`renkou.migrants.jobs.SEND_BATCHES`)."""
+    from .jobs import SEND_BATCHES
+
+    return start_and_follow(request, SEND_BATCHES, options={"attempts": 3, "backoff": 2.0})
 
 
 @requires(VIEW_MIGRANT_RATES)
 def rates(request: HttpRequest) -> HttpResponse:
-    return render(request, "migrants/rates.html", {})
+    """考核指标: 通报率, 反馈率, 及时反馈率, overdue now, median days to answer and 建档率 of a
+    period (default the current half-year), per counterparty office and in total, both
+    directions, each rate with its numerator and denominator
+    (:func:`renkou.migrants.rates.exchange_rates`); also as an Excel or CSV file."""
+    from .rates import exchange_rates, flat_header, flat_rows
+
+    form = forms.RatesForm(request.GET or {"period": forms.current_half_year()})
+    report = None
+    if form.is_valid():
+        d = form.cleaned_data
+        report = exchange_rates(d["period"], request.user, counterparty=d["counterparty"] or None)
+        fmt = request.GET.get("format", "")
+        if fmt in ("xlsx", "csv"):
+            def write(path: str) -> None:
+                with TableWriter(path, flat_header(), sheet_title=report.period.label) as table:
+                    table.writerows(flat_rows(report))
+
+            return temporary_file_download(write, f"migrant-rates-{report.period.label}.{fmt}")
+    query = request.GET.copy()
+    query.pop("format", None)
+    return render(request, "migrants/rates.html", {
+        "form": form, "report": report, "peers": Peer.objects.all(),
+        "rows": [*report.rows, report.total] if report and report.total else [],
+        "query": query.urlencode() or f"period={forms.current_half_year()}"})

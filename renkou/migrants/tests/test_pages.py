@@ -80,8 +80,8 @@ def _received(org, person=None, *, subject="identity", deadline=None, **fields) 
         org=org, person=person, **fields)
 
 
-def _field_errors(html: str, field: str) -> str:
-    marker = f'id="id_{field}_errors"'
+def _field_errors(html: str, field: str, prefix: str = "id_") -> str:
+    marker = f'id="{prefix}{field}_errors"'
     assert marker in html, f"no errors beside {field}"
     start = html.index(marker)
     return html[start:html.index("</ul>", start)]
@@ -410,3 +410,155 @@ def test_the_home_page_panel(as_role, arrival, small_register):
     assert 'panel-migrants-migrants' not in as_role(Role.STATISTICIAN).get(
         reverse("register:home")).content.decode()
     assert Person.objects.filter(pk=arrival.person.pk).exists()
+
+
+# ---------------------------------------------------------------- the exchange page
+
+def _other_office_key():
+    """The key pair of the office of 涡阳县 (kept in memory: this database is ours)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from renkou.migrants import signing
+    from renkou.migrants.models import OfficeKey
+
+    private = Ed25519PrivateKey.generate()
+    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode("ascii")
+    text = signing.public_key_text(private.public_key())
+    return OfficeKey(office_code=OTHER_OFFICE, public_key=text, private_key=pem,
+                     created_at=clock.now())
+
+
+def _batch_from_the_other_office(key, person) -> bytes:
+    """A batch as the office of 涡阳县 would send it: one verification request about
+    ``person``, signed message by message and as a whole."""
+    from renkou.migrants import signing
+    from renkou.migrants.envelope import FORMAT, canonical_bytes
+    from renkou.migrants.exchange import batch_bytes, sign_batch
+
+    now = clock.now()
+    envelope = {
+        "message_id": str(uuid.uuid4()), "correlation_id": None, "sender": OTHER_OFFICE,
+        "receiver": services.office_code(), "type": "verification_request", "urgency": "urgent",
+        "sent_at": now.isoformat(), "deadline": (clock.today() + dt.timedelta(days=15)).isoformat(),
+        "payload": {"person": services.person_facts(person), "subject": "residence",
+                    "question": "是否在贵处居住"}}
+    message = {**envelope, "signature": signing.sign(canonical_bytes(envelope), key)}
+    content = sign_batch({
+        "format": FORMAT, "batch_id": str(uuid.uuid4()), "sender": OTHER_OFFICE,
+        "receiver": services.office_code(), "created_at": now.isoformat(),
+        "manifest": {"messages": 1, "receipts": 0, "by_type": {"verification_request": 1},
+                     "sender_key": key.public_key},
+        "messages": [message], "receipts": []}, key)
+    return batch_bytes(content)
+
+
+def test_the_county_exchanges_batches_by_file_from_the_page(as_role, arrival, small_register):
+    import json
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from renkou.migrants.models import Batch, Peer
+
+    county = as_role(Role.COUNTY_OFFICER)
+    html = county.get(reverse("migrants:exchange")).content.decode()
+    assert services.office_code() in html and "110101000000" in html
+    assert county.post(reverse("migrants:key_create")).status_code == 302
+    key_text = county.get(reverse("migrants:public_key")).content.decode().strip()
+    assert key_text.startswith("ed25519:")
+
+    other = _other_office_key()
+    response = county.post(reverse("migrants:peer_add"), {
+        "code": "340621", "name": "涡阳县卫健委", "public_key": "not a key", "url": ""})
+    assert response.status_code == 400
+    assert "Ed25519" in _field_errors(response.content.decode(), "public_key", "peer_")
+    response = county.post(reverse("migrants:peer_add"), {
+        "code": "340621", "name": "涡阳县卫健委", "public_key": other.public_key, "url": ""})
+    assert response.status_code == 302
+    peer = Peer.objects.get(code=OTHER_OFFICE)
+    assert (peer.name, peer.public_key, peer.url) == ("涡阳县卫健委", other.public_key, "")
+    html = county.get(reverse("migrants:exchange")).content.decode()
+    peers = html[html.index('id="peers"'):]
+    assert "涡阳县卫健委" in peers and "<td class=\"num\">1</td>" in peers  # the arrival notice
+
+    # the batch for 涡阳县: the arrival notice, signed; the notice is sent
+    response = county.post(reverse("migrants:batch_export"), {"to": OTHER_OFFICE})
+    assert response.status_code == 200
+    batch = json.loads(b"".join(response.streaming_content))
+    assert (batch["sender"], batch["receiver"], batch["manifest"]["messages"]) == (
+        "110101000000", OTHER_OFFICE, 1)
+    assert batch["messages"][0]["type"] == "arrival_notice"
+    notice = Message.objects.get(spell=arrival)
+    assert notice.state == MessageState.SENT and notice.signature
+    response = county.post(reverse("migrants:batch_export"), {"to": OTHER_OFFICE})
+    assert response.status_code == 302  # nothing waits any more: no file
+    sent = Batch.objects.get(box=Box.OUTGOING)
+    again = county.get(reverse("migrants:batch_file", args=[sent.pk]))
+    assert json.loads(again.content)["batch_id"] == batch["batch_id"]
+    assert AuditEntry.objects.filter(action="export", object_type="migrant_batch").exists()
+
+    # a batch from 涡阳县: a verification request about the arrival, imported once
+    data = _batch_from_the_other_office(other, arrival.person)
+    response = county.post(reverse("migrants:batch_import"),
+                           {"batch": SimpleUploadedFile("batch.json", data)})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="imported"' in html and "协查请求" in html
+    request = Message.objects.get(box=Box.INCOMING)
+    assert (request.state, request.person, request.sender) == (
+        MessageState.RECEIVED, arrival.person, OTHER_OFFICE)
+    received = Batch.objects.get(box=Box.INCOMING)
+    receipts = county.get(reverse("migrants:batch_file", args=[received.pk]))
+    assert json.loads(receipts.content)["receipts"][0]["message_id"] == str(request.message_id)
+    response = county.post(reverse("migrants:batch_import"),
+                           {"batch": SimpleUploadedFile("batch.json", data)})
+    assert response.status_code == 200
+    assert Message.objects.filter(box=Box.INCOMING).count() == 1  # the same batch: nothing changed
+
+    # a tampered batch is refused whole, with the reason
+    tampered = data.replace("是否在贵处居住".encode(), "是否在贵处居住？".encode())
+    response = county.post(reverse("migrants:batch_import"),
+                           {"batch": SimpleUploadedFile("batch.json", tampered)})
+    assert response.status_code == 400
+    assert 'id="refused"' in response.content.decode()
+    assert Message.objects.filter(box=Box.INCOMING).count() == 1
+
+
+def test_send_now_starts_the_background_job(as_role, small_register):
+    from renkou.core.models import Job
+
+    county = as_role(Role.COUNTY_OFFICER)
+    response = county.post(reverse("migrants:exchange_send"))
+    job = Job.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("core:job", args=[job.pk])
+    assert job.kind == "migrant_exchange_send"
+    assert as_role(Role.TOWNSHIP_OFFICER).post(reverse("migrants:exchange_send")).status_code == 403
+
+
+# ---------------------------------------------------------------- the rates page
+
+def test_the_rates_page_shows_numerators_and_denominators(as_role, arrival, street_arrival,
+                                                          small_register):
+    # 孙建国 arrived on 2026-10-12: the notice was never sent (0 of 1 in time)
+    _received(small_register.village, arrival.person)
+    county = as_role(Role.COUNTY_OFFICER)
+    response = county.get(reverse("migrants:rates"))
+    assert response.status_code == 200
+    assert response.context["report"].period.label == "2026H2"
+    html = response.content.decode()
+    table = html[html.index('id="rates"'):]
+    assert "0/2" in table  # two arrivals, none notified in time
+    assert "0/1" in table  # one request received, not answered
+    response = county.get(reverse("migrants:rates"), {"period": "2026Q1"})
+    assert response.context["report"].total.arrivals == 0
+    response = county.get(reverse("migrants:rates"), {"period": "2026X"})
+    assert response.status_code == 200 and response.context["report"] is None
+    assert _field_errors(response.content.decode(), "period")
+    download = county.get(reverse("migrants:rates"), {"period": "2026H2", "format": "xlsx"})
+    rows = list(load_workbook(io.BytesIO(b"".join(download.streaming_content))).active
+                .iter_rows(values_only=True))
+    assert rows[-1][2] == 2  # the total's arrivals
+    # a statistician reads the same aggregates of its subtree
+    report = as_role(Role.STATISTICIAN).get(reverse("migrants:rates")).context["report"]
+    assert report.total.arrivals == 2
