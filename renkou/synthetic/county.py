@@ -1,10 +1,10 @@
 """The org tree of the synthetic county: townships, streets, villages, communities.
 
 Codes follow the statistical division code (统计用区划代码): six digits of a real
-county (340621, so that ID numbers pass python-stdnum's area-code check, which
-knows that code for every birth year), three for the
+county (by default 340621, which python-stdnum's area-code check knows for every
+birth year; ``renkou generate --county CODE`` makes another), three for the
 township (0xx street, 1xx town, 2xx township) and three for the village (0xx
-community, 2xx village). The names are invented.
+community, 2xx village). The names are invented, the county's own name aside.
 """
 
 from __future__ import annotations
@@ -17,6 +17,31 @@ from .names import COMMUNITY_NAMES, PLACE_CHARS, TOWNSHIP_NAMES
 
 COUNTY_CODE = "340621"
 COUNTY_NAME = "示范县"
+
+
+def check_county_code(code: str) -> str:
+    """``code`` if it is the six-digit division code of a county (县, 县级市 or 区) that
+    python-stdnum's ID-number table knows today, else :class:`ValueError` with the reason
+    (the ID numbers of the people born there carry it)."""
+    from renkou.core import clock
+
+    from .areas import area_name, is_valid_for_year
+
+    if not (isinstance(code, str) and len(code) == 6 and code.isdigit()):
+        raise ValueError(f"“{code}” is not a six-digit county code")
+    if code.endswith(("00", "01")) or not area_name(code) or \
+            not is_valid_for_year(code, clock.today().year):
+        raise ValueError(f"“{code}” is not the code of a county that python-stdnum knows today")
+    return code
+
+
+def seed_for(seed: int, code: str = COUNTY_CODE, *stream: int) -> int | list[int]:
+    """The seed of one random stream of a county: the default county's streams are the
+    ones it always had (``seed``, ``[seed, 1]`` …); another county's mix its code in, so
+    two counties generated with one seed are two different populations."""
+    if code == COUNTY_CODE:
+        return [seed, *stream] if stream else seed
+    return [seed, *stream, int(code)]
 
 
 @dataclass
@@ -39,16 +64,28 @@ class CountyTree:
     #: relative population size of each village
     village_weight: np.ndarray
 
+    @property
+    def code(self) -> str:
+        """The county's six-digit division code."""
+        return self.rows[0].code[:6]
 
-def build_county(rng: np.random.Generator, persons: int) -> CountyTree:
+    @property
+    def name(self) -> str:
+        return self.rows[0].name
+
+
+def build_county(rng: np.random.Generator, persons: int, code: str = COUNTY_CODE,
+                 name: str = COUNTY_NAME) -> CountyTree:
     """About 15 townships and 250 villages/communities for a county of 200,000.
 
     The number of villages scales with ``persons`` (at least 12) so that a small test
-    county stays small and a million-person county has realistic village sizes.
+    county stays small and a million-person county has realistic village sizes. ``code``
+    is the county's six-digit division code, ``name`` its name.
     """
     n_villages = int(np.clip(round(250 * persons / 200_000), 12, 1200))
     n_townships = int(np.clip(round(n_villages / 17), 3, 25))
-    rows = [OrgRow(COUNTY_CODE + "000000", COUNTY_NAME, "county", None, "rural")]
+    county_code, county_name = code, name
+    rows = [OrgRow(county_code + "000000", county_name, "county", None, "rural")]
     village_rows: list[int] = []
     village_township: list[int] = []
     village_urban: list[bool] = []
@@ -66,7 +103,7 @@ def build_county(rng: np.random.Generator, persons: int) -> CountyTree:
             kind, code3, suffix, urban = "town", f"{100 + t:03d}", "镇", False
         else:
             kind, code3, suffix, urban = "township", f"{200 + t:03d}", "乡", False
-        township_code = COUNTY_CODE + code3 + "000"
+        township_code = county_code + code3 + "000"
         township_index = len(rows)
         rows.append(OrgRow(township_code, base + suffix, kind, rows[0].code,
                            "urban" if urban else "rural"))

@@ -23,7 +23,7 @@ import numpy as np
 
 from renkou.register.vocabulary import RECORDED_EVENTS
 
-from .county import CountyTree, build_county
+from .county import COUNTY_CODE, COUNTY_NAME, CountyTree, build_county, seed_for
 from .names import GIVEN_CHARS, OTHER_AREA_CODES, SURNAMES
 
 EPOCH = dt.date(1970, 1, 1)
@@ -126,10 +126,14 @@ class _Columns:
         return out
 
 
-def generate_population(persons: int, seed: int, end: dt.date) -> Population:
-    """Build the county and simulate ten years up to ``end``; about ``persons`` records."""
-    rng = np.random.default_rng(seed)
-    tree = build_county(rng, persons)
+def generate_population(persons: int, seed: int, end: dt.date, *, code: str = COUNTY_CODE,
+                        name: str = COUNTY_NAME) -> Population:
+    """Build the county and simulate ten years up to ``end``; about ``persons`` records.
+
+    ``code`` and ``name`` are the county's (six-digit division code); another code than
+    the default's draws another population from the same seed (:func:`seed_for`)."""
+    rng = np.random.default_rng(seed_for(seed, code))
+    tree = build_county(rng, persons, code, name)
     start = add_years(end, -10)
     pop = Population(tree=tree, start=start, end=end)
     builder = _StartBuilder(rng, tree, start)

@@ -16,10 +16,12 @@ import numpy as np
 from django.db import connection
 
 from renkou.core.bulkload import bulk_load, insert_rows
+from renkou.migrants.models import MigrantSpell
 from renkou.orgunits.models import OrgUnit
 from renkou.register.identity import name_spellings
 from renkou.register.models import Household, LifeEvent, Person
 
+from .migrants import MigrantSpells
 from .population import (
     EV,
     EVENT_TYPES,
@@ -59,8 +61,16 @@ def write_county(
     recorded_at: np.ndarray,
     source_refs: np.ndarray | None = None,
     progress: Progress | None = None,
+    spells: MigrantSpells | None = None,
+    spells_recorded_at: np.ndarray | None = None,
+    first_added_event: int | None = None,
 ) -> dict[str, int]:
-    """Write org units, households, persons and events; return the row counts."""
+    """Write org units, households, persons, events and migrant spells; return the row
+    counts.
+
+    Events are numbered by date (then as generated); those from ``first_added_event`` on
+    (the inflow migrants' enrolments) come after all the others, by date, so the county's
+    own events keep the numbers they have without migrants."""
     progress = progress or (lambda stage, n: None)
     tree = pop.tree
     p, hh, ev = pop.persons, pop.households, pop.events
@@ -113,9 +123,11 @@ def write_county(
         strict=True,
     )
 
-    event_rows = _event_rows(pop, village_org, hukou, recorded_at)
+    event_rows = _event_rows(pop, village_org, hukou, recorded_at, first_added_event)
+    spell_rows = _spell_rows(spells, village_org, spells_recorded_at) if spells is not None else []
 
-    with bulk_load((OrgUnit, Household, Person, LifeEvent)), connection.cursor() as cursor:
+    with bulk_load((OrgUnit, Household, Person, LifeEvent, MigrantSpell)), \
+            connection.cursor() as cursor:
         insert_rows(cursor, OrgUnit,
                     ("id", "code", "name", "kind", "level", "parent", "urban_rural", "path"),
                     org_rows, batch=WRITE_BATCH)
@@ -133,16 +145,46 @@ def write_county(
                     ("id", "event_type", "person", "event_date", "recorded_at", "recorded_by",
                      "recorded_via", "org", "payload", "supersedes"),
                     event_rows, progress=lambda k: progress("events", k), batch=WRITE_BATCH)
+        insert_rows(cursor, MigrantSpell, SPELL_FIELDS, spell_rows, batch=WRITE_BATCH)
+        progress("migrants", len(spell_rows))
         _reset_sequences(["orgunits_orgunit", "register_household", "register_person",
-                          "register_lifeevent"])
+                          "register_lifeevent", MigrantSpell._meta.db_table])
     return {"orgunits": len(org_rows), "households": len(household_rows), "persons": n,
-            "events": len(ev["type"])}
+            "events": len(ev["type"]), "spells": len(spell_rows)}
+
+
+SPELL_FIELDS = ("id", "person", "direction", "hukou_code", "hukou_name", "residence_org",
+                "residence_code", "residence_address", "manager_org", "start_date", "end_date",
+                "end_reason", "reason", "phone", "recorded_at", "recorded_by", "recorded_via",
+                "source_message")
+
+
+def _spell_rows(spells: MigrantSpells, village_org: np.ndarray,
+                recorded_at: np.ndarray) -> list[tuple]:
+    suffix = "+00:00" if connection.vendor == "postgresql" else ""
+    k = len(spells)
+    start = _iso(spells.start).tolist()
+    end = [None if e == NO else d for e, d in
+           zip(spells.end.tolist(), _iso(np.maximum(spells.end, 0)).tolist(), strict=True)]
+    residence = [None if v < 0 else int(village_org[v]) for v in spells.residence_village.tolist()]
+    return list(zip(
+        range(1, k + 1), (spells.person + 1).tolist(),
+        np.where(spells.direction == 1, "in", "out").tolist(), spells.hukou_code.tolist(),
+        spells.hukou_name.tolist(), residence, spells.residence_code.tolist(),
+        spells.residence_address.tolist(), village_org[spells.manager_village].tolist(),
+        start, end, spells.end_reason.tolist(), spells.reason.tolist(), spells.phone.tolist(),
+        [str(t) + suffix for t in recorded_at.tolist()], [None] * k, ["generator"] * k,
+        [None] * k, strict=True))
 
 
 def _event_rows(pop: Population, village_org: np.ndarray, hukou: np.ndarray,
-                recorded_at: np.ndarray) -> Iterable[tuple]:
+                recorded_at: np.ndarray, first_added: int | None = None) -> Iterable[tuple]:
     ev, p = pop.events, pop.persons
-    order = np.lexsort((np.arange(len(ev["day"])), ev["day"]))  # by date, then as generated
+    total = len(ev["day"])
+    first_added = total if first_added is None else first_added
+    order = np.concatenate([  # by date, then as generated; added events after the others
+        np.lexsort((np.arange(first_added), ev["day"][:first_added])),
+        first_added + np.lexsort((np.arange(total - first_added), ev["day"][first_added:]))])
     day_iso = _iso(ev["day"])
     types = ev["type"].tolist()
     rel_names = RELATIONSHIPS

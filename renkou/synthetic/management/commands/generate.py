@@ -11,6 +11,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
+from renkou.synthetic.areas import area_name
+from renkou.synthetic.county import COUNTY_CODE, COUNTY_NAME, check_county_code
 from renkou.synthetic.service import RegisterNotEmpty, generate_county
 
 
@@ -31,13 +33,27 @@ class Command(BaseCommand):
                             help="delete the register already in the database first")
         parser.add_argument("--timings-json", type=Path, default=None,
                             help="write counts and phase timings to this JSON file")
+        parser.add_argument("--county", default=COUNTY_CODE, metavar="CODE",
+                            help=f"six-digit division code of the county (default {COUNTY_CODE}); "
+                                 "the org codes and the ID numbers of the people born there "
+                                 "derive from it")
+        parser.add_argument("--name", default=None,
+                            help=f"name of the county (default {COUNTY_NAME} for the default "
+                                 "county, else the county's name in python-stdnum's table)")
 
     def handle(self, *args, persons, seed, defects, truth, end_date, replace, timings_json,
-               **options):
+               county, name, **options):
         if persons < 1000:
             raise CommandError(_("--persons must be at least 1000"))
         if not 0 <= defects < 0.5:
             raise CommandError(_("--defects must be between 0 and 0.5"))
+        try:
+            check_county_code(county)
+        except ValueError:
+            raise CommandError(_("--county must be the six-digit division code of a county, "
+                                 "district or county-level city (e.g. %(example)s), not "
+                                 "“%(code)s”") % {"example": COUNTY_CODE, "code": county}) from None
+        name = (name or "").strip() or (COUNTY_NAME if county == COUNTY_CODE else area_name(county))
         call_command("migrate", verbosity=0, interactive=False)
         bars: dict[str, tqdm] = {}
         totals = {"persons": persons + int(persons * defects)}
@@ -52,7 +68,8 @@ class Command(BaseCommand):
 
         try:
             report = generate_county(persons, seed, end=end_date, defects=defects,
-                                     truth_path=truth, replace=replace, progress=progress)
+                                     truth_path=truth, replace=replace, progress=progress,
+                                     code=county, name=name)
         except RegisterNotEmpty:
             raise CommandError(_("the database already holds a register; "
                                  "use --replace to delete it and generate a new county")) from None
@@ -66,6 +83,10 @@ class Command(BaseCommand):
                "events": report.events, "orgunits": report.orgunits,
                "sim": report.seconds["simulate"], "write": report.seconds["write"]}
         )
+        self.stdout.write(
+            _("%(code)s %(name)s: %(outflow)s outflow and %(inflow)s inflow migrants")
+            % {"code": report.code, "name": report.name, "outflow": report.outflow,
+               "inflow": report.inflow})
         if timings_json is not None:
             timings_json.write_text(json.dumps(
                 {"persons": report.persons, "households": report.households,
