@@ -480,8 +480,9 @@ def public_key_file(request: HttpRequest) -> HttpResponse:
 
     try:
         key = signing.current_key()
-    except ValidationError:
-        raise Http404 from None
+    except ValidationError as error:
+        _show_errors(request, error)
+        return redirect("migrants:exchange")
     response = HttpResponse(signing.public_key_text(key) + "\n", content_type="text/plain")
     response["Content-Disposition"] = f'attachment; filename="renkou-{key.office_code}.pub"'
     return response

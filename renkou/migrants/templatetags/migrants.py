@@ -24,3 +24,14 @@ def migrant_places(context, person) -> dict:
               .select_related("residence_org", "manager_org").order_by("-start_date", "-id"))
     return {"places": places_of(person), "spells": list(spells),
             "may_open": has_capability(user, REGISTER_MIGRANTS), "person": person}
+
+
+@register.filter
+def place(code: str, name: str = "") -> str:
+    """A division code with its name: the unit's name here (``name``), else the division's
+    from the national table (``340621`` → 安徽省淮北市濉溪县), else the code alone."""
+    from renkou.analytics.labels import division_name
+
+    code = code or ""
+    label = name or division_name(code)
+    return f"{code} {label}".strip()

@@ -308,7 +308,7 @@ def test_the_person_page_shows_the_three_places(as_role, arrival, small_register
     section = html[html.index('id="migrant-places"'):]
     for label in ("户籍地", "居住地", "管理地"):
         assert label in section
-    assert "340621000000" in section and "东村" in section
+    assert "340621000000" in section and "安徽省" in section and "东村" in section
     assert reverse("migrants:spell", args=[arrival.pk]) in section
     # a resident who never moved: the three places are the same unit
     html = clerk.get(reverse("register:person", args=[small_register.zxm.pk])).content.decode()
@@ -401,7 +401,8 @@ def test_a_verification_request_through_the_form(as_role, small_register):
 
 # ---------------------------------------------------------------- the home page
 
-def test_the_home_page_panel(as_role, arrival, small_register):
+def test_the_home_page_panel(as_role, arrival, small_register, settings, tmp_path):
+    settings.RENKOU_ANALYTICS_DIR = str(tmp_path / "analytics")  # no statistics computed yet
     _received(small_register.village, arrival.person, deadline=clock.today() - dt.timedelta(days=1))
     html = as_role(Role.TOWNSHIP_OFFICER).get(reverse("register:home")).content.decode()
     assert 'id="panel-migrants-migrants"' in html
