@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext
-from ninja import Router
+from ninja import Router, Status
 
 from renkou.core.api import Detail, lazy_str
 
@@ -69,10 +69,10 @@ def receive_batch(request: HttpRequest):
     except ValueError:
         length = 0
     if length > limit:
-        return 413, {"detail": gettext("the batch is larger than %(n)s bytes: send it in smaller "
-                                       "batches") % {"n": limit}}
+        return Status(413, {"detail": gettext("the batch is larger than %(n)s bytes: send it in "
+                                              "smaller batches") % {"n": limit}})
     try:
         result = import_batch(request.body, transport="http")
     except BatchRefused as refused:
-        return refused.status, {"detail": refused.reason}
-    return 200, result.answer
+        return Status(refused.status, {"detail": refused.reason})
+    return Status(200, result.answer)
