@@ -8,6 +8,7 @@ pregnancy check are refused whole, with their reasons, and nothing is written.""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import stat
 import uuid
@@ -16,13 +17,24 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from renkou.migrants import signing
+from renkou.migrants import exchange, services, signing
 from renkou.migrants.envelope import FORMAT, canonical_bytes
-from renkou.migrants.exchange import batch_bytes, sign_batch
-from renkou.migrants.models import OfficeKey
+from renkou.migrants.exchange import batch_bytes, import_batch, sign_batch
+from renkou.migrants.models import Box, EndReason, MatchStatus, Message, MigrantSpell, OfficeKey
+from renkou.migrants.services import person_facts
+from renkou.register import services as register_services
+from renkou.register.models import LifeEvent, PersonStatus
 
 from . import two_offices
-from .two_offices import CODE_A, CODE_B, COMMUNITY_B, register_arrival_code, result_of, together
+from .two_offices import (
+    CODE_A,
+    CODE_B,
+    COMMUNITY_B,
+    arrival_of,
+    register_arrival_code,
+    result_of,
+    together,
+)
 
 office_templates, offices = two_offices.office_templates, two_offices.offices  # the fixtures
 
@@ -197,3 +209,105 @@ def test_a_tampered_a_foreign_and_an_out_of_scope_batch_are_refused_whole(office
     assert "已导入" in a.migrants("exchange", "import", str(genuine)).stdout
     state = a.python(state_of(person["id_number"]))
     assert len(state["spells"]) == 1 and state["spells"][0]["residence_code"] == COMMUNITY_B
+
+
+# ---------------------------------------------------------------- in one database: what receiving does
+
+counterpart = two_offices.counterpart
+
+
+def test_a_second_arrival_elsewhere_ends_the_outflow_spell_and_opens_the_next(counterpart,
+                                                                              small_register):
+    zxm = small_register.zxm
+    import_batch(counterpart.batch([arrival_of(zxm, "2026-03-01")]))
+    again = import_batch(counterpart.batch([arrival_of(zxm, "2026-05-01")]))  # the same residence
+    assert again.received == 1
+    [spell] = MigrantSpell.objects.filter(person=zxm)
+    assert spell.start_date == dt.date(2026, 3, 1) and spell.end_date is None
+    assert Message.objects.filter(box=Box.INCOMING).latest("pk").match == MatchStatus.ALREADY_KNOWN
+    import_batch(counterpart.batch([arrival_of(zxm, "2026-08-01", residence="340102002001")]))
+    old, new = MigrantSpell.objects.filter(person=zxm).order_by("start_date")
+    assert (old.end_date, old.end_reason) == (dt.date(2026, 8, 1), EndReason.MOVED_ON)
+    assert (new.residence_code, new.start_date, new.end_date) == ("340102002001",
+                                                                 dt.date(2026, 8, 1), None)
+    assert zxm.migrant_spells.count() == 2 and LifeEvent.objects.filter(person=zxm).count() == 1
+
+
+def _departure(person, day: str, code: str | None, address: str = "") -> dict:
+    return {"type": "departure_notice", "payload": {
+        "person": person_facts(person), "hukou_code": person.registered_org.code,
+        "departure_date": day, "destination": {"code": code, "address": address},
+        "reason": "work"}}
+
+
+def test_a_departure_notice_brings_an_outflow_migrant_home_or_on_to_the_next_place(counterpart,
+                                                                                   small_register):
+    zxm, mother = small_register.zxm, small_register.mother
+    import_batch(counterpart.batch([arrival_of(zxm, "2026-03-01"), arrival_of(mother, "2026-03-01")]))
+    import_batch(counterpart.batch([
+        _departure(zxm, "2026-10-01", small_register.village.code),  # back home
+        _departure(mother, "2026-10-01", None, "江苏省苏州市高新区"),  # on to somewhere else
+    ]))
+    home = MigrantSpell.objects.get(person=zxm)
+    assert (home.end_date, home.end_reason) == (dt.date(2026, 10, 1), EndReason.RETURNED)
+    gone, later = MigrantSpell.objects.filter(person=mother).order_by("start_date")
+    assert gone.end_reason == EndReason.MOVED_ON and later.end_date is None
+    assert (later.residence_code, later.residence_address) == ("", "江苏省苏州市高新区")
+    small_register.zxm.refresh_from_db()
+    assert small_register.zxm.status == PersonStatus.RESIDENT  # the ledger is untouched
+
+
+def test_a_departure_notice_about_an_inflow_migrant_here_who_went_home_moves_the_person_out(
+        counterpart, small_register):
+    spell = services.register_arrival(
+        hukou_code="340102001001", residence_org=small_register.village,
+        arrival_date=dt.date(2026, 2, 1), name="孙丽", sex="F", birth_date=dt.date(1990, 6, 6),
+        notify=False)
+    import_batch(counterpart.batch([_departure(spell.person, "2026-09-30", "340102001001")]))
+    spell.refresh_from_db()
+    spell.person.refresh_from_db()
+    assert (spell.end_date, spell.end_reason) == (dt.date(2026, 9, 30), EndReason.LEFT)
+    assert spell.person.status == PersonStatus.MOVED_OUT
+
+
+def test_a_birth_notice_of_a_child_not_yet_registered_is_marked_not_found_for_the_cross_checks(
+        counterpart, small_register):
+    mother = small_register.mother
+    child = {"name": "张小宝", "sex": "M", "birth_date": "2026-08-02"}
+    notice = {"type": "birth_notice", "payload": {
+        "child": child, "mother": person_facts(mother),
+        "birth_place": {"code": "340102001001", "name": "东社区"}}}
+    stranger = {**arrival_of(mother), "payload": {**arrival_of(mother)["payload"], "person": {
+        "id_number": None, "name": "查无此人", "sex": "M", "birth_date": "1980-01-01"}}}
+    result = import_batch(counterpart.batch([notice, stranger]))
+    assert result.not_found == 2
+    birth, unknown = Message.objects.filter(box=Box.INCOMING).order_by("pk")
+    assert (birth.match, birth.person, birth.org) == (MatchStatus.NOT_FOUND, mother,
+                                                      small_register.village)
+    assert (unknown.match, unknown.person, unknown.org) == (MatchStatus.NOT_FOUND, None,
+                                                            small_register.county)
+    registered = register_services.record_birth(mother=mother, name="张小宝", sex="M",
+                                                birth_date=dt.date(2026, 8, 2))
+    import_batch(counterpart.batch([notice]))
+    assert Message.objects.filter(box=Box.INCOMING).latest("pk").person == registered
+    assert Message.objects.filter(box=Box.INCOMING).latest("pk").match == MatchStatus.ALREADY_KNOWN
+
+
+def test_receipts_owed_go_out_with_the_next_batch_rejections_too(counterpart, small_register):
+    batch = counterpart.batch([arrival_of(small_register.zxm), arrival_of(small_register.mother)])
+    result = import_batch(batch)
+    assert [r["state"] for r in result.answer["receipts"]] == ["received", "received"]
+    first, second = Message.objects.filter(box=Box.INCOMING).order_by("pk")
+    assert first.receipt_pending and second.receipt_pending
+    services.reject_message(second, reason="此人已于 2025 年迁出")
+    duplicate = import_batch(counterpart.batch([{**arrival_of(small_register.zxm),
+                                                 "message_id": str(first.message_id)}]))
+    assert (duplicate.received, duplicate.duplicates) == (0, 1)
+    out = exchange.make_batch(counterpart.code)
+    assert [(r["message_id"], r["state"], r["reason"]) for r in out.content["receipts"]] == [
+        (str(first.message_id), "received", ""), (str(second.message_id), "rejected",
+                                                  "此人已于 2025 年迁出")]
+    assert exchange.make_batch(counterpart.code).pk == out.pk  # not delivered: the same again
+    exchange.deliver(out, "file")
+    assert not Message.objects.filter(receipt_pending=True).exists()
+    assert exchange.make_batch(counterpart.code) is None

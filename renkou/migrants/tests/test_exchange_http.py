@@ -21,8 +21,6 @@ import urllib.request
 import uuid
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.test import Client
 
 from renkou.core import clock
@@ -39,13 +37,20 @@ from renkou.migrants.models import (
     MessageState,
     MigrantSpell,
     OfficeKey,
-    Peer,
 )
 from renkou.migrants.services import person_facts
 from renkou.migrants.tests import two_offices
-from renkou.migrants.tests.two_offices import Office, register_arrival_code, result_of, together
+from renkou.migrants.tests.two_offices import (
+    Counterpart,
+    Office,
+    arrival_of,
+    register_arrival_code,
+    result_of,
+    together,
+)
 
 office_templates, offices = two_offices.office_templates, two_offices.offices  # the fixtures
+counterpart = two_offices.counterpart
 
 URL = "/api/migrants/exchange/batches"
 
@@ -145,51 +150,6 @@ def test_two_servers_exchange_an_arrival_a_request_and_its_answer_and_a_retry_de
 
 # ---------------------------------------------------------------- the endpoint, in one database
 
-class Counterpart:
-    """An office elsewhere (340102), with its own key, registered here as a peer."""
-
-    code = "340102000000"
-
-    def __init__(self) -> None:
-        private = Ed25519PrivateKey.generate()
-        self.key = OfficeKey(office_code=self.code, public_key=signing.public_key_text(
-            private.public_key()), private_key=private.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption()).decode())
-
-    def batch(self, messages: list[dict], receiver: str = "110101000000", key=None,
-              sender: str | None = None) -> dict:
-        sender = sender or self.code
-        signed = []
-        for message in messages:
-            envelope = {"message_id": str(uuid.uuid4()), "correlation_id": None, "sender": sender,
-                        "receiver": receiver, "urgency": "ordinary",
-                        "sent_at": clock.now().isoformat(), "deadline": None, **message}
-            signed.append({**envelope, "signature": signing.sign(canonical_bytes(envelope),
-                                                                 key or self.key)})
-        return sign_batch({"format": FORMAT, "batch_id": str(uuid.uuid4()), "sender": sender,
-                           "receiver": receiver, "created_at": clock.now().isoformat(),
-                           "manifest": {"messages": len(signed), "receipts": 0, "by_type": {},
-                                        "sender_key": self.key.public_key},
-                           "messages": signed, "receipts": []}, key or self.key)
-
-
-@pytest.fixture
-def counterpart(small_register) -> Counterpart:
-    signing.create_office_key("110101")
-    other = Counterpart()
-    Peer.objects.create(code=other.code, name="邻区", public_key=other.key.public_key,
-                        added_at=clock.now())
-    return other
-
-
-def _arrival_of(person) -> dict:
-    return {"type": "arrival_notice", "payload": {
-        "person": person_facts(person), "hukou_code": person.registered_org.code,
-        "residence": {"code": "340102001001", "name": "东社区", "address": ""},
-        "arrival_date": "2026-09-01", "reason": "work"}}
-
-
 def _post(body, client: Client | None = None):
     client = client or Client(enforce_csrf_checks=True)
     data = body if isinstance(body, (bytes, str)) else json.dumps(body, ensure_ascii=False)
@@ -198,7 +158,7 @@ def _post(body, client: Client | None = None):
 
 def test_the_endpoint_takes_a_signed_batch_without_a_token_and_answers_with_signed_receipts(
         counterpart, small_register):
-    batch = counterpart.batch([_arrival_of(small_register.zxm)])
+    batch = counterpart.batch([arrival_of(small_register.zxm)])
     answer = _post(batch)
     assert answer.status_code == 200, answer.content
     receipts = answer.json()
@@ -220,7 +180,7 @@ def test_the_endpoint_takes_a_signed_batch_without_a_token_and_answers_with_sign
 
 def test_a_refused_batch_answers_400_or_403_with_the_reason_and_never_a_server_error(
         counterpart, small_register):
-    arrival = _arrival_of(small_register.zxm)
+    arrival = arrival_of(small_register.zxm)
     stranger = Counterpart()
     good = counterpart.batch([arrival])
     tampered = json.loads(json.dumps(good))

@@ -15,11 +15,20 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from renkou.core import clock
+from renkou.migrants import signing
+from renkou.migrants.envelope import FORMAT, canonical_bytes
+from renkou.migrants.exchange import sign_batch
+from renkou.migrants.models import OfficeKey
 
 CODE_A = "340621000000"
 CODE_B = "340102000000"
@@ -178,3 +187,59 @@ spell = services.register_arrival(
     birth_date=dt.date.fromisoformat({person['birth_date']!r}), reason="work")
 out(dict(spell=spell.pk, person=spell.person_id))
 """
+
+
+# ---------------------------------------------------------------- an office elsewhere, in one database
+
+class Counterpart:
+    """An office elsewhere (340102), with its own key, registered here as a peer."""
+
+    code = "340102000000"
+
+    def __init__(self) -> None:
+        private = Ed25519PrivateKey.generate()
+        self.key = OfficeKey(office_code=self.code, public_key=signing.public_key_text(
+            private.public_key()), private_key=private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()).decode())
+
+    def batch(self, messages: list[dict], receiver: str = "110101000000", key=None,
+              sender: str | None = None, receipts: list[dict] | None = None) -> dict:
+        """A signed batch of these messages (``type``, ``payload`` and any other envelope
+        field) and receipts, as that office would send it."""
+        sender, receipts = sender or self.code, receipts or []
+        signed = []
+        for message in messages:
+            envelope = {"message_id": str(uuid.uuid4()), "correlation_id": None, "sender": sender,
+                        "receiver": receiver, "urgency": "ordinary",
+                        "sent_at": clock.now().isoformat(), "deadline": None, **message}
+            signed.append({**envelope, "signature": signing.sign(canonical_bytes(envelope),
+                                                                 key or self.key)})
+        return sign_batch({"format": FORMAT, "batch_id": str(uuid.uuid4()), "sender": sender,
+                           "receiver": receiver, "created_at": clock.now().isoformat(),
+                           "manifest": {"messages": len(signed), "receipts": len(receipts),
+                                        "by_type": {}, "sender_key": self.key.public_key},
+                           "messages": signed, "receipts": receipts}, key or self.key)
+
+
+@pytest.fixture
+def counterpart(small_register) -> Counterpart:
+    """This office (the small county 110101) with its key, and district 340102 registered
+    as its counterpart."""
+    from renkou.migrants.models import Peer
+
+    signing.create_office_key("110101")
+    other = Counterpart()
+    Peer.objects.create(code=other.code, name="邻区", public_key=other.key.public_key,
+                        added_at=clock.now())
+    return other
+
+
+def arrival_of(person, arrival_date: str = "2026-09-01", residence: str = "340102001001") -> dict:
+    """An arrival notice (type and payload) about ``person`` living at ``residence``."""
+    from renkou.migrants.services import person_facts
+
+    return {"type": "arrival_notice", "payload": {
+        "person": person_facts(person), "hukou_code": person.registered_org.code,
+        "residence": {"code": residence, "name": "东社区", "address": ""},
+        "arrival_date": arrival_date, "reason": "work"}}
