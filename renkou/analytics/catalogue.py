@@ -35,6 +35,9 @@ __all__ = [
     "CatalogueError",
     "EventMeasure",
     "Indicator",
+    "MIGRANT_KINDS",
+    "MigrantMeasure",
+    "PLACE_DIMENSIONS",
     "PopulationMeasure",
     "catalogue_labels",
     "default_catalogue_path",
@@ -48,11 +51,18 @@ UNITS = ("‰", "%", "ratio", "per_woman", "years", "persons", "events")
 INTERVALS = ("poisson", "wilson", "srb", "none")
 METHODS = ("ratio", "formula", "life_table")
 POPULATION_KINDS = ("start", "end", "mid_period", "person_years")
+#: Kinds of migrant measures: the stock at the period end, spells begun and ended in it.
+MIGRANT_KINDS = ("stock_end", "begun", "ended")
+MIGRANT_DIRECTIONS = ("in", "out")
 EVENT_VALUES = ("count", "mother_age")
 EVENT_TYPES = RECORDED_EVENTS
 BIRTH_ORDERS = ("1", "2", "3+")
+#: The place disaggregations of migrant measures, with the direction each applies to: the
+#: origin (户籍地) of inflow migrants, the destination (居住地) of outflow migrants.
+PLACE_DIMENSIONS = {"origin_province": "in", "origin_county": "in",
+                    "destination_province": "out", "destination_county": "out"}
 #: Disaggregation columns of ``indicator_values``, in their order there.
-DIMENSIONS = ("sex", "age_group", "birth_order", "urban_rural")
+DIMENSIONS = ("sex", "age_group", "birth_order", "urban_rural", *PLACE_DIMENSIONS)
 #: Five-year age groups (five-year groups, open at 85): label, lowest and highest age.
 AGE_GROUPS: tuple[tuple[str, int, int | None], ...] = tuple(
     (f"{a}-{a + 4}", a, a + 4) for a in range(0, 85, 5)
@@ -99,7 +109,19 @@ class PopulationMeasure:
     family = "population"
 
 
-Measure = EventMeasure | PopulationMeasure
+@dataclass(frozen=True)
+class MigrantMeasure:
+    """A count of migrant spells (流动人口): ``migrants: {direction, kind, sex, age}``."""
+
+    direction: str
+    kind: str
+    sex: str | None = None
+    ages: AgeRanges | None = None
+
+    family = "migrants"
+
+
+Measure = EventMeasure | PopulationMeasure | MigrantMeasure
 
 
 @dataclass(frozen=True)
@@ -354,14 +376,26 @@ def _parse_entry(number: int, entry: Any) -> Indicator:
             raise _error(number, code, "interval", _("this interval needs a denominator"))
         if interval == "poisson" and isinstance(numerator, PopulationMeasure):
             raise _error(number, code, "interval", _("a Poisson interval needs events as numerator"))
+        if interval == "poisson" and isinstance(numerator, MigrantMeasure) \
+                and numerator.kind == "stock_end":
+            raise _error(number, code, "interval",
+                         _("a Poisson interval needs events (or migrants begun or ended) as "
+                           "numerator"))
         measures = [m for m in (numerator, denominator) if m is not None]
         for dims in disaggregations:
             for dim in dims:
+                if dim in PLACE_DIMENSIONS and not all(
+                        isinstance(m, MigrantMeasure) and m.direction == PLACE_DIMENSIONS[dim]
+                        for m in measures):
+                    raise _error(number, code, "disaggregations",
+                                 _("%(dim)s applies only when every measure counts migrants of "
+                                   "direction %(direction)s")
+                                 % {"dim": dim, "direction": PLACE_DIMENSIONS[dim]})
                 for m in measures:
                     if dim == "sex" and m.sex is not None:
                         raise _error(number, code, "disaggregations",
                                      _("cannot break down by sex a measure already limited to one sex"))
-                    if dim == "birth_order" and (isinstance(m, PopulationMeasure) or m.birth_order):
+                    if dim == "birth_order" and (not isinstance(m, EventMeasure) or m.birth_order):
                         raise _error(number, code, "disaggregations",
                                      _("birth order applies only to births not already limited to "
                                        "one birth order"))
@@ -419,12 +453,15 @@ def _parse_ages(number: int, code: str, where: str, value: Any) -> AgeRanges | N
 
 
 def _parse_measure(number: int, code: str, where: str, value: Any) -> Measure:
-    if not isinstance(value, dict) or len(value) != 1 or next(iter(value)) not in ("events", "population"):
-        raise _error(number, code, where, _("a measure is {events: {...}} or {population: {...}}"))
+    families = ("events", "population", "migrants")
+    if not isinstance(value, dict) or len(value) != 1 or next(iter(value)) not in families:
+        raise _error(number, code, where, _("a measure is {events: {...}}, {population: {...}} or "
+                                            "{migrants: {...}}"))
     family, spec = next(iter(value.items()))
     spec = spec or {}
     if not isinstance(spec, dict):
-        raise _error(number, code, where, _("a measure is {events: {...}} or {population: {...}}"))
+        raise _error(number, code, where, _("a measure is {events: {...}}, {population: {...}} or "
+                                            "{migrants: {...}}"))
     sex = spec.get("sex")
     if sex is not None and sex not in ("M", "F"):
         raise _error(number, code, f"{where}.sex", _("must be M or F"))
@@ -448,6 +485,17 @@ def _parse_measure(number: int, code: str, where: str, value: Any) -> Measure:
             raise _error(number, code, f"{where}.value",
                          _("must be count, or mother_age for births"))
         return EventMeasure(types=types, sex=sex, ages=ages, birth_order=order, value=value_kind)
+    if family == "migrants":
+        for key in spec:
+            if key not in ("direction", "kind", "sex", "age"):
+                raise _error(number, code, f"{where}.{key}", _("unknown field"))
+        if spec.get("direction") not in MIGRANT_DIRECTIONS:
+            raise _error(number, code, f"{where}.direction", _("must be one of %(choices)s")
+                         % {"choices": ", ".join(MIGRANT_DIRECTIONS)})
+        if spec.get("kind") not in MIGRANT_KINDS:
+            raise _error(number, code, f"{where}.kind", _("must be one of %(choices)s")
+                         % {"choices": ", ".join(MIGRANT_KINDS)})
+        return MigrantMeasure(direction=spec["direction"], kind=spec["kind"], sex=sex, ages=ages)
     for key in spec:
         if key not in ("kind", "sex", "age"):
             raise _error(number, code, f"{where}.{key}", _("unknown field"))

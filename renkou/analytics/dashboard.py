@@ -33,6 +33,7 @@ from . import reports, services, store
 from .figures import Cell, change_cell
 from .periods import period_display, year_before
 from .permissions import REFRESH_STATISTICS
+from .schema import TOTAL_ROW
 
 __all__ = ["KEY_CODES", "PANELS", "statistics_panels"]
 
@@ -62,8 +63,7 @@ def _totals(con, org_codes: list[str], labels: list[str], codes: tuple[str, ...]
     found = store.rows(
         con, "SELECT org_code, period, indicator, value, numerator, denominator, ci_low, "
              f"ci_high, flag FROM indicator_values WHERE org_code IN ({marks(org_codes)}) "
-             f"AND period IN ({marks(labels)}) AND indicator IN ({marks(codes)}) AND sex = '' "
-             "AND age_group = '' AND birth_order = '' AND urban_rural = ''",
+             f"AND period IN ({marks(labels)}) AND indicator IN ({marks(codes)}) AND {TOTAL_ROW}",
         [*org_codes, *labels, *codes])
     return {(r["org_code"], r["period"], r["indicator"]): r for r in found}
 

@@ -19,7 +19,9 @@ updates it instead of duplicating it. Import the package, then the values::
     POST /api/metadata?importStrategy=CREATE_AND_UPDATE              (renkou-metadata.json)
     POST /api/dataValueSets?idScheme=CODE&orgUnitIdScheme=CODE       (a data value set)
 
-The org units of the DHIS2 instance carry the division codes as their codes.
+The org units of the DHIS2 instance carry the division codes as their codes. The
+breakdowns of migrant figures by origin or destination (places met in the data, not a
+fixed list of options) are not sent; their totals and sex and age breakdowns are.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from django.conf import settings
 from . import store
 from .catalogue import BIRTH_ORDERS, Indicator, load_catalogue
 from .periods import label_parts
+from .schema import DIMENSION_COLUMNS
 
 __all__ = ["Breakdown", "breakdowns", "data_value_set", "dhis2_period", "metadata_package",
            "uid"]
@@ -126,7 +129,8 @@ class Breakdown:
 def breakdowns(catalogue: Iterable[Indicator] | None = None) -> list[Breakdown]:
     """Every data element: each indicator's total and each of its disaggregations."""
     return [Breakdown(ind, tuple(d for d in _DIMENSION if d in dims))
-            for ind in (catalogue or load_catalogue()) for dims in ((), *ind.disaggregations)]
+            for ind in (catalogue or load_catalogue()) for dims in ((), *ind.disaggregations)
+            if all(d in _DIMENSION for d in dims)]  # not the places of migrant figures
 
 
 def _option_code(dimension: str, value: str) -> str:
@@ -230,7 +234,7 @@ def data_value_set(org_code: str, period: str, con=None,
             con.close()
     values = []
     for row in rows:
-        dims = tuple(d for d in _DIMENSION if row.get(d))
+        dims = tuple(d for d in DIMENSION_COLUMNS if row.get(d))
         b = by_key.get((row["indicator"], dims))
         if b is None:
             continue

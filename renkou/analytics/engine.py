@@ -22,17 +22,22 @@ units or periods:
    month end (a period's person-years are a difference of two of them). Rolled up
    through ``org_anc`` before the running sums.
 5. **Events** are counted by their unit (rolled up) and the period of their date, with
-   the subject's sex, age band and the birth order.
+   the subject's sex, age band and the birth order. **Migrant spells** (流动人口,
+   :mod:`renkou.analytics.sql.migrants`) are counted by their managing unit (rolled up):
+   the stock at each period's end, and the spells begun and ended in it, with the
+   person's sex and age band and the other place (origin or destination province and
+   county).
 6. **Measures and indicators.** For each disaggregation the catalogue asks for (the
-   total, sex, sex × age group, birth order, …) one grouped pass over the event cells
-   and one over the population cells compute every numerator and denominator it needs;
-   they are joined onto a skeleton of every unit × period × category, so a zero is a
-   zero and a missing denominator gives NULL with the flag ``missing``; one INSERT then
-   writes every indicator of that disaggregation with its interval (Poisson exact limits
-   from a lookup table computed by :func:`renkou.demography.poisson_interval` for the
-   distinct counts met; Wilson and SRB in SQL) and small-number flag. Formulas (RNI,
-   TFR) are evaluated on those rows; e0 is the one Python step: abridged life tables of
-   every unit × period × sex at once, as NumPy arrays.
+   total, sex, sex × age group, birth order, origin province, …) one grouped pass over
+   the event cells, one over the population cells and one over the migrant cells compute
+   every numerator and denominator it needs; they are joined onto a skeleton of every
+   unit × period × category, so a zero is a zero and a missing denominator gives NULL
+   with the flag ``missing``; one INSERT then writes every indicator of that
+   disaggregation with its interval (Poisson exact limits from a lookup table computed
+   by :func:`renkou.demography.poisson_interval` for the distinct counts met; Wilson and
+   SRB in SQL) and small-number flag. Formulas (RNI, TFR) are evaluated on those rows;
+   e0 is the one Python step: abridged life tables of every unit × period × sex at once,
+   as NumPy arrays.
 
 The SQL lives in :mod:`renkou.analytics.sql` and keeps to what Spark SQL also runs.
 """
@@ -62,13 +67,14 @@ from .catalogue import (
     BAND_STARTS,
     EventMeasure,
     Indicator,
+    MigrantMeasure,
     PopulationMeasure,
     evaluation_order,
     load_catalogue,
 )
 from .periods import build_periods, month_index, month_start
 from .snapshot import LEDGER_STATE, _configure
-from .sql import formulas, life_tables, measures, setup, stages
+from .sql import formulas, life_tables, measures, migrants, setup, stages
 from .sql.dialect import date_literal
 
 # Period, PERIOD_KINDS, build_periods and month_index live in renkou.analytics.periods.
@@ -209,13 +215,15 @@ class _Run:
             types = {t for i in self.catalogue for m in (i.numerator, i.denominator)
                      if isinstance(m, EventMeasure) for t in m.types} | {"death"}
             self.sql(stages.events_sql(self.k_min, self.k_max, tuple(sorted(types))))
+        with self.timed("migrants"):
+            self.sql(migrants.migrants_sql())
         self._measures()
         with self.timed("indicators"):
             self._indicators()
         with self.timed("life_tables"):
             self._life_tables()
         stock = [i.code for i in self.catalogue if i.method == "ratio" and any(
-            isinstance(m, PopulationMeasure) and m.kind == "end"
+            isinstance(m, PopulationMeasure | MigrantMeasure) and m.kind in ("end", "stock_end")
             for m in (i.numerator, i.denominator))]
         con.execute(setup.unpublished_future_stock(stock), [self.today.isoformat()])
         with self.timed("formulas"):
@@ -229,7 +237,7 @@ class _Run:
         costliest stage): a ratio with a population measure, or a life table."""
         return any(ind.method == "life_table"
                    or (ind.method == "ratio"
-                       and any(m is not None and not isinstance(m, EventMeasure)
+                       and any(isinstance(m, PopulationMeasure)
                                for m in (ind.numerator, ind.denominator)))
                    for ind in self.catalogue)
 
@@ -240,6 +248,10 @@ class _Run:
                 return False
             view = "snap_org_units" if name == "org_units" else name
             con.execute(setup.snapshot_view(view, str(snap / name)))
+        if list((snap / "migrant_spells").glob("*/*.parquet")):
+            con.execute(setup.snapshot_view("migrant_spells", str(snap / "migrant_spells")))
+        else:  # no migrants app, or no spell yet
+            con.execute(migrants.EMPTY_MIGRANT_SPELLS)
         con.execute(setup.COPY_ORG_UNITS)
         first = con.execute(setup.FIRST_EVENT_DATE).fetchone()[0]
         if first is None:
@@ -289,6 +301,7 @@ class _Run:
     def _measures(self) -> None:
         ev_cols: dict[Any, str] = {}
         pop_cols: dict[Any, str] = {}
+        mig_cols: dict[Any, str] = {}
         for ind in self.catalogue:
             if ind.method != "ratio":
                 continue
@@ -296,12 +309,15 @@ class _Run:
             for m in used:
                 if isinstance(m, EventMeasure):
                     ev_cols.setdefault(m, f"e{len(ev_cols)}")
+                elif isinstance(m, MigrantMeasure):
+                    mig_cols.setdefault(m, f"m{len(mig_cols)}")
                 else:
                     pop_cols.setdefault(m, f"p{len(pop_cols)}")
-        self.columns = {**ev_cols, **pop_cols}
-        self.ev_cols, self.pop_cols = ev_cols, pop_cols
+        self.columns = {**ev_cols, **pop_cols, **mig_cols}
+        self.ev_cols, self.pop_cols, self.mig_cols = ev_cols, pop_cols, mig_cols
         # the cells with their five-year age group
         self.sql(measures.EVENT_SOURCE_VIEW)
+        self.sql(measures.MIGRANT_SOURCE_VIEW)
         if self._needs_population():
             self.sql(measures.POPULATION_SOURCE_VIEW)
         self.sql(measures.POISSON_LIMITS_DDL)
@@ -339,14 +355,19 @@ class _Run:
             ev = {self.ev_cols[m]: measures.event_aggregate(m) for m in used if m in self.ev_cols}
             pop = {self.pop_cols[m]: measures.population_aggregate(m)
                    for m in used if m in self.pop_cols}
+            mig = {self.mig_cols[m]: measures.migrant_aggregate(m)
+                   for m in used if m in self.mig_cols}
             if "age_group" in dims:  # only the age groups these indicators cover
                 self.sql(measures.age_group_dim_sql({g for ind in inds for g in ind.age_groups()}))
             ev_pass = (measures.family_sql(measures.EVENT_DIMS, dims, ev, measures.EVENT_SOURCE)
                        if ev else None)
             pop_pass = (measures.family_sql(measures.POPULATION_DIMS, dims, pop,
                                             measures.POPULATION_SOURCE) if pop else None)
-            self.sql(measures.joined_sql(dims, ev_pass, pop_pass, sorted(ev) + sorted(pop)))
-            self._poisson_limits(sorted({self.ev_cols[i.numerator] for i in inds
+            mig_pass = (measures.family_sql(measures.MIGRANT_DIMS, dims, mig,
+                                            measures.MIGRANT_SOURCE) if mig else None)
+            self.sql(measures.joined_sql(dims, ev_pass, pop_pass,
+                                         sorted(ev) + sorted(pop) + sorted(mig), mig_pass))
+            self._poisson_limits(sorted({self.columns[i.numerator] for i in inds
                                          if i.interval == "poisson"}))
             self.sql(measures.insert_sql([measures.indicator_sql(ind, dims, self.columns)
                                           for ind in inds]))

@@ -24,6 +24,7 @@ from renkou.core.tables import save_workbook
 
 from . import dhis2, reports, store
 from .figures import Cell
+from .labels import place_label
 from .tables import OrgReport
 
 __all__ = ["FORMATS", "STATISTICS_SIGNATURES", "export_statistics", "write_pdf", "write_xlsx"]
@@ -100,7 +101,7 @@ def write_xlsx(report: OrgReport, out: BinaryIO | str | Path,
         sheet.append([_("Period"), _("Indicator code"), _("Indicator"), _("Sex"), _("Age group"),
                       _("Birth order"), _("Urban/rural"), _("Value"), _("Numerator"),
                       _("Denominator"), _("95% CI, lower"), _("95% CI, upper"),
-                      _("Flag")])
+                      _("Flag"), _("Origin (hukou place)"), _("Destination (residence)")])
         for c in sheet[1]:
             c.font, c.fill = bold, fill
         for r in rows:
@@ -108,10 +109,17 @@ def write_xlsx(report: OrgReport, out: BinaryIO | str | Path,
                           *(r[d] for d in _DISAGGREGATION_HEADERS),
                           *("—" if r[k] is None else r[k]
                             for k in ("value", "numerator", "denominator", "ci_low", "ci_high")),
-                          r["flag"]])
+                          r["flag"], _place(r, "origin"), _place(r, "destination")])
         sheet.column_dimensions["C"].width = 28
     save_workbook(book, out)
     return count
+
+
+def _place(row: dict[str, Any], which: str) -> str:
+    """The origin or destination of a migrant figure's row ("" for none): its county, else
+    its province, with the name."""
+    value = row.get(f"{which}_county") or row.get(f"{which}_province") or ""
+    return place_label(value) if value else ""
 
 
 def _sheet_title(title: str) -> str:

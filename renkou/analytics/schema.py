@@ -26,6 +26,13 @@ CREATE TABLE indicator_values (
     age_group     VARCHAR NOT NULL DEFAULT '',   -- '', '0-4', …, '85+'
     birth_order   VARCHAR NOT NULL DEFAULT '',   -- '', '1', '2', '3+'
     urban_rural   VARCHAR NOT NULL DEFAULT '',   -- '', 'urban', 'rural'
+    -- the other place of a migrant figure (流动人口): the hukou place (户籍地) of an inflow,
+    -- the residence (居住地) of an outflow; a 2-digit province or 6-digit county code, or
+    -- 'unknown' (an outflow migrant's residence given as an address only)
+    origin_province      VARCHAR NOT NULL DEFAULT '',
+    origin_county        VARCHAR NOT NULL DEFAULT '',
+    destination_province VARCHAR NOT NULL DEFAULT '',
+    destination_county   VARCHAR NOT NULL DEFAULT '',
     value         DOUBLE,
     numerator     DOUBLE,
     denominator   DOUBLE,
@@ -34,6 +41,12 @@ CREATE TABLE indicator_values (
     flag          VARCHAR NOT NULL DEFAULT ''
 )
 """
+
+#: The disaggregation columns, in their order in the table.
+DIMENSION_COLUMNS = ("sex", "age_group", "birth_order", "urban_rural", "origin_province",
+                     "origin_county", "destination_province", "destination_county")
+#: The condition of a total row: no disaggregation.
+TOTAL_ROW = " AND ".join(f"{c} = ''" for c in DIMENSION_COLUMNS)
 
 ROW_FIELDS = ("org_code", "org_name", "period", "indicator", "value", "numerator",
               "denominator", "ci_low", "ci_high", "flag")

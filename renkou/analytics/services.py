@@ -22,15 +22,15 @@ from renkou.core import progress as job_progress
 from . import catalogue as _catalogue
 from .engine import analytics_paths, compute_indicators
 from .periods import PERIOD_KINDS, Period, PeriodError, parse_period
-from .schema import ROW_FIELDS
+from .schema import DIMENSION_COLUMNS, ROW_FIELDS, TOTAL_ROW
 from .snapshot import write_snapshot
 from .store import NoIndicators, connect
 
 __all__ = ["AnalyticsNotReady", "catalogue", "indicator_rows", "refresh"]
 
-DIMENSION_FIELDS = ("sex", "age_group", "birth_order", "urban_rural")
-ENGINE_STAGES = ("load", "residence", "population", "events", "measures", "indicators",
-                 "life_tables", "formulas", "write")
+DIMENSION_FIELDS = DIMENSION_COLUMNS
+ENGINE_STAGES = ("load", "residence", "population", "events", "migrants", "measures",
+                 "indicators", "life_tables", "formulas", "write")
 
 
 #: Raised when no indicators have been computed yet (the store's one error for it).
@@ -99,7 +99,8 @@ def indicator_rows(period: str | Period, org_code: str | None = None, level: int
     ``org_code`` alone: that unit; with ``level``: the units of that level in its subtree;
     ``level`` alone: every unit of that level; neither: every unit. ``indicators`` limits
     the codes (catalogue order is kept). Totals only, unless ``disaggregated`` (then the
-    rows also carry sex, age_group, birth_order and urban_rural). Keys: org_code,
+    rows also carry sex, age_group, birth_order, urban_rural and the places of migrant
+    figures: origin_province, origin_county, destination_province, destination_county). Keys: org_code,
     org_name, period, indicator, value, numerator, denominator, ci_low, ci_high, flag.
     """
     p = parse_period(period)
@@ -120,7 +121,7 @@ def indicator_rows(period: str | Period, org_code: str | None = None, level: int
         where.append("indicator IN (" + ", ".join("?" for _i in indicators) + ")")
         params += list(indicators)
     if not disaggregated:
-        where.append("sex = '' AND age_group = '' AND birth_order = '' AND urban_rural = ''")
+        where.append(TOTAL_ROW)
     fields = ROW_FIELDS + (DIMENSION_FIELDS if disaggregated else ())
     con = connect()
     try:

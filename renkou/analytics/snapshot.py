@@ -16,9 +16,15 @@ PyArrow record batches, so memory stays bounded whatever the size of the registe
                                             mother_id, father_id, birth_order,
                                             marital_status, spouse_id, from_org_id,
                                             relationship, corrected
+        migrant_spells/county=340621/*.parquet  the migrant spells (流动人口, when the
+                                            migrants app is installed): spell_id,
+                                            person_id, direction (in | out), hukou_code,
+                                            residence_org_id, residence_code,
+                                            manager_org_id, start_date, end_date,
+                                            end_reason, reason
 
 partitioned (hive style) by the six-digit county code of the unit: a person's registered
-unit, an event's unit. Corrections are already resolved by the SQL form of
+unit, an event's unit, a spell's managing unit (管理地). Corrections are already resolved by the SQL form of
 :func:`renkou.register.ledger.resolve` (:mod:`renkou.analytics.sql.ledger`): an event
 takes the date, unit and details its correction chain leaves it with, or is dropped
 when the chain leaves it void; the corrections that supersede events are not in the
@@ -26,7 +32,7 @@ snapshot (corrections of identity fields are, with type ``correction``). The pay
 fields the statistics need are flattened into columns.
 
 A record merged into another as a duplicate (status ``merged``, see
-:mod:`renkou.dedupe`) is left out with all its events: the statistics count each person
+:mod:`renkou.dedupe`) is left out with all its events and spells: the statistics count each person
 once, over the whole history, as if the duplicate had never been registered (挤干水分).
 Un-merging brings it back at the next refresh.
 
@@ -47,6 +53,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+from django.apps import apps
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models.functions import Cast
@@ -73,6 +80,12 @@ RAW_EVENT_SCHEMA = pa.schema([
     ("id", pa.int64()), ("person_id", pa.int64()), ("event_type", pa.string()),
     ("event_date", pa.string()), ("org_id", pa.int64()), ("payload", pa.string()),
     ("supersedes_id", pa.int64()),
+])
+MIGRANT_SPELL_SCHEMA = pa.schema([
+    ("spell_id", pa.int64()), ("person_id", pa.int64()), ("direction", pa.string()),
+    ("hukou_code", pa.string()), ("residence_org_id", pa.int64()), ("residence_code", pa.string()),
+    ("manager_org_id", pa.int64()), ("start_date", pa.string()), ("end_date", pa.string()),
+    ("end_reason", pa.string()), ("reason", pa.string()),
 ])
 ORG_SCHEMA = pa.schema([
     ("org_id", pa.int64()), ("code", pa.string()), ("name", pa.string()), ("level", pa.int64()),
@@ -128,6 +141,8 @@ def write_snapshot(base: Path | None = None, progress: bool = False) -> dict[str
                 d=Cast("event_date", models.CharField()), p=Cast("payload", models.TextField()))
             .values_list("pk", "person_id", "event_type", "d", "org_id", "p", "supersedes_id"),
             _("snapshot: ledger") if progress else None, LifeEvent.objects.count)
+        report["migrant_spells"] = _write_raw(
+            raw / "migrant_spells.parquet", MIGRANT_SPELL_SCHEMA, _migrant_spells(), None, None)
     report["read_seconds"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -148,6 +163,18 @@ def write_snapshot(base: Path | None = None, progress: bool = False) -> dict[str
     return report
 
 
+def _migrant_spells() -> models.QuerySet | None:
+    """The migrant spells as a values_list in the columns of :data:`MIGRANT_SPELL_SCHEMA`,
+    or ``None`` when the migrants app is not installed (the file is then empty)."""
+    if not apps.is_installed("renkou.migrants"):
+        return None
+    spells = apps.get_model("migrants", "MigrantSpell").objects.order_by()
+    return (spells.annotate(sd=Cast("start_date", models.CharField()),
+                            ed=Cast("end_date", models.CharField()))
+            .values_list("pk", "person_id", "direction", "hukou_code", "residence_org_id",
+                         "residence_code", "manager_org_id", "sd", "ed", "end_reason", "reason"))
+
+
 def _batches(query: models.QuerySet, size: int) -> Iterator[list[tuple]]:
     """The rows of a values_list queryset, ``size`` at a time, through a chunked
     (server-side on PostgreSQL) cursor. Every column is cast to text or an integer in
@@ -159,15 +186,16 @@ def _batches(query: models.QuerySet, size: int) -> Iterator[list[tuple]]:
             yield chunk
 
 
-def _write_raw(path: Path, schema: pa.Schema, query: models.QuerySet, desc: str | None,
+def _write_raw(path: Path, schema: pa.Schema, query: models.QuerySet | None, desc: str | None,
                count: Callable[[], int] | None) -> int:
-    """Stream ``query`` (a values_list) into one Parquet file, batch by batch."""
+    """Stream ``query`` (a values_list) into one Parquet file, batch by batch (``None``: a
+    file with no rows)."""
     n = 0
     total = count() if (desc and count) else None
     with pq.ParquetWriter(path, schema, compression="zstd") as writer, \
             tqdm(total=total, desc=desc, unit=" rows", unit_scale=True, disable=desc is None,
                  mininterval=0.5) as bar:
-        for chunk in _batches(query, BATCH_ROWS):
+        for chunk in _batches(query, BATCH_ROWS) if query is not None else ():
             columns = list(zip(*chunk))  # noqa: B905 (the rows come from one query)
             arrays = [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)]
             writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=schema))

@@ -1,7 +1,8 @@
 """The standard statistical tables of one org unit (统计报表), laid out from its rows of
 ``indicator_values``: population by sex and age, population change, births by order and
-sex, fertility, marriage, age structure and life expectancy. Each shows the current
-period, the previous period of the same kind and the change between them.
+sex, fertility, marriage, age structure and life expectancy, and migrants (流动人口) where
+the unit has any. Each shows the current period, the previous period of the same kind
+and the change between them.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from .figures import Cell, change_cell
-from .labels import IndicatorInfo, unit_label
+from .labels import IndicatorInfo, division_name, place_label, unit_label
 from .periods import parse_period, period_display
+from .schema import DIMENSION_COLUMNS
 
 __all__ = ["AGE_GROUPS", "ASFR_AGE_GROUPS", "BIRTH_ORDERS", "IndicatorLookup", "OrgReport",
            "Table", "TableRow", "standard_tables"]
@@ -24,7 +26,7 @@ __all__ = ["AGE_GROUPS", "ASFR_AGE_GROUPS", "BIRTH_ORDERS", "IndicatorLookup", "
 AGE_GROUPS: tuple[str, ...] = tuple(f"{a}-{a + 4}" for a in range(0, 85, 5)) + ("85+",)
 ASFR_AGE_GROUPS: tuple[str, ...] = tuple(f"{a}-{a + 4}" for a in range(15, 50, 5))
 BIRTH_ORDERS: tuple[str, ...] = ("1", "2", "3+")
-DISAGGREGATIONS: tuple[str, ...] = ("sex", "age_group", "birth_order", "urban_rural")
+DISAGGREGATIONS: tuple[str, ...] = DIMENSION_COLUMNS
 
 
 @dataclass
@@ -103,16 +105,22 @@ def _key(row: dict[str, Any]) -> tuple[str, ...]:
 
 
 class IndicatorLookup:
-    """Rows of one org unit keyed by (period, indicator, sex, age_group, birth_order,
-    urban_rural); ``info`` gives an indicator's name and unit."""
+    """Rows of one org unit keyed by (period, indicator, and the value of each
+    disaggregation column: sex, age_group, birth_order, urban_rural and the places of
+    migrant figures); ``info`` gives an indicator's name and unit."""
 
     def __init__(self, rows: Iterable[dict[str, Any]], info: Callable[[str], IndicatorInfo]):
         self.rows = {_key(r): r for r in rows}
         self.info = info
 
-    def get(self, period: str, code: str, sex: str = "", age_group: str = "",
-            birth_order: str = "", urban_rural: str = "") -> dict[str, Any] | None:
-        return self.rows.get((period, code, sex, age_group, birth_order, urban_rural))
+    def get(self, period: str, code: str, **disaggregation: str) -> dict[str, Any] | None:
+        return self.rows.get((period, code, *(disaggregation.get(d, "") for d in DISAGGREGATIONS)))
+
+    def values_of(self, code: str, dimension: str) -> list[str]:
+        """The values of ``dimension`` that rows of ``code`` have (e.g. the origin
+        provinces of the inflow migrants), in order."""
+        at = 2 + DISAGGREGATIONS.index(dimension)
+        return sorted({key[at] for key in self.rows if key[1] == code and key[at]})
 
     def cell(self, period: str, code: str, **disaggregation: str) -> Cell:
         info = self.info(code)
@@ -210,8 +218,50 @@ def _births_table(lookup: IndicatorLookup, periods: tuple[str, str]) -> Table:
     return table
 
 
+#: The rows of the migrants table: (indicator, the place breakdown under it or "").
+MIGRANT_LINES = (("MIG_IN_STOCK", "origin"), ("MIG_IN_ARRIVALS", ""), ("MIG_IN_SHARE", ""),
+                 ("MIG_OUT_STOCK", "destination"), ("MIG_OUT_DEPARTURES", ""),
+                 ("MIG_OUT_SHARE", ""))
+
+
+def _migrants_table(lookup: IndicatorLookup, periods: tuple[str, str]) -> Table | None:
+    """(g) Migrants (流动人口): inflow and outflow stock, arrivals and departures and their
+    share of the population, the stock by province and county of origin (inflow) or
+    destination (outflow), places with migrants in either period only. ``None`` when
+    the unit had no migrant in either period (no table)."""
+
+    def nonzero(code: str, **place: str) -> bool:
+        return any((lookup.get(p, code, **place) or {}).get("value") for p in periods)
+
+    if not any(nonzero(code) for code, _place in MIGRANT_LINES):
+        return None
+    lines: list[tuple[str, str, dict[str, str], int]] = []
+    for code, place in MIGRANT_LINES:
+        lines.append((lookup.info(code).name, code, {}, 0))
+        if not place:
+            continue
+        for province in lookup.values_of(code, f"{place}_province"):
+            if not nonzero(code, **{f"{place}_province": province}):
+                continue
+            lines.append((place_label(province), code, {f"{place}_province": province}, 1))
+            prefix = division_name(province)
+            for county in lookup.values_of(code, f"{place}_county"):
+                if county[:2] != province or not nonzero(code, **{f"{place}_county": county}):
+                    continue
+                name = division_name(county).removeprefix(prefix)
+                lines.append((f"{county} {name}".strip(), code, {f"{place}_county": county}, 2))
+    table = _long_table("migrants", _("Migrants"), lookup, periods, lines)
+    table.note = _("Inflow migrants live here with their hukou elsewhere, outflow migrants are "
+                   "registered here and live elsewhere, at the end of the period, in their "
+                   "managing unit; by the province and county of their hukou place (inflow) "
+                   "or residence (outflow). Arrivals and departures are the spells begun in "
+                   "the period.")
+    return table
+
+
 def standard_tables(lookup: IndicatorLookup, periods: tuple[str, str]) -> list[Table]:
-    """The six standard tables for the periods (current, previous)."""
+    """The six standard tables for the periods (current, previous), and the migrants table
+    when the unit had migrants."""
 
     def line(code: str, level: int = 0, label: str = "", **disaggregation: str):
         return (label or lookup.info(code).name, code, disaggregation, level)
@@ -242,6 +292,8 @@ def standard_tables(lookup: IndicatorLookup, periods: tuple[str, str]) -> list[T
                            [line("MARRIAGES"), line("DIVORCES")])
     structure = _long_table("structure", _("Age structure and life expectancy"), lookup,
                             periods, [line("OLD65"), line("DEP"), line("e0")])
-    return [_stock_table(lookup, periods), change, _births_table(lookup, periods),
-            fertility, marriage, structure]
+    tables = [_stock_table(lookup, periods), change, _births_table(lookup, periods),
+              fertility, marriage, structure]
+    migrants = _migrants_table(lookup, periods)
+    return tables + [migrants] if migrants is not None else tables
 

@@ -81,17 +81,17 @@ def formula_insert_sql(ind: Indicator, dims: tuple[str, ...], by_code: Mapping[s
     small = "inherited"
     if ind.small_number:
         small = f"inherited OR COALESCE(num < {ind.small_number}, FALSE)"
+    dims = ", ".join(f"{values[d]} AS {d}" for d in DIMENSIONS)
     return f"""INSERT INTO indicator_values
 SELECT org_code, org_name, level, org_path, period, period_kind, period_start, period_end,
-       '{ind.code}', sex, age_group, birth_order, urban_rural, value, num, den, NULL, NULL,
+       '{ind.code}', {', '.join(DIMENSIONS)}, value, num, den, NULL, NULL,
        CASE WHEN small AND value IS NULL THEN 'small_number,missing'
             WHEN small THEN 'small_number' WHEN value IS NULL THEN 'missing' ELSE '' END
 FROM (SELECT *, {small} AS small FROM (
       SELECT o.code AS org_code, o.name AS org_name, o.level, o.path AS org_path,
              pe.period, pe.kind AS period_kind, pe.start_date AS period_start,
-             pe.end_date AS period_end, {values['sex']} AS sex,
-             {values['age_group']} AS age_group, {values['birth_order']} AS birth_order,
-             {values['urban_rural']} AS urban_rural, CAST({value} AS DOUBLE) AS value,
+             pe.end_date AS period_end, {dims},
+             CAST({value} AS DOUBLE) AS value,
              CAST({numerator} AS DOUBLE) AS num, CAST({denominator} AS DOUBLE) AS den,
              {inherited} AS inherited
       FROM {frm}{''.join(joins)}) y) x"""

@@ -6,6 +6,8 @@ Inputs: ``org``, ``period_list``, ``ev_period`` and ``pop_period`` (:mod:`.stage
 
 from __future__ import annotations
 
+from ..catalogue import PLACE_DIMENSIONS
+
 __all__ = ["DEATHS_BY_BAND", "ORG_IDS", "PERIOD_KNOWN", "PERSON_YEARS_BY_BAND",
            "life_expectancy_select"]
 
@@ -26,9 +28,10 @@ def life_expectancy_select(code: str, source: str) -> str:
     table of ``org_id, pid, sex, value, num, den, small``), in the shape of
     :func:`.measures.indicator_sql` for :func:`.measures.insert_sql`: no interval, flagged
     ``small_number`` and/or ``missing``."""
+    places = ", ".join(f"'' AS {d}" for d in PLACE_DIMENSIONS)
     return f"""
 SELECT org_id, pid, '{code}' AS indicator, sex, '' AS age_group,
-       '' AS birth_order, '' AS urban_rural, value, num, den,
+       '' AS birth_order, '' AS urban_rural, {places}, value, num, den,
        CAST(NULL AS DOUBLE) AS ci_low, CAST(NULL AS DOUBLE) AS ci_high,
        CASE WHEN small AND value IS NULL THEN 'small_number,missing'
             WHEN small THEN 'small_number' WHEN value IS NULL THEN 'missing'

@@ -3,20 +3,29 @@ disaggregation, and the value, interval and flag of each indicator.
 
 A *measure* is one numerator or denominator definition of the catalogue. For each
 disaggregation the catalogue asks for (the total, sex, sex × age group, …), the measures
-it needs are computed in one grouped pass over the event cells (``ev_period``) and one
-over the population cells (``pop_period``), joined onto the skeleton of every unit ×
-period × category (table ``j``), and every indicator of that disaggregation is written
-from ``j`` in one INSERT.
+it needs are computed in one grouped pass over the event cells (``ev_period``), one over
+the population cells (``pop_period``) and one over the migrant cells (``mig_period``),
+joined onto the skeleton of every unit × period × category (table ``j``), and every
+indicator of that disaggregation is written from ``j`` in one INSERT.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..catalogue import BAND_STARTS, DIMENSIONS, EventMeasure, Indicator, PopulationMeasure
+from ..catalogue import (
+    BAND_STARTS,
+    DIMENSIONS,
+    PLACE_DIMENSIONS,
+    EventMeasure,
+    Indicator,
+    MigrantMeasure,
+    PopulationMeasure,
+)
 from .stages import BIRTH_AT_MOTHERS_HOME
 
-__all__ = ["DROP_JOINED", "EVENT_DIMS", "EVENT_SOURCE", "EVENT_SOURCE_VIEW", "OUTPUT_COLUMNS",
+__all__ = ["DROP_JOINED", "EVENT_DIMS", "EVENT_SOURCE", "EVENT_SOURCE_VIEW", "MIGRANT_DIMS",
+           "MIGRANT_SOURCE", "MIGRANT_SOURCE_VIEW", "migrant_aggregate", "OUTPUT_COLUMNS",
            "POISSON_LIMITS_DDL", "POPULATION_DIMS", "POPULATION_SOURCE", "POPULATION_SOURCE_VIEW",
            "POPULATION_VALUES", "Z95", "age_group_dim_sql", "band_range", "distinct_counts_sql",
            "event_aggregate", "event_filter", "family_sql", "indicator_sql", "insert_sql",
@@ -26,11 +35,12 @@ __all__ = ["DROP_JOINED", "EVENT_DIMS", "EVENT_SOURCE", "EVENT_SOURCE_VIEW", "OU
 #: Disaggregation columns of each family.
 EVENT_DIMS = ("sex", "age_group", "birth_order", "urban_rural")
 POPULATION_DIMS = ("sex", "age_group", "urban_rural")
+MIGRANT_DIMS = ("sex", "age_group", "urban_rural", *PLACE_DIMENSIONS)
 #: Φ⁻¹(0.975), as renkou.demography.normal_quantile(0.975) gives it.
 Z95 = 1.959963984540054
 
 _COLUMN = {"sex": "sex", "age_group": "age_group", "birth_order": "birth_order",
-           "urban_rural": "ur"}
+           "urban_rural": "ur", **{d: d for d in PLACE_DIMENSIONS}}
 
 #: The cells each family's grouped pass reads (the ``source`` of :func:`family_sql`): the
 #: event and population cells with their five-year age group ('' for an event without an
@@ -41,6 +51,10 @@ EVENT_SOURCE_VIEW = (f"CREATE TEMP VIEW {EVENT_SOURCE} AS SELECT e.*, "
                      "FROM ev_period e LEFT JOIN bands b ON b.band = e.band")
 POPULATION_SOURCE_VIEW = (f"CREATE TEMP VIEW {POPULATION_SOURCE} AS SELECT p.*, b.age_group "
                           "FROM pop_period p JOIN bands b ON b.band = p.band")
+#: The migrant cells (:mod:`.migrants`) with their five-year age group.
+MIGRANT_SOURCE = "mig_src"
+MIGRANT_SOURCE_VIEW = (f"CREATE TEMP VIEW {MIGRANT_SOURCE} AS SELECT m.*, b.age_group "
+                       "FROM mig_period m JOIN bands b ON b.band = m.band")
 
 #: The value of a population cell for each kind of population measure.
 POPULATION_VALUES = {"end": "p_end", "start": "p_start", "mid_period": "(p_start + p_end) / 2.0",
@@ -89,6 +103,18 @@ def population_filter(m: PopulationMeasure) -> str:
     return " AND ".join(cond)
 
 
+def migrant_filter(m: MigrantMeasure) -> str:
+    cond = [f"direction = '{m.direction}'", f"kind = '{m.kind}'", _age_filter(m.ages)]
+    if m.sex:
+        cond.append(f"sex = '{m.sex}'")
+    return " AND ".join(cond)
+
+
+def migrant_aggregate(m: MigrantMeasure) -> str:
+    """The aggregate over migrant cells of one migrant measure: the spells it counts."""
+    return f"SUM(CASE WHEN {migrant_filter(m)} THEN n ELSE 0 END)"
+
+
 def event_aggregate(m: EventMeasure) -> str:
     """The aggregate over event cells of one event measure: its count or summed mother's age."""
     return (f"SUM(CASE WHEN {event_filter(m)} THEN "
@@ -126,6 +152,9 @@ def skeleton_sql(dims: tuple[str, ...]) -> tuple[str, dict[str, str]]:
         if d == "urban_rural":
             sql += " JOIN org_ur u ON u.org_id = o.org_id"
             values[d] = "u.ur"
+        elif d in PLACE_DIMENSIONS:  # the places met under each unit (.migrants)
+            sql += f" JOIN org_{d} {d}_ ON {d}_.org_id = o.org_id"
+            values[d] = f"{d}_.value"
         else:
             sql += f" CROSS JOIN dim_{d} {d}_"
             values[d] = f"{d}_.value"
@@ -134,18 +163,19 @@ def skeleton_sql(dims: tuple[str, ...]) -> tuple[str, dict[str, str]]:
 
 #: Columns of ``indicator_values`` (the contract) in order.
 OUTPUT_COLUMNS = ("org_code", "org_name", "level", "org_path", "period", "period_kind",
-                  "period_start", "period_end", "indicator", "sex", "age_group", "birth_order",
-                  "urban_rural", "value", "numerator", "denominator", "ci_low", "ci_high", "flag")
+                  "period_start", "period_end", "indicator", *DIMENSIONS, "value", "numerator",
+                  "denominator", "ci_low", "ci_high", "flag")
 
 
 def joined_sql(dims: tuple[str, ...], ev: str | None, pop: str | None,
-               columns: list[str]) -> str:
+               columns: list[str], mig: str | None = None) -> str:
     """``CREATE TEMP TABLE j``: every unit × period × value of ``dims`` (the skeleton) with
-    the measure columns of the event pass ``ev`` and the population pass ``pop`` (NULL
-    where nothing was counted)."""
+    the measure columns of the event pass ``ev``, the population pass ``pop`` and the
+    migrant pass ``mig`` (NULL where nothing was counted)."""
     frm, values = skeleton_sql(dims)
     joins = ""
-    for alias, sub, family_dims in (("em", ev, EVENT_DIMS), ("pm", pop, POPULATION_DIMS)):
+    for alias, sub, family_dims in (("em", ev, EVENT_DIMS), ("pm", pop, POPULATION_DIMS),
+                                    ("mm", mig, MIGRANT_DIMS)):
         if sub:
             joins += (f" LEFT JOIN {sub} {alias} ON {alias}.org_id = o.org_id AND {alias}.pid = pe.pid"
                       + "".join(f" AND {alias}.{_COLUMN[d]} = {values[d]}"
@@ -161,10 +191,10 @@ def insert_sql(selects: list[str]) -> str:
     """One INSERT of the rows of several indicators (``indicator_sql``) into
     ``indicator_values``, with the unit's and the period's columns joined in."""
     union = "\nUNION ALL\n".join(selects)
+    dims = ", ".join(f"r.{d}" for d in DIMENSIONS)
     return f"""INSERT INTO indicator_values
 SELECT o.code, o.name, o.level, o.path, pe.period, pe.kind, pe.start_date, pe.end_date,
-       r.indicator, r.sex, r.age_group, r.birth_order, r.urban_rural, r.value, r.num, r.den,
-       r.ci_low, r.ci_high, r.flag
+       r.indicator, {dims}, r.value, r.num, r.den, r.ci_low, r.ci_high, r.flag
 FROM ({union}) r
 JOIN org o ON o.org_id = r.org_id
 JOIN period_list pe ON pe.pid = r.pid"""
@@ -184,7 +214,7 @@ def poisson_limits_insert(source: str) -> str:
 def _measure_expr(m, column: str | None) -> str:
     if column is None:
         return "NULL"
-    if isinstance(m, EventMeasure) or m.kind == "end":
+    if isinstance(m, EventMeasure | MigrantMeasure) or m.kind == "end":
         return f"COALESCE(j.{column}, 0)"
     # start, mid-period and person-years need the population before the period:
     # missing when the period starts before the ledger does
@@ -223,8 +253,9 @@ def indicator_sql(ind: Indicator, dims: tuple[str, ...], columns: dict) -> str:
             lo = f"{mult} * ({p_lo}) / (1 - ({p_lo}))"
             hi = f"CASE WHEN ({p_hi}) < 1 THEN {mult} * ({p_hi}) / (1 - ({p_hi})) END"
     small = f"({basis} IS NOT NULL AND {basis} < {ind.small_number})" if ind.small_number else "FALSE"
-    return f"""SELECT v.org_id, v.pid, '{ind.code}' AS indicator, v.sex, v.age_group,
-       v.birth_order, v.urban_rural, v.value, v.num, v.den, v.ci_low, v.ci_high,
+    dims = ", ".join(f"v.{d}" for d in DIMENSIONS)
+    return f"""SELECT v.org_id, v.pid, '{ind.code}' AS indicator, {dims},
+       v.value, v.num, v.den, v.ci_low, v.ci_high,
        CASE WHEN v.small AND v.value IS NULL THEN 'small_number,missing'
             WHEN v.small THEN 'small_number' WHEN v.value IS NULL THEN 'missing' ELSE '' END AS flag
 FROM (SELECT x.*, {value} AS value,

@@ -1,7 +1,8 @@
 """The snapshot's partitioning: raw Parquet files of the register in, county partitions out.
 
 Run by :mod:`renkou.analytics.snapshot` over the files it streamed out of the database
-(``{raw}/org_units.parquet``, ``persons.parquet``, ``events.parquet``). The ledger is
+(``{raw}/org_units.parquet``, ``persons.parquet``, ``events.parquet``,
+``migrant_spells.parquet``). The ledger is
 resolved by :func:`.ledger.effective_events_sql` and the payload fields the statistics
 need are flattened into columns. DuckDB-specific: ``read_parquet``,
 ``json_extract_string`` and ``COPY … PARTITION_BY`` (Spark SQL: ``spark.read.parquet``,
@@ -18,7 +19,8 @@ __all__ = ["partition_sql"]
 
 
 def partition_sql(raw: str, out: str) -> list[str]:
-    """The statements that write ``{out}/events``, ``persons`` and ``org_units`` by county.
+    """The statements that write ``{out}/events``, ``persons``, ``migrant_spells`` and
+    ``org_units`` by county (a spell by its managing unit's).
 
     ``raw`` and ``out`` are folder paths already escaped for a SQL string literal.
     """
@@ -53,5 +55,15 @@ def partition_sql(raw: str, out: str) -> list[str]:
             LEFT JOIN org o ON o.org_id = p.registered_org_id
             WHERE p.status NOT IN {sql_list(NOT_PERSONS)}
         ) TO '{out}/persons' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (county))""",
+        f"""COPY (
+            SELECT s.spell_id, s.person_id, s.direction, s.hukou_code, s.residence_org_id,
+                   COALESCE(s.residence_code, '') AS residence_code, s.manager_org_id,
+                   CAST(s.start_date AS DATE) AS start_date, CAST(s.end_date AS DATE) AS end_date,
+                   COALESCE(s.end_reason, '') AS end_reason, s.reason,
+                   COALESCE(o.county, '000000') AS county
+            FROM read_parquet('{raw}/migrant_spells.parquet') s
+            LEFT JOIN org o ON o.org_id = s.manager_org_id
+            WHERE s.person_id NOT IN ({merged})
+        ) TO '{out}/migrant_spells' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (county))""",
         f"COPY (SELECT * FROM org) TO '{out}/org_units' (FORMAT parquet, PARTITION_BY (county))",
     ]

@@ -114,8 +114,11 @@ def build_indicators(folder) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(folder / "indicators.duckdb"))
     con.execute(INDICATOR_VALUES_DDL)
-    con.executemany("INSERT INTO indicator_values VALUES (" + ", ".join("?" * 19) + ")",
-                    county_rows() + unit_rows())
+    columns = ("org_code, org_name, level, org_path, period, period_kind, period_start, "
+               "period_end, indicator, sex, age_group, birth_order, urban_rural, value, "
+               "numerator, denominator, ci_low, ci_high, flag")
+    con.executemany(f"INSERT INTO indicator_values ({columns}) VALUES (" + ", ".join("?" * 19)
+                    + ")", county_rows() + unit_rows())
     con.close()
 
 
