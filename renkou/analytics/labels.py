@@ -17,6 +17,8 @@ from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from .sql.migrants import UNKNOWN_PLACE as _UNKNOWN_PLACE
+
 __all__ = ["FALLBACK_CATALOGUE", "IndicatorInfo", "change_unit_label", "division_name",
            "label_indicator", "place_label", "unit_label"]
 
@@ -96,7 +98,7 @@ def label_indicator(code: str, entry: Mapping[str, Any]) -> IndicatorInfo:
 
 
 #: The value of a place disaggregation (origin or destination) when the place is not known.
-UNKNOWN_PLACE = "unknown"
+UNKNOWN_PLACE = _UNKNOWN_PLACE
 
 
 def _current_name(entry: str) -> str:

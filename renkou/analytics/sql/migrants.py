@@ -33,7 +33,7 @@ from .stages import age_on, band_of
 
 __all__ = ["EMPTY_MIGRANT_SPELLS", "PLACE_COLUMNS", "UNKNOWN_PLACE", "migrants_sql"]
 
-#: The value of a place that is not known (as :data:`renkou.analytics.labels.UNKNOWN_PLACE`).
+#: The value of a place that is not known (shown by :func:`renkou.analytics.labels.place_label`).
 UNKNOWN_PLACE = "unknown"
 PLACE_COLUMNS = ("origin_province", "origin_county", "destination_province", "destination_county")
 
