@@ -22,6 +22,7 @@ import uuid
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from renkou.core import clock
 from renkou.core.tests.test_browser_jobs_on_a_server import _free_port, _stop
@@ -37,6 +38,7 @@ from renkou.migrants.models import (
     MessageState,
     MigrantSpell,
     OfficeKey,
+    Peer,
 )
 from renkou.migrants.services import person_facts
 from renkou.migrants.tests import two_offices
@@ -234,3 +236,33 @@ def test_receipts_in_the_answer_update_what_this_office_sent(counterpart, small_
     request.refresh_from_db()
     assert (request.state, request.reason) == (MessageState.REJECTED, "查无此人")
     assert base64.b64decode(request.signature)  # it went out signed
+
+
+@pytest.mark.django_db(transaction=True)  # a job is queued when its start commits
+def test_the_send_job_keeps_the_batch_of_a_server_that_is_down_and_names_what_waits_for_a_file(
+        counterpart, small_register):
+    from django.core.management import call_command
+
+    from renkou.accounts.roles import Role
+    from renkou.core.jobs import start_job
+    from renkou.core.models import Job, JobStatus
+    from renkou.migrants import services
+    from renkou.migrants.jobs import SEND_BATCHES
+    from renkou.testing.factories import make_user
+
+    Peer.objects.filter(code=counterpart.code).update(url=f"http://127.0.0.1:{_free_port()}")
+    Peer.objects.create(code="320505000000", public_key=counterpart.key.public_key,
+                        added_at=clock.now())  # files only
+    services.request_verification(person=small_register.zxm, to=counterpart.code, subject="life")
+    services.request_verification(person=small_register.mother, to="320505", subject="identity")
+    officer = make_user("officer", Role.COUNTY_OFFICER, small_register.county)
+    job = start_job(SEND_BATCHES, officer, options={"attempts": 1})
+    with translation.override("zh-hans"):
+        call_command("worker", batch=True, verbosity=0)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "0 个批次已送达，1 个未送达" in job.message, job.message
+    assert "320505000000" in job.message and "文件导出" in job.message
+    kept = Batch.objects.get(box=Box.OUTGOING)
+    assert (kept.receiver, kept.delivered_at, kept.attempts) == (counterpart.code, None, 1)
+    assert "没有应答" in kept.last_error
+    assert Job.objects.get(pk=job.pk).running_key is None

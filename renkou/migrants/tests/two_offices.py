@@ -138,10 +138,20 @@ def _copy(source: Path, target: Path) -> None:
             shutil.copy2(item, target / item.name)
 
 
+#: the pair built in this session (the fixture is imported by more than one test module,
+#: and pytest keeps a session fixture per module that defines it)
+_BUILT: dict[str, Pair] = {}
+
+
 @pytest.fixture(scope="session")
 def office_templates(tmp_path_factory) -> Pair:
     """The two offices as every test starts from them (built once, see the module)."""
-    root = tmp_path_factory.mktemp("offices")
+    if "pair" not in _BUILT:
+        _BUILT["pair"] = _build(tmp_path_factory.mktemp("offices"))
+    return _BUILT["pair"]
+
+
+def _build(root: Path) -> Pair:
     a = Office("A", CODE_A, root / "A")
     b = Office("B", CODE_B, root / "B", key_file=root / "B" / "exchange-key.pem")
     a.folder.mkdir()
