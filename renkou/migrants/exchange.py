@@ -266,7 +266,7 @@ def deliver(batch: Batch, transport: str, user=None) -> Batch:
     now = clock.now()
     Message.objects.filter(batch=batch, box=Box.OUTGOING, state=MessageState.DRAFT).update(
         state=MessageState.SENT, state_changed_at=now)
-    told = {"received": [], "rejected": []}
+    told: dict[str, list[str]] = {"received": [], "rejected": []}
     for receipt in batch.content.get("receipts", []):
         told[receipt["state"]].append(receipt["message_id"])
     owed = Message.objects.filter(box=Box.INCOMING, sender=batch.receiver, receipt_pending=True)

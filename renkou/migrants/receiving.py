@@ -29,6 +29,7 @@ here:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -271,7 +272,7 @@ def _answer(message: Message, payload: dict[str, Any], user) -> None:
                  user=user)
 
 
-_HANDLERS = {
+_HANDLERS: dict[str, Callable[[Message, dict[str, Any], Any], None]] = {
     MessageType.ARRIVAL_NOTICE: _arrival,
     MessageType.DEPARTURE_NOTICE: _departure,
     MessageType.VERIFICATION_ANSWER: _answer,
