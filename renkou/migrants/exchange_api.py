@@ -59,8 +59,11 @@ BATCH_SCHEMA: dict[str, Any] = {
                   "batch is checked and applied whole, once (the same batch again changes "
                   "nothing); the answer is the signed batch of receipts. A refused batch "
                   "answers 400 or 403 with the reason."),
-    openapi_extra={"requestBody": {"required": True,
-                                   "content": {"application/json": {"schema": BATCH_SCHEMA}}}},
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": BATCH_SCHEMA}}},
+        "responses": {"413": {"description": _("the batch is too large: send it in smaller batches")},
+                      "503": {"description": _("the batch could not be applied now: send it again")}},
+    },
 )
 def receive_batch(request: HttpRequest):
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 2_621_440
