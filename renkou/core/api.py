@@ -42,7 +42,7 @@ from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy, trans_real
 from ninja import Field, NinjaAPI, Schema
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.docs import Swagger
 from ninja.openapi.schema import OpenAPISchema
@@ -414,6 +414,16 @@ def _malformed(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
         field = ".".join(loc[2:] if loc[:1] == ["body"] else loc[1:]) or ".".join(loc)
         errors.append({"field": field, "message": str(error.get("msg", ""))})
     return api.create_response(request, {"errors": errors}, status=422)
+
+
+@api.exception_handler(Throttled)
+def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    response = api.create_response(
+        request, {"detail": gettext("too many requests from this address: wait %(n)s seconds")
+                  % {"n": exc.wait or 60}}, status=429)
+    if exc.wait:
+        response["Retry-After"] = str(exc.wait)
+    return response
 
 
 @api.exception_handler(Http404)

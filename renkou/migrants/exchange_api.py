@@ -16,6 +16,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext
 from ninja import Router, Status
+from ninja.throttling import AnonRateThrottle
 
 from renkou.core.api import Detail, lazy_str
 
@@ -24,6 +25,11 @@ from .exchange import BatchRefused, import_batch
 _ = lazy_str
 
 router = Router()
+
+#: Pushes a caller may make per minute from one address: no token guards the endpoint, so
+#: this bounds what junk posts cost (each refusal is checked and logged). A counterpart
+#: office sends a handful of batches a day, in pieces of 1,000 messages.
+PUSHES_PER_MINUTE = "60/m"
 
 #: The JSON schema of a batch, for the docs (the checks are the import's own).
 BATCH_SCHEMA: dict[str, Any] = {
@@ -52,7 +58,9 @@ BATCH_SCHEMA: dict[str, Any] = {
 
 @router.post(
     "/batches", auth=None, url_name="migrants_exchange_batches",
-    response={200: dict[str, Any], 400: Detail, 403: Detail, 413: Detail, 503: Detail},
+    throttle=[AnonRateThrottle(PUSHES_PER_MINUTE)],
+    response={200: dict[str, Any], 400: Detail, 403: Detail, 413: Detail, 429: Detail,
+              503: Detail},
     summary=_("Receive a batch from a counterpart office"),
     description=_("A counterpart office pushes a signed batch. No API token: the batch's "
                   "signature by a registered counterpart office is the authentication. The "
@@ -62,6 +70,8 @@ BATCH_SCHEMA: dict[str, Any] = {
     openapi_extra={
         "requestBody": {"required": True, "content": {"application/json": {"schema": BATCH_SCHEMA}}},
         "responses": {"413": {"description": _("the batch is too large: send it in smaller batches")},
+                      "429": {"description": _("too many pushes from this address: wait a "
+                                               "minute")},
                       "503": {"description": _("the batch could not be applied now: send it again")}},
     },
 )

@@ -266,3 +266,23 @@ def test_the_send_job_keeps_the_batch_of_a_server_that_is_down_and_names_what_wa
     assert (kept.receiver, kept.delivered_at, kept.attempts) == (counterpart.code, None, 1)
     assert "没有应答" in kept.last_error
     assert Job.objects.get(pk=job.pk).running_key is None
+
+
+def test_pushes_from_one_address_are_throttled_with_a_reason(small_register):
+    from django.core.cache import cache
+
+    from renkou.migrants.exchange_api import PUSHES_PER_MINUTE
+
+    allowed = int(PUSHES_PER_MINUTE.split("/")[0])
+    client = Client()
+    try:
+        answers = [client.post("/api/migrants/exchange/batches", data="{}",
+                               content_type="application/json").status_code
+                   for _ in range(allowed + 1)]
+        assert set(answers[:allowed]) == {400} and answers[-1] == 429
+        refused = client.post("/api/migrants/exchange/batches", data="{}",
+                              content_type="application/json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+        assert refused.status_code == 429 and "秒" in refused.json()["detail"]
+        assert int(refused["Retry-After"]) > 0
+    finally:
+        cache.clear()
