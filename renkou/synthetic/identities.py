@@ -36,7 +36,9 @@ def check_digits(bodies: np.ndarray) -> np.ndarray:
 #: rank OWN_FIRST_RANK, and everyone a county holds with an area code not its own (born
 #: elsewhere: married-in spouses, arrivals, inflow migrants) takes the ranks of that
 #: county's slot at the top: slot s holds ranks TOP_RANK − 3s − 2 … TOP_RANK − 3s
-#: (the default county's inflow migrants slot 0).
+#: (the default county's inflow migrants slot 0). Two counties other than the default
+#: whose codes fall in one slot (code mod 79) could give one number to two people born
+#: in the same third county on the same day; no other pair of counties can.
 TOP_RANK = 498
 SLOT_SIZE = 3
 SLOTS = 80
