@@ -131,7 +131,7 @@ def test_a_county_officer_sees_the_county_s_figures_against_a_year_before_and_al
     assert [p.key for p in board.panels] == [
         "register-search", "register-residents", "analytics-key-figures", "analytics-units",
         "quality-findings", "quality-scorecard", "dedupe-pending", "benefits-applications",
-        "reconciliation-open"]
+        "migrants-current", "reconciliation-open"]
     key = board.panel("analytics-key-figures")
     assert key.subtitle == "2026年第3季度"
     assert _figures(board, "analytics-key-figures") == {
@@ -276,8 +276,9 @@ def test_the_home_page_asks_the_database_a_few_questions(client, county,
     client.force_login(county.users[Role.COUNTY_OFFICER])
     client.get(reverse("register:home"))
     # session, user, unit; residents; units below; events since; findings; scorecard;
-    # pairs; applications; cross-checks; discrepancies; background jobs
-    with django_assert_max_num_queries(13):
+    # pairs; applications; migrants; requests received; cross-checks; discrepancies;
+    # background jobs
+    with django_assert_max_num_queries(15):
         client.get(reverse("register:home"))
 
 
@@ -298,7 +299,7 @@ def test_every_panel_is_declared_on_the_registry_with_a_capability():
     declared = registry.capability_specs()
     assert [label for label, _spec in specs] == [
         "register", "register", "analytics", "quality", "quality", "dedupe", "benefits",
-        "reconciliation", "core", "core"]
+        "migrants", "reconciliation", "core", "core"]
     assert all(isinstance(spec, PanelSpec) and spec.capability in declared for _l, spec in specs)
 
 

@@ -405,10 +405,10 @@ def test_the_home_page_panel(as_role, arrival, small_register, settings, tmp_pat
     settings.RENKOU_ANALYTICS_DIR = str(tmp_path / "analytics")  # no statistics computed yet
     _received(small_register.village, arrival.person, deadline=clock.today() - dt.timedelta(days=1))
     html = as_role(Role.TOWNSHIP_OFFICER).get(reverse("register:home")).content.decode()
-    assert 'id="panel-migrants-migrants"' in html
+    assert 'id="panel-migrants-current"' in html
     assert reverse("migrants:inflow") in html and "流入" in html
     assert as_role(Role.STATISTICIAN).get(reverse("register:home")).status_code == 200
-    assert 'panel-migrants-migrants' not in as_role(Role.STATISTICIAN).get(
+    assert 'panel-migrants-current' not in as_role(Role.STATISTICIAN).get(
         reverse("register:home")).content.decode()
     assert Person.objects.filter(pk=arrival.person.pk).exists()
 
