@@ -131,9 +131,11 @@ def statistics_panels(request: DashboardRequest) -> list[Panel]:
     links = [Link(_("Statistics"), reverse("analytics:overview"))]
     try:
         con = store.connect()
-    except store.NoIndicators:
+    except store.NoIndicators as missing:
         return [Panel("key-figures", _("Key figures"), links=links, notes=[
-            _("No statistics have been computed yet.")
+            (_("The statistics were computed by an older version of renkou and must be "
+               "computed again.") if isinstance(missing, store.OutdatedIndicators)
+             else _("No statistics have been computed yet."))
             + " " + (_("Refresh them from the statistics page.")
                      if has_capability(request.user, REFRESH_STATISTICS)
                      else _("The county office refreshes them."))])]

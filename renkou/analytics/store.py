@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 
 from .periods import Period
 
-__all__ = ["NoIndicators", "indicators_path", "has_indicators", "connect", "rows", "list_periods",
+__all__ = ["NoIndicators", "OutdatedIndicators", "indicators_path", "has_indicators", "connect",
+           "rows", "list_periods",
            "refresh_info"]
 
 
@@ -27,6 +28,19 @@ class NoIndicators(RuntimeError):
                            "`renkou analytics refresh` first"))
 
 
+class OutdatedIndicators(NoIndicators):
+    """The indicators file was written by an older renkou whose table lacks columns this
+    one reads (e.g. the migrants' places): read as not computed, until the next refresh."""
+
+    def __init__(self, path: Path | str) -> None:
+        super().__init__(path)
+        self.args = (_("the indicators were computed by an older version of renkou; run "
+                       "`renkou analytics refresh` to compute them again"),)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 def indicators_path() -> Path:
     """``<RENKOU_ANALYTICS_DIR>/indicators.duckdb``."""
     return Path(settings.RENKOU_ANALYTICS_DIR) / "indicators.duckdb"
@@ -38,8 +52,11 @@ def has_indicators() -> bool:
 
 
 def connect():
-    """A read-only connection to the indicators file; :class:`NoIndicators` if absent."""
+    """A read-only connection to the indicators file; :class:`NoIndicators` if absent,
+    :class:`OutdatedIndicators` if an older version wrote it (a column is missing)."""
     import duckdb
+
+    from .schema import DIMENSION_COLUMNS
 
     path = indicators_path()
     if not path.is_file():
@@ -49,6 +66,11 @@ def connect():
         con.execute("SELECT 1 FROM indicator_values LIMIT 0")
     except duckdb.Error as exc:  # an empty or half-written file
         raise NoIndicators(path) from exc
+    try:
+        con.execute(f"SELECT {', '.join(DIMENSION_COLUMNS)} FROM indicator_values LIMIT 0")
+    except duckdb.Error as exc:
+        con.close()
+        raise OutdatedIndicators(path) from exc
     return con
 
 
