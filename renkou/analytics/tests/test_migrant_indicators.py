@@ -68,7 +68,8 @@ def direct_count(unit: OrgUnit, label: str) -> dict[str, Counter]:
             c = out[code]
             c[""] += 1
             c[s.person.sex] += 1
-            c[f"{s.person.sex}:{group}"] += 1
+            if code.endswith("_STOCK"):  # the flows have no sex × age breakdown
+                c[f"{s.person.sex}:{group}"] += 1
             c[f"province:{place[:2] if place != 'unknown' else place}"] += 1
             c[f"county:{place[:6] if place != 'unknown' else place}"] += 1
     return out
