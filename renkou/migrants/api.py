@@ -11,12 +11,20 @@ import datetime as dt
 import uuid
 from typing import Literal
 
-from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Path, Query, Router, Schema, Status
 
 from renkou.core import clock
-from renkou.core.api import MAX_PAGE, READ_ERRORS, WRITE_ERRORS, described, paginate, reading, writing
+from renkou.core.api import (
+    MAX_PAGE,
+    READ_ERRORS,
+    WRITE_ERRORS,
+    ApiRequest,
+    described,
+    paginate,
+    reading,
+    writing,
+)
 from renkou.core.api import lazy_str as _
 from renkou.orgunits.models import OrgUnit
 from renkou.register.models import Person
@@ -182,7 +190,7 @@ def _registered(spell) -> dict:
             description=_("One row per current spell of the caller's subtree, by direction: "
                           "the person (ID number masked), the three places, since when, and "
                           "the state of its latest message."))
-def list_spells(request: HttpRequest,
+def list_spells(request: ApiRequest,
                 direction: Literal["in", "out"] = Query(..., description=_("in or out")),
                 org: str | None = Query(None, pattern=r"^[0-9]{6,12}$",
                                         description=_("only this unit's subtree")),
@@ -200,7 +208,7 @@ def list_spells(request: HttpRequest,
                            "register; an arrival notice to the hukou place goes out with the "
                            "next batch. A refusal answers 422 with the reason for each field. "
                            "Token only."))
-def register_arrival(request: HttpRequest, body: ArrivalIn) -> Status:
+def register_arrival(request: ApiRequest, body: ArrivalIn) -> Status:
     unit = get_object_or_404(OrgUnit.objects.visible_to(request.auth), code=body.residence_org_code)
     spell = services.register_arrival(
         hukou_code=body.hukou_code, residence_org=unit, arrival_date=body.arrival_date,
@@ -214,7 +222,7 @@ def register_arrival(request: HttpRequest, body: ArrivalIn) -> Status:
              description=_("A resident of the caller's subtree leaves to live elsewhere: a "
                            "person registered here stays registered, marked as living "
                            "elsewhere; an inflow migrant moves out. Token only."))
-def register_departure(request: HttpRequest, body: DepartureIn) -> Status:
+def register_departure(request: ApiRequest, body: DepartureIn) -> Status:
     person = get_object_or_404(Person.objects.visible_to(request.auth), pk=body.person_id)
     spell = services.register_departure(
         person, departure_date=body.departure_date, destination_code=body.residence_code,
@@ -227,7 +235,7 @@ def register_departure(request: HttpRequest, body: DepartureIn) -> Status:
             summary=_("Exchange messages"),
             description=_("Messages sent and received about the caller's subtree, newest first; "
                           "`overdue` keeps the open requests past their deadline."))
-def list_messages(request: HttpRequest,
+def list_messages(request: ApiRequest,
                   box: Literal["in", "out"] | None = BOX,
                   state: MessageState | None = STATE,
                   type: MessageType | None = TYPE,
@@ -249,7 +257,7 @@ def list_messages(request: HttpRequest,
              summary=_("Write a verification request (协查)"),
              description=_("To another office about a person of the caller's subtree; it goes "
                            "out with the next batch. Token only."))
-def write_request(request: HttpRequest, body: RequestIn) -> Status:
+def write_request(request: ApiRequest, body: RequestIn) -> Status:
     person = get_object_or_404(Person.objects.visible_to(request.auth), pk=body.person_id)
     message = services.request_verification(person=person, to=body.to, subject=body.subject,
                                             urgency=body.urgency, question=body.question,
@@ -257,7 +265,7 @@ def write_request(request: HttpRequest, body: RequestIn) -> Status:
     return Status(201, _message_out(message))
 
 
-def _received(request: HttpRequest, message_id: uuid.UUID) -> Message:
+def _received(request: ApiRequest, message_id: uuid.UUID) -> Message:
     return get_object_or_404(Message.objects.visible_to(request.auth), box=Box.INCOMING,
                              message_id=message_id)
 
@@ -266,7 +274,7 @@ def _received(request: HttpRequest, message_id: uuid.UUID) -> Message:
              response={201: MessageOut, **WRITE_ERRORS}, summary=_("Answer a request received"),
              description=_("The answer goes back to the requester with the next batch; the "
                            "request is answered. Token only."))
-def answer(request: HttpRequest, body: AnswerIn, message_id: uuid.UUID = MESSAGE_ID) -> Status:
+def answer(request: ApiRequest, body: AnswerIn, message_id: uuid.UUID = MESSAGE_ID) -> Status:
     reply = services.answer_request(_received(request, message_id), result=body.result,
                                     found=body.found, alive=body.alive, user=request.auth)
     return Status(201, _message_out(reply))
@@ -276,7 +284,7 @@ def answer(request: HttpRequest, body: AnswerIn, message_id: uuid.UUID = MESSAGE
              response={200: MessageOut, **WRITE_ERRORS}, summary=_("Reject a message received"),
              description=_("With the reason; the sender is told in a receipt with the next "
                            "batch. Token only."))
-def reject(request: HttpRequest, body: RejectIn, message_id: uuid.UUID = MESSAGE_ID) -> dict:
+def reject(request: ApiRequest, body: RejectIn, message_id: uuid.UUID = MESSAGE_ID) -> dict:
     return _message_out(services.reject_message(_received(request, message_id),
                                                 reason=body.reason, user=request.auth))
 
@@ -285,6 +293,6 @@ def reject(request: HttpRequest, body: RejectIn, message_id: uuid.UUID = MESSAGE
              response={200: MessageOut, **WRITE_ERRORS}, summary=_("Close a message"),
              description=_("Its business is done (an answer read, a notice dealt with). Token "
                            "only."))
-def close(request: HttpRequest, message_id: uuid.UUID = MESSAGE_ID) -> dict:
+def close(request: ApiRequest, message_id: uuid.UUID = MESSAGE_ID) -> dict:
     message = get_object_or_404(Message.objects.visible_to(request.auth), message_id=message_id)
     return _message_out(services.close_message(message, user=request.auth))

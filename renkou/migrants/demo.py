@@ -157,7 +157,7 @@ class _Pool:
         self.items, self.all, self.used = list(first) + list(then or []), list(first), 0
 
     def take(self, n: int) -> list:
-        out = []
+        out: list = []
         while len(out) < n and (self.used < len(self.items) or self.all):
             if self.used < len(self.items):
                 out.append(self.items[self.used])
@@ -415,6 +415,7 @@ def _arrival_today(code: str, today: dt.date, user) -> MigrantSpell | None:
 def _arrival_notice(spell: MigrantSpell, code: str, user) -> Message:
     """Our arrival notice (流入通报) of an inflow spell to the hukou place ``code``."""
     unit = spell.residence_org
+    assert unit is not None  # an inflow spell lives in a unit here
     return services.write_message(MessageType.ARRIVAL_NOTICE, code, {
         "person": services.person_facts(spell.person), "hukou_code": spell.hukou_code,
         "residence": {"code": unit.code, "name": unit.name},

@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as SchemaError
+from pydantic_core import ErrorDetails
 
 from .models import MessageType
 
@@ -215,7 +216,7 @@ def check_payload(message_type: str, payload: Any) -> dict[str, Any]:
     return checked.model_dump(mode="json", exclude_none=True)
 
 
-def _schema_reason(error: dict[str, Any]) -> str:
+def _schema_reason(error: ErrorDetails) -> str:
     kind = error["type"]
     if kind == "missing":
         return _("required")

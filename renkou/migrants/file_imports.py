@@ -53,7 +53,7 @@ def _template(direction: str, path: str, user, variant: str = "") -> None:
                    TemplateColumn("居住地代码", required=True, text=True),
                    TemplateColumn("到达日期", required=True, example="2026-10-12"),
                    TemplateColumn("流动原因", choices=REASONS), TemplateColumn("联系电话", text=True)]
-        notes = ("流入人口登记名单：每行一人，与在页面上逐人登记相同。",
+        notes: tuple[str, ...] = ("流入人口登记名单：每行一人，与在页面上逐人登记相同。",
                  "户籍地代码写户籍所在县（6 位）或乡、村（9 或 12 位）的统计用区划代码；"
                  "户籍在本县的人员请在信息库登记迁移。",
                  "居住地代码从“单位代码”表中选择本人居住的村（社区）。",

@@ -6,6 +6,7 @@ the rules are in :mod:`renkou.migrants.services`, whose refusals
 from __future__ import annotations
 
 from functools import partial
+from typing import cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -32,7 +33,8 @@ SUBJECTS = list(SUBJECT_LABELS.items())
 
 def _date(label, *, required: bool = True) -> forms.DateField:
     field = forms.DateField(label=label, required=required, widget=DateInput())
-    field.past_only = True  # RegisterForm sets the input's max to today
+    # a marker RegisterForm reads (getattr) to set the input's max to today; not a DateField attribute
+    field.past_only = True  # type: ignore[attr-defined]
     return field
 
 
@@ -80,7 +82,8 @@ class ArrivalForm(RegisterForm):
             raise ValidationError(_("a division code has 6, 9 or 12 digits"))
         return code
 
-    def record(self) -> MigrantSpell:
+    # The page shown next is the spell's, not a person's (RegisterForm.record returns a Person)
+    def record(self) -> MigrantSpell:  # type: ignore[override]
         d = self.cleaned_data
         self.spell = services.register_arrival(
             hukou_code=d["hukou_code"], residence_org=d["residence_org"],
@@ -97,7 +100,9 @@ class DepartureForm(RegisterForm):
     field_map = {"residence_code": "destination_code", "residence_address": "destination_address",
                  "event_date": "departure_date", "destination": "destination_code"}
 
-    person = PersonPickerField(label=_("person"))
+    # a declared field (the form's metaclass moves it to base_fields): it does not shadow
+    # RegisterForm's self.person, the person the page is about
+    person = PersonPickerField(label=_("person"))  # type: ignore[assignment]
     departure_date = _date(_("departure date"))
     destination_code = forms.CharField(
         label=_("destination (division code)"), max_length=12, required=False,
@@ -116,7 +121,8 @@ class DepartureForm(RegisterForm):
     def clean_person(self) -> Person | None:
         return self._person_ref("person")
 
-    def record(self) -> MigrantSpell:
+    # The page shown next is the spell's, not a person's (RegisterForm.record returns a Person)
+    def record(self) -> MigrantSpell:  # type: ignore[override]
         d = self.cleaned_data
         self.spell = services.register_departure(
             d["person"], departure_date=d["departure_date"],
@@ -183,7 +189,9 @@ class RequestForm(RegisterForm):
     field_map = {"person": "person", "id_number": "person", "code": "to", "receiver": "to",
                  "payload.subject": "subject", "payload.question": "question"}
 
-    person = PersonPickerField(label=_("person"))
+    # a declared field (the form's metaclass moves it to base_fields): it does not shadow
+    # RegisterForm's self.person, the person the page is about
+    person = PersonPickerField(label=_("person"))  # type: ignore[assignment]
     to = forms.CharField(label=_("office asked (division code)"), max_length=12,
                          widget=forms.TextInput(attrs={"list": "peer-codes"}),
                          help_text=_("the county office of the other place (12 digits, or its "
@@ -203,7 +211,8 @@ class RequestForm(RegisterForm):
             raise ValidationError(_("a division code has 6, 9 or 12 digits"))
         return code
 
-    def record(self) -> Message:
+    # The page shown next is the message's, not a person's (RegisterForm.record returns a Person)
+    def record(self) -> Message:  # type: ignore[override]
         d = self.cleaned_data
         self.message = services.request_verification(
             person=d["person"], to=d["to"], subject=d["subject"], urgency=d["urgency"],
@@ -279,7 +288,7 @@ class ExportBatchForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         kwargs.setdefault("auto_id", "export_%s")
         super().__init__(*args, **kwargs)
-        self.fields["to"].choices = [(p.code, str(p)) for p in Peer.objects.all()]
+        cast(forms.ChoiceField, self.fields["to"]).choices = [(p.code, str(p)) for p in Peer.objects.all()]
 
 
 class ImportBatchForm(forms.Form):

@@ -9,11 +9,12 @@ export.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -27,8 +28,11 @@ from renkou.core.tables import TableWriter, inert_row
 from renkou.orgunits.models import OrgUnit
 from renkou.register.identity import mask_id_number
 
-from .models import REQUEST_TYPES, Direction, Message, MessageState, MigrantSpell
+from .models import REQUEST_TYPES, Direction, Message, MessageState, MessageType, MigrantSpell
 from .permissions import REGISTER_MIGRANTS
+
+if TYPE_CHECKING:  # django-stubs-ext is a development dependency
+    from django_stubs_ext import WithAnnotations
 
 __all__ = ["LIST_COLUMNS", "current_spells", "list_rows", "write_list"]
 
@@ -42,7 +46,17 @@ LIST_COLUMNS = (
 )
 
 
-def current_spells(user, direction: str, org_code: str | None = None) -> QuerySet[MigrantSpell]:
+class LastMessage(TypedDict):
+    """The annotation :func:`current_spells` puts on spells: the latest message about each
+    (for typing: ``WithAnnotations[MigrantSpell, LastMessage]``)."""
+
+    last_type: str | None
+    last_state: str | None
+    last_deadline: dt.date | None
+
+
+def current_spells(user, direction: str, org_code: str | None = None,
+                   ) -> QuerySet[WithAnnotations[MigrantSpell, LastMessage]]:
     """The current spells of one direction the user may see (of ``org_code``'s subtree)."""
     if direction not in Direction.values:
         raise ValidationError({"direction": _("the direction must be in or out")})
@@ -64,11 +78,11 @@ def current_spells(user, direction: str, org_code: str | None = None) -> QuerySe
             .order_by("manager_org__code", "person__name", "pk"))
 
 
-def list_rows(spells: Iterable[MigrantSpell]) -> Iterator[dict[str, Any]]:
+def list_rows(spells: Iterable[WithAnnotations[MigrantSpell, LastMessage]]) -> Iterator[dict[str, Any]]:
     """Each spell (of :func:`current_spells`: a queryset, or a page of it already read) as
     a row of :data:`LIST_COLUMNS` (labels in the active language)."""
     today = clock.today()
-    types = dict(Message._meta.get_field("type").choices)
+    types = dict(MessageType.choices)
     states = dict(MessageState.choices)
     for s in spells.iterator(chunk_size=2000) if isinstance(spells, QuerySet) else spells:
         p = s.person

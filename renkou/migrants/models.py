@@ -19,6 +19,7 @@ counterpart office with its public key; :class:`OfficeKey` is this office's key 
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -59,6 +60,9 @@ class EndReason(models.TextChoices):
 class SpellQuerySet(OrgScopedQuerySet):
     org_path_lookup = "manager_org__path"
     required_capability = ("register_migrants", "exchange_migrants")
+
+    if TYPE_CHECKING:  # for the type checker only: current() chains after visible_to()
+        def visible_to(self, user) -> SpellQuerySet: ...
 
     def current(self) -> SpellQuerySet:
         """Spells not yet ended."""
@@ -174,6 +178,9 @@ OPEN_STATES = (MessageState.SENT, MessageState.RECEIVED)
 class MessageQuerySet(OrgScopedQuerySet):
     org_path_lookup = "org__path"
     required_capability = "exchange_migrants"
+
+    if TYPE_CHECKING:  # for the type checker only: open_requests() chains after visible_to()
+        def visible_to(self, user) -> MessageQuerySet: ...
 
     def requests(self) -> MessageQuerySet:
         return self.filter(type__in=REQUEST_TYPES)

@@ -57,6 +57,7 @@ def handle(command: Any, action: str, options: dict[str, Any]) -> None:
         writer.writerows(flat_rows(report))
         text = buffer.getvalue().rstrip("\n")
     else:
+        assert out is not None  # an Excel file requires --out (checked above); csv without it is done
         path = Path(out)
         path = path if path.suffix.lower() == "." + fmt else path.with_suffix("." + fmt)
         with TableWriter(path, flat_header(), sheet_title=_("exchange rates")) as table:

@@ -15,12 +15,14 @@ import io
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -43,25 +45,32 @@ from .models import (
     Box,
     Direction,
     Message,
+    MessageQuerySet,
     MessageState,
     MessageType,
     MigrantSpell,
     Peer,
+    SpellQuerySet,
 )
 from .permissions import EXCHANGE_MIGRANTS, MANAGE_PEERS, REGISTER_MIGRANTS, VIEW_MIGRANT_RATES
 from .readable import payload_rows, subject_label
 
+if TYPE_CHECKING:  # django-stubs-ext is a development dependency
+    from django_stubs_ext import WithAnnotations
+
+    from .listing import LastMessage
+
 PAGE_SIZE = 50
 #: The URL slugs of the two lists.
 DIRECTION_OF = {"inflow": Direction.INFLOW, "outflow": Direction.OUTFLOW}
-SLUG_OF = {v: k for k, v in DIRECTION_OF.items()}
+SLUG_OF: dict[str, str] = {v: k for k, v in DIRECTION_OF.items()}
 
 
-def _spells(request: HttpRequest) -> QuerySet[MigrantSpell]:
+def _spells(request: HttpRequest) -> SpellQuerySet:
     return MigrantSpell.objects.visible_to(request.user)
 
 
-def _messages(request: HttpRequest) -> QuerySet[Message]:
+def _messages(request: HttpRequest) -> MessageQuerySet:
     return Message.objects.visible_to(request.user)
 
 
@@ -102,8 +111,8 @@ def index(request: HttpRequest) -> HttpResponse:
 
 # ---------------------------------------------------------------- lists of spells
 
-def _filtered(request: HttpRequest, direction: str) -> tuple[QuerySet[MigrantSpell],
-                                                             forms.SpellFilterForm]:
+def _filtered(request: HttpRequest, direction: str,
+              ) -> tuple[QuerySet[WithAnnotations[MigrantSpell, LastMessage]], forms.SpellFilterForm]:
     """The current spells of one direction the filters name (unit, reason, name), with
     their latest message (:func:`renkou.migrants.listing.current_spells`); a unit outside
     the user's subtree is not found."""
@@ -123,8 +132,9 @@ def _filtered(request: HttpRequest, direction: str) -> tuple[QuerySet[MigrantSpe
 
 def residence_text(spell: MigrantSpell) -> str:
     """居住地 as a page shows it: the unit here, or the code and address elsewhere."""
-    if spell.residence_org_id:
-        return f"{spell.residence_org.name}（{spell.residence_org.code}）"
+    unit = spell.residence_org
+    if unit is not None:
+        return f"{unit.name}（{unit.code}）"
     return " ".join(p for p in (spell.residence_code, spell.residence_address) if p) or "—"
 
 
@@ -143,7 +153,7 @@ def spell_list(request: HttpRequest, direction: str) -> HttpResponse:
 
 
 @requires(REGISTER_MIGRANTS)
-def spell_download(request: HttpRequest, direction: str) -> HttpResponse:
+def spell_download(request: HttpRequest, direction: str) -> FileResponse:
     """The list as the page filters it, as an Excel file (the columns of
     :data:`~renkou.migrants.listing.LIST_COLUMNS`, ID numbers masked); logged as an
     export of object type ``migrants``."""
@@ -174,8 +184,8 @@ def arrival(request: HttpRequest) -> HttpResponse:
     """流入登记: a form with the register's unit picker → :func:`services.register_arrival`."""
     form = forms.ArrivalForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        spell = form.save()
-        if spell is not None:
+        if form.save() is not None:  # recorded (save returns the spell, typed as a Person)
+            spell = form.spell
             messages.success(request, _("The arrival of %(name)s has been registered.")
                              % {"name": spell.person.name})
             return redirect("migrants:spell", pk=spell.pk)
@@ -191,8 +201,8 @@ def departure(request: HttpRequest) -> HttpResponse:
     initial = {"person": request.GET["person"]} if request.GET.get("person") else None
     form = forms.DepartureForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
-        spell = form.save()
-        if spell is not None:
+        if form.save() is not None:  # recorded (save returns the spell, typed as a Person)
+            spell = form.spell
             messages.success(request, _("The departure of %(name)s has been registered.")
                              % {"name": spell.person.name})
             return redirect("migrants:spell", pk=spell.pk)
@@ -513,7 +523,7 @@ def peer_add(request: HttpRequest) -> HttpResponse:
 
 @requires(MANAGE_PEERS)
 @require_POST
-def batch_export(request: HttpRequest) -> HttpResponse:
+def batch_export(request: HttpRequest) -> HttpResponseBase:
     """下载批次: every message waiting for one office (and the receipts owed to it) as one
     signed batch file (:func:`renkou.migrants.exchange.export_batch`); nothing waiting, no
     file."""
@@ -522,8 +532,8 @@ def batch_export(request: HttpRequest) -> HttpResponse:
     form = forms.ExportBatchForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
-            for text in errors:
-                messages.error(request, text)
+            for text in errors:  # an ErrorList yields its messages as str
+                messages.error(request, str(text))
         return redirect("migrants:exchange")
     handle, name = tempfile.mkstemp(prefix="renkou-batch-", suffix=".json")
     os.close(handle)
@@ -600,7 +610,7 @@ def exchange_send(request: HttpRequest) -> HttpResponse:
 
 
 @requires(VIEW_MIGRANT_RATES)
-def rates(request: HttpRequest) -> HttpResponse:
+def rates(request: HttpRequest) -> HttpResponseBase:
     """考核指标: 通报率, 反馈率, 及时反馈率, overdue now, median days to answer and 建档率 of a
     period (default the current half-year), per counterparty office and in total, both
     directions, each rate with its numerator and denominator
