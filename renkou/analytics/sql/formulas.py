@@ -81,7 +81,7 @@ def formula_insert_sql(ind: Indicator, dims: tuple[str, ...], by_code: Mapping[s
     small = "inherited"
     if ind.small_number:
         small = f"inherited OR COALESCE(num < {ind.small_number}, FALSE)"
-    dims = ", ".join(f"{values[d]} AS {d}" for d in DIMENSIONS)
+    dims_sql = ", ".join(f"{values[d]} AS {d}" for d in DIMENSIONS)
     return f"""INSERT INTO indicator_values
 SELECT org_code, org_name, level, org_path, period, period_kind, period_start, period_end,
        '{ind.code}', {', '.join(DIMENSIONS)}, value, num, den, NULL, NULL,
@@ -90,7 +90,7 @@ SELECT org_code, org_name, level, org_path, period, period_kind, period_start, p
 FROM (SELECT *, {small} AS small FROM (
       SELECT o.code AS org_code, o.name AS org_name, o.level, o.path AS org_path,
              pe.period, pe.kind AS period_kind, pe.start_date AS period_start,
-             pe.end_date AS period_end, {dims},
+             pe.end_date AS period_end, {dims_sql},
              CAST({value} AS DOUBLE) AS value,
              CAST({numerator} AS DOUBLE) AS num, CAST({denominator} AS DOUBLE) AS den,
              {inherited} AS inherited

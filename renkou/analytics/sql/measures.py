@@ -253,8 +253,8 @@ def indicator_sql(ind: Indicator, dims: tuple[str, ...], columns: dict) -> str:
             lo = f"{mult} * ({p_lo}) / (1 - ({p_lo}))"
             hi = f"CASE WHEN ({p_hi}) < 1 THEN {mult} * ({p_hi}) / (1 - ({p_hi})) END"
     small = f"({basis} IS NOT NULL AND {basis} < {ind.small_number})" if ind.small_number else "FALSE"
-    dims = ", ".join(f"v.{d}" for d in DIMENSIONS)
-    return f"""SELECT v.org_id, v.pid, '{ind.code}' AS indicator, {dims},
+    dims_sql = ", ".join(f"v.{d}" for d in DIMENSIONS)
+    return f"""SELECT v.org_id, v.pid, '{ind.code}' AS indicator, {dims_sql},
        v.value, v.num, v.den, v.ci_low, v.ci_high,
        CASE WHEN v.small AND v.value IS NULL THEN 'small_number,missing'
             WHEN v.small THEN 'small_number' WHEN v.value IS NULL THEN 'missing' ELSE '' END AS flag
