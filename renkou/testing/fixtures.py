@@ -56,6 +56,15 @@ def _flush_through_append_only_tables():
 
 
 @pytest.fixture(autouse=True)
+def _an_empty_cache():
+    """Each test starts with an empty cache: what one test counts there (the exchange
+    endpoint's pushes per address) does not throttle the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _uploads_in_a_temporary_folder(settings, tmp_path):
     """Uploads kept between a preview and an import, and the background jobs' files, go
     to the test's own folder, not to the working folder."""
