@@ -25,6 +25,7 @@ class MigrantsConfig(registry.PlatformApp):
     )
     file_imports = True
     background_jobs = True
-    #: after the benefits (order 30): the demo exchange with a neighbouring office
-    demo_order = 40
+    #: after the benefits (30), before the quality check (40), which then sees the arrival
+    #: the demo exchange registers: the demo exchange with a neighbouring office
+    demo_order = 35
     dashboard_order = 55

@@ -147,12 +147,12 @@ class MessageState(models.TextChoices):
     """draft → sent → received → answered | rejected → closed. Overdue is not a state:
     it is computed from the deadline (:meth:`MessageQuerySet.overdue`)."""
 
-    DRAFT = "draft", _("draft")
-    SENT = "sent", _("sent")
-    RECEIVED = "received", _("received")
-    ANSWERED = "answered", _("answered")
-    REJECTED = "rejected", _("rejected")
-    CLOSED = "closed", _("closed")
+    DRAFT = "draft", pgettext_lazy("exchange message state", "draft")
+    SENT = "sent", pgettext_lazy("exchange message state", "sent")
+    RECEIVED = "received", pgettext_lazy("exchange message state", "received")
+    ANSWERED = "answered", pgettext_lazy("exchange message state", "answered")
+    REJECTED = "rejected", pgettext_lazy("exchange message state", "rejected")
+    CLOSED = "closed", pgettext_lazy("exchange message state", "closed")
 
 
 class Box(models.TextChoices):
