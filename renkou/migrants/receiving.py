@@ -181,18 +181,36 @@ def _end(spell: MigrantSpell, day: dt.date, why: str, message: Message, user) ->
                           "message": str(message.message_id)}, user=user)
 
 
+def _precision(code: str) -> int:
+    """How many digits of a division code say something (340621000000: 6)."""
+    return len(code.rstrip("0"))
+
+
+def _same_place(known: str, told: str) -> bool:
+    """Whether a residence told is the one known: the same code, or one of them names a
+    place inside the other (the county known, the village told)."""
+    if known == told:
+        return True
+    if not known or not told:
+        return False
+    coarse, fine = sorted((known, told), key=_precision)
+    return fine.startswith(coarse[:max(_precision(coarse), 6)])
+
+
 def _living_elsewhere(message: Message, person: Person, *, residence_code: str, address: str,
                       since: dt.date, reason: str, user) -> MigrantSpell:
     """Mark a person registered here as living at ``residence_code``/``address`` since
     ``since``: the open outflow spell is updated when the residence is the same, else it
     ends and a new one opens."""
     spell = services.current_spell(person, Direction.OUTFLOW)
-    if spell is not None and spell.residence_code == residence_code and (
+    if spell is not None and _same_place(spell.residence_code, residence_code) and (
             residence_code or spell.residence_address == address):
         spell.source_message = message
         if address and not spell.residence_address:
             spell.residence_address = address
-        spell.save(update_fields=["source_message", "residence_address"])
+        # a finer code of the same place (the village of a county known) refines it
+        spell.residence_code = max(spell.residence_code, residence_code, key=_precision)
+        spell.save(update_fields=["source_message", "residence_address", "residence_code"])
         audit.record(AuditAction.CHANGE, "migrant_spell", spell.pk,
                      details={"confirmed_by": str(message.message_id)}, user=user)
         message.match = MatchStatus.ALREADY_KNOWN

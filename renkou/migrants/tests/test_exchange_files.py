@@ -233,6 +233,19 @@ def test_a_second_arrival_elsewhere_ends_the_outflow_spell_and_opens_the_next(co
     assert zxm.migrant_spells.count() == 2 and LifeEvent.objects.filter(person=zxm).count() == 1
 
 
+def test_a_notice_naming_the_village_of_the_county_known_refines_the_spell(counterpart,
+                                                                          small_register):
+    from renkou.migrants import services
+
+    zxm = small_register.zxm
+    known = services.register_departure(zxm, departure_date=dt.date(2026, 2, 1),
+                                        destination_code="340102", notify=False)
+    import_batch(counterpart.batch([arrival_of(zxm, "2026-03-01", residence="340102001001")]))
+    [spell] = MigrantSpell.objects.filter(person=zxm)
+    assert (spell.pk, spell.start_date, spell.residence_code) == (
+        known.pk, dt.date(2026, 2, 1), "340102001001")
+
+
 def _departure(person, day: str, code: str | None, address: str = "") -> dict:
     return {"type": "departure_notice", "payload": {
         "person": person_facts(person), "hukou_code": person.registered_org.code,
