@@ -52,7 +52,7 @@ from renkou.register.models import Person, PersonStatus
 
 from . import exchange, services, signing
 from .deadlines import answer_deadline
-from .envelope import FORMAT, canonical_bytes
+from .envelope import FORMAT, canonical_bytes, envelope_of
 from .models import (
     Box,
     Direction,
@@ -182,6 +182,7 @@ def prepare_demo(stdout) -> None:
     code, name = neighbour()
     with acting(county, channel="cli"), transaction.atomic():
         summary = _play(county, here, code, name)
+        past = _past_arrival_notices(here, county)
     _say(stdout, _("migrants demo: exchange with %(code)s %(name)s through signed batches: "
                    "%(messages)s messages, %(batches)s batches (%(seconds).1f s)")
          % {"code": code, "name": name, "messages": summary["messages"],
@@ -194,6 +195,8 @@ def prepare_demo(stdout) -> None:
              % {"box": box.label, "states": text})
     overdue = Message.objects.filter(box=Box.INCOMING).overdue(clock.today()).count()
     _say(stdout, _("migrants demo: %(n)s requests received are overdue") % {"n": overdue})
+    _say(stdout, _("migrants demo: %(n)s arrival notices of the past year, as the office's "
+                   "records hold them") % {"n": past})
     _say_rates(stdout)
 
 
@@ -410,6 +413,55 @@ def _arrival_today(code: str, today: dt.date, user) -> MigrantSpell | None:
     return services.register_arrival(
         hukou_code=code, residence_org=unit, arrival_date=today, reason="work", phone="13905571234",
         id_number=id_number, name="周浩然", sex="M", birth_date=birth, user=user, via="demo")
+
+
+#: How late the office notified the year's earlier arrivals to their hukou places (working
+#: days after the arrival; None: never), in the proportions drawn from.
+PAST_NOTICE_LAGS = ((1, 0.45), (2, 0.2), (3, 0.12), (5, 0.1), (9, 0.06), (None, 0.07))
+
+
+def _past_arrival_notices(here: str, user) -> int:
+    """The arrival notices (流入通报) of the inflow spells begun in the year before today
+    and not yet notified, as sent and acknowledged in the office's earlier exchange:
+    most within the 3 working days, some late, a few never — so that the notified rate
+    (通报率) of the demo has something to measure. Written in bulk (the history, not the
+    exchange path), deterministic by spell."""
+    from .deadlines import add_working_days
+
+    today = clock.today()
+    notified = Message.objects.filter(type=MessageType.ARRIVAL_NOTICE).values("spell_id")
+    spells = (MigrantSpell.objects.filter(direction=Direction.INFLOW,
+                                          start_date__gt=today - dt.timedelta(days=365),
+                                          start_date__lt=today - dt.timedelta(days=14))
+              .exclude(pk__in=notified).select_related("person", "residence_org")
+              .order_by("pk"))
+    weights = [w for _lag, w in PAST_NOTICE_LAGS]
+    bounds = [sum(weights[:i + 1]) for i in range(len(weights))]
+    rows = []
+    for spell in spells:
+        draw = (spell.pk * 7919 % 1000) / 1000  # deterministic, spread over [0, 1)
+        lag = next(lag for (lag, _w), b in zip(PAST_NOTICE_LAGS, bounds, strict=True) if draw < b)
+        unit = spell.residence_org
+        if lag is None or unit is None:
+            continue
+        sent = timezone.make_aware(dt.datetime.combine(add_working_days(spell.start_date, lag),
+                                                       dt.time(10, 0)))
+        rows.append(Message(
+            box=Box.OUTGOING, sender=here, receiver=services.office_of(spell.hukou_code),
+            type=MessageType.ARRIVAL_NOTICE, created_at=sent, sent_at=sent,
+            state=MessageState.RECEIVED, state_changed_at=sent + dt.timedelta(days=1),
+            payload={"person": services.person_facts(spell.person),
+                     "hukou_code": spell.hukou_code,
+                     "residence": {"code": unit.code, "name": unit.name},
+                     "arrival_date": spell.start_date.isoformat(), "reason": spell.reason},
+            org=unit, person=spell.person, spell=spell, created_by=user))
+    sign = signing.signer()
+    for message in rows:  # signed as they went out
+        message.signature = sign(canonical_bytes(envelope_of(message)))
+    Message.objects.bulk_create(rows, batch_size=1000)
+    audit.record(AuditAction.IMPORT, "migrant_message", details={
+        "operation": "demo history", "arrival_notices": len(rows)}, user=user)
+    return len(rows)
 
 
 def _arrival_notice(spell: MigrantSpell, code: str, user) -> Message:

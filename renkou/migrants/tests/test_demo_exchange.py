@@ -105,3 +105,13 @@ def test_preparing_again_changes_nothing(exchanged):
     out = io.StringIO()
     demo.prepare_demo(out)
     assert Message.objects.count() == n and Batch.objects.count() == batches
+
+
+def test_the_year_s_earlier_arrivals_were_mostly_notified_in_time(exchanged):
+    from renkou.migrants.rates import exchange_rates
+
+    today = clock.today()
+    past = Message.objects.filter(type=MessageType.ARRIVAL_NOTICE, batch=None, box=Box.OUTGOING)
+    assert past.exists() and all(m.sent_at.date() < today for m in past)
+    notified = exchange_rates(str(today.year)).total.notified
+    assert notified.denominator >= 5 and 0.5 < notified.value < 1
