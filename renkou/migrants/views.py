@@ -44,6 +44,7 @@ from .models import (
     Batch,
     Box,
     Direction,
+    MatchStatus,
     Message,
     MessageQuerySet,
     MessageState,
@@ -285,6 +286,10 @@ def message_list(request: HttpRequest, box: str) -> HttpResponse:
         qs = qs.filter(state=state)
     if kind in MessageType.values:
         qs = qs.filter(type=kind)
+    # 比对: e.g. birth notices of children not in the register, for the cross-checks
+    match = request.GET.get("match", "")
+    if box == Box.INCOMING and match in MatchStatus.values and match:
+        qs = qs.filter(match=match)
     page = Paginator(qs.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     listed = list(page.object_list)
     late = overdue_ids(listed, today)
@@ -294,7 +299,8 @@ def message_list(request: HttpRequest, box: str) -> HttpResponse:
              "masked": mask_id_number(m.person.id_number) if m.person else "",
              "who": m.person.name if m.person else _payload_name(m.payload)} for m in listed]
     return render(request, "migrants/messages.html", {
-        "box": box, "rows": rows, "page": page, "state": state, "kind": kind,
+        "box": box, "rows": rows, "page": page, "state": state, "kind": kind, "match": match,
+        "matches": [(v, label) for v, label in MatchStatus.choices if v],
         "states": [*MessageState.choices, (OVERDUE, _("overdue"))],
         "types": MessageType.choices})
 

@@ -229,3 +229,20 @@ def test_the_api_registers_lists_and_answers(small_register, officer, client):
         "person_id": small_register.zhao.pk, "to": "320505", "subject": "residence"},
         content_type="application/json", **auth)
     assert request.status_code == 201 and request.json()["state"] == "draft"
+
+
+def test_the_inbox_lists_the_birth_notices_of_children_not_in_the_register(small_register,
+                                                                          officer_client):
+    now = services.clock.now()
+    for match in ("not_found", "matched"):
+        Message.objects.create(
+            box=Box.INCOMING, sender=OUTSIDE + "000000", receiver="110101000000",
+            type=MessageType.BIRTH_NOTICE, created_at=now, sent_at=now, state_changed_at=now,
+            state=MessageState.RECEIVED, org=small_register.village, match=match,
+            payload={"child": {"name": f"孩子{match}", "sex": "F", "birth_date": "2026-10-01"},
+                     "mother": services.person_facts(small_register.mother),
+                     "birth_place": {"code": OUTSIDE, "name": "", "address": ""}})
+    page = officer_client.get("/migrants/messages/in/?type=birth_notice&match=not_found")
+    html = page.content.decode()
+    assert page.status_code == 200 and "孩子not_found" in html and "孩子matched" not in html
+    assert "信息库中未找到" in html
