@@ -86,17 +86,13 @@ def list_rows(spells: Iterable[WithAnnotations[MigrantSpell, LastMessage]]) -> I
     states = dict(MessageState.choices)
     for s in spells.iterator(chunk_size=2000) if isinstance(spells, QuerySet) else spells:
         p = s.person
-        if s.direction == Direction.INFLOW and s.residence_org is not None:
-            residence = f"{s.residence_org.code} {s.residence_org.name}"
-        else:
-            residence = " ".join(x for x in (s.residence_code, s.residence_address) if x)
         overdue = (s.last_type in REQUEST_TYPES and s.last_state in (MessageState.SENT,
                                                                      MessageState.RECEIVED)
                    and s.last_deadline is not None and s.last_deadline < today)
         yield {
             "person_id": p.pk, "name": p.name, "id_number": mask_id_number(p.id_number),
             "sex": p.get_sex_display(), "birth_year": p.birth_date.year,
-            "hukou": f"{s.hukou_code} {s.hukou_name}".strip(), "residence": residence,
+            "hukou": f"{s.hukou_code} {s.hukou_name}".strip(), "residence": s.residence_label,
             "manager": f"{s.manager_org.code} {s.manager_org.name}",
             "since": s.start_date.isoformat(), "reason": s.get_reason_display(),
             "last_message": str(types.get(s.last_type, "")) if s.last_type else "",

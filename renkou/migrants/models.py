@@ -124,6 +124,14 @@ class MigrantSpell(models.Model):
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.person_id} {self.start_date}"
 
+    @property
+    def residence_label(self) -> str:
+        """居住地 as pages, lists and the person page show it: the unit here (code and
+        name), or the code and address elsewhere."""
+        if self.residence_org is not None:
+            return f"{self.residence_org.code} {self.residence_org.name}"
+        return " ".join(p for p in (self.residence_code, self.residence_address) if p)
+
 
 class MessageType(models.TextChoices):
     """What an exchange message is (its ``type`` in the envelope)."""

@@ -86,7 +86,6 @@ from renkou.analytics.labels import division_name
 from renkou.analytics.periods import Period, parse_period
 from renkou.core import clock
 from renkou.core.scoping import subtree_q, user_org_path
-from renkou.orgunits.models import OrgUnit
 from renkou.reconciliation.common import Rate, rate
 
 from .deadlines import notice_deadline
@@ -103,6 +102,7 @@ from .models import (
     Peer,
 )
 from .permissions import VIEW_MIGRANT_RATES
+from .services import deployment_counties
 
 __all__ = ["RequestRates", "CounterpartyRates", "RatesReport", "exchange_rates", "arrivals",
            "office_name", "RATE_FIELDS", "flat_header", "flat_rows", "report_json"]
@@ -242,17 +242,12 @@ def _medians(answered: QuerySet[Message], party: str | None, since: str) -> dict
     return {key: sum(v) / len(v) for key, v in middle.items()}
 
 
-def _deployment_counties() -> list[str]:
-    return sorted({c[:6] for c in OrgUnit.objects.filter(level__lte=3)
-                   .values_list("code", flat=True)})
-
-
 def _notices(messages: QuerySet[Message], start: dt.date, end: dt.date) -> tuple[dict, dict]:
     """建档率, part (b): the departure notices received from ``start`` to ``end`` that
     announce someone coming to live here and that no arrival of the period answers, and
     those answered by a record, by sender and in total (see the module)."""
     here_dest, here_hukou = Q(pk__in=[]), Q(pk__in=[])
-    for county in _deployment_counties():
+    for county in sorted(deployment_counties()):
         here_dest |= Q(payload__destination__code__startswith=county)
         here_hukou |= Q(payload__hukou_code__startswith=county)
     notices = (messages.filter(box=Box.INCOMING, type=MessageType.DEPARTURE_NOTICE,

@@ -65,10 +65,11 @@ def office_of(code: str) -> str:
 
 def is_here(code: str) -> bool:
     """Whether a division code lies inside this deployment's org tree."""
-    return normalise_code(code)[:6] in _deployment_counties()
+    return normalise_code(code)[:6] in deployment_counties()
 
 
-def _deployment_counties() -> set[str]:
+def deployment_counties() -> set[str]:
+    """The six-digit county codes of this deployment's org tree."""
     return {c[:6] for c in OrgUnit.objects.filter(level__lte=3).values_list("code", flat=True)}
 
 
@@ -80,9 +81,12 @@ def _root_unit() -> OrgUnit:
 
 
 def place_name(code: str) -> str:
-    """The name of a unit here with that code, or ""."""
+    """The name of a unit here with that code, else of its division in the national table
+    (python-stdnum's, :func:`renkou.analytics.labels.division_name`), else ""."""
+    from renkou.analytics.labels import division_name
+
     unit = OrgUnit.objects.filter(code=normalise_code(code)).only("name").first()
-    return unit.name if unit else ""
+    return unit.name if unit else division_name(code)
 
 
 @dataclass(frozen=True)
@@ -103,12 +107,7 @@ def places_of(person: Person) -> Places:
         here = f"{registered.code} {registered.name}"
         return Places(here, f"{person.current_org}" if person.current_org_id else here, here, None)
     hukou = f"{spell.hukou_code} {spell.hukou_name}".strip()
-    if spell.direction == Direction.INFLOW:
-        residence = f"{spell.residence_org.code} {spell.residence_org.name}" if spell.residence_org \
-            else spell.residence_address
-    else:
-        residence = " ".join(p for p in (spell.residence_code, spell.residence_address) if p)
-    return Places(hukou, residence, f"{spell.manager_org.code} {spell.manager_org.name}", spell)
+    return Places(hukou, spell.residence_label, f"{spell.manager_org.code} {spell.manager_org.name}", spell)
 
 
 def current_spell(person: Person, direction: str | None = None) -> MigrantSpell | None:
@@ -176,7 +175,7 @@ def register_arrival(*, hukou_code: str, residence_org: OrgUnit, arrival_date: d
     except ValidationError:
         raise ValidationError({"hukou_code": _("“%(code)s” is not a division code (6, 9 or 12 "
                                                "digits)") % {"code": hukou_code}}) from None
-    if hukou_code[:6] in _deployment_counties():
+    if hukou_code[:6] in deployment_counties():
         raise ValidationError({"hukou_code": _(
             "the hukou place %(code)s is in this county: record a move within the county in the "
             "register instead") % {"code": hukou_code}})
@@ -243,7 +242,7 @@ def register_departure(person: Person, *, departure_date: dt.date, destination_c
             raise ValidationError({"residence_code": _(
                 "“%(code)s” is not a division code (6, 9 or 12 digits)")
                 % {"code": destination_code}}) from None
-        if destination_code[:6] in _deployment_counties():
+        if destination_code[:6] in deployment_counties():
             raise ValidationError({"residence_code": _(
                 "the destination %(code)s is in this county: record a move within the county in "
                 "the register instead") % {"code": destination_code}})

@@ -131,14 +131,6 @@ def _filtered(request: HttpRequest, direction: str,
     return spells, form
 
 
-def residence_text(spell: MigrantSpell) -> str:
-    """居住地 as a page shows it: the unit here, or the code and address elsewhere."""
-    unit = spell.residence_org
-    if unit is not None:
-        return f"{unit.name}（{unit.code}）"
-    return " ".join(p for p in (spell.residence_code, spell.residence_address) if p) or "—"
-
-
 @requires(REGISTER_MIGRANTS)
 def spell_list(request: HttpRequest, direction: str) -> HttpResponse:
     """流入人员 / 流出人员: the current spells, filtered, paginated, ID numbers masked."""
@@ -229,7 +221,7 @@ def _spell_page(request: HttpRequest, spell: MigrantSpell, end_form=None,
                       .order_by("-created_at", "-id"))
     return render(request, "migrants/spell.html", {
         "spell": spell, "person": person, "masked": mask_id_number(person.id_number),
-        "residence": residence_text(spell), "history": history,
+        "residence": spell.residence_label or "—", "history": history,
         "spell_messages": spell_messages, "today": clock.today(),
         "person_visible": scoped_persons(request.user).filter(pk=person.pk).exists(),
         "may_exchange": has_capability(request.user, EXCHANGE_MIGRANTS),
