@@ -53,6 +53,7 @@ from renkou.accounts.permissions import has_capability
 from renkou.accounts.services import user_for_token
 
 from . import audit
+from .text import reasons
 
 __all__ = [
     "api", "Detail", "Errors", "FieldError", "READ_ERRORS", "WRITE_ERRORS", "READ_AUTH",
@@ -395,11 +396,7 @@ _FIELD_NAMES = {"mother": "mother_id", "father": "father_id", "spouse": "spouse_
 
 @api.exception_handler(DjangoValidationError)
 def _refused(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
-    if hasattr(exc, "error_dict"):
-        pairs = [(key, message) for key, messages in exc.message_dict.items()
-                 for message in messages]
-    else:
-        pairs = [("", message) for message in exc.messages]
+    pairs = reasons(exc)
     errors = [{"field": _FIELD_NAMES.get(key, key), "message": str(message)}
               for key, message in pairs]
     return api.create_response(request, {"errors": errors}, status=422)

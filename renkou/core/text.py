@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["clean_text", "neutralise_formula"]
+__all__ = ["clean_text", "neutralise_formula", "reasons"]
 
 _SPACES = re.compile(r"[\t\n\r\v\f\u2028\u2029]+")
 
@@ -41,3 +41,13 @@ def neutralise_formula(value: str) -> str:
     if value.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(value):
         return "'" + value
     return value
+
+
+def reasons(invalid) -> list[tuple[str, str]]:
+    """``(field, reason)`` of each message of a Django ``ValidationError``, in order; the
+    field is "" for one raised without a field (how the API, the imports and the
+    commands each report a refusal)."""
+    if hasattr(invalid, "error_dict"):
+        return [(field, str(message)) for field, messages in invalid.message_dict.items()
+                for message in messages]
+    return [("", str(message)) for message in invalid.messages]

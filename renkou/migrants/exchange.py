@@ -45,6 +45,7 @@ from django.utils.translation import gettext as _
 
 from renkou.core import audit, clock
 from renkou.core.models import AuditAction
+from renkou.core.text import reasons
 
 from . import receiving, services, signing
 from .deadlines import answer_deadline
@@ -473,8 +474,7 @@ def _check_contents(checked: _Checked) -> list[tuple[dict[str, Any], dict[str, A
         try:
             payload = check_payload(kind, message["payload"])
         except ValidationError as invalid:
-            problems = "; ".join(f"{key}: {'; '.join(str(m) for m in messages)}"
-                                 for key, messages in invalid.message_dict.items())
+            problems = "; ".join(f"{key}: {reason}" for key, reason in reasons(invalid))
             _refuse(_("%(message)s, of type %(type)s, is refused: %(problems)s")
                     % {"message": label, "type": kind[:40], "problems": problems})
         out.append((message, payload))

@@ -26,6 +26,7 @@ from renkou.core import audit
 from renkou.core.columns import Column, coded_values, machine_header
 from renkou.core.models import AuditAction
 from renkou.core.tables import ImportRejected, Problems, RowError, parse_date_cell, read_table
+from renkou.core.text import reasons
 from renkou.orgunits.models import OrgLevel, OrgUnit
 from renkou.register.file_columns import accepted_values
 from renkou.register.identity import normalise_id_number
@@ -210,10 +211,5 @@ _COLUMN_OF = {"residence_code": "residence_org_code", "person": "id_number", "or
 
 
 def _report(invalid: ValidationError, n: int, errors: Problems) -> None:
-    if hasattr(invalid, "error_dict"):
-        for field, messages in invalid.message_dict.items():
-            for message in messages:
-                errors.append(RowError(n, _COLUMN_OF.get(field, field), message))
-    else:
-        for message in invalid.messages:
-            errors.append(RowError(n, "", message))
+    for field, message in reasons(invalid):
+        errors.append(RowError(n, _COLUMN_OF.get(field, field), message))

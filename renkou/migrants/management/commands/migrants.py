@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from renkou.core.audit import acting
 from renkou.core.management.i18n import activate_language, add_language_argument
 from renkou.core.management.options import add_user_argument, resolve_user
+from renkou.core.text import reasons
 from renkou.migrants import exchange_commands, rates_commands
 
 DELEGATED = {**{a: exchange_commands for a in exchange_commands.ACTIONS},
@@ -153,8 +154,5 @@ def _uuid(value: str):
 
 
 def _messages(invalid: ValidationError) -> list[str]:
-    if hasattr(invalid, "error_dict"):
-        return [f"{field}: {'; '.join(str(m) for m in errors)}"
-                for field, errors in invalid.message_dict.items()]
-    return [str(m) for m in invalid.messages]
+    return [f"{field}: {reason}" if field else reason for field, reason in reasons(invalid)]
 
