@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "renkou.reconciliation",
     "renkou.benefits",
     "renkou.migrants",
+    "renkou.services",
 ]
 
 MIDDLEWARE = [

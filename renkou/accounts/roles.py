@@ -13,3 +13,6 @@ class Role(models.TextChoices):
     COUNTY_OFFICER = "county_officer", _("county officer")
     STATISTICIAN = "statistician", _("statistician")
     AUDITOR = "auditor", _("auditor")
+    #: 服务站/卫生院 技术人员: records and reads voluntary health-service encounters and
+    #: consents of its subtree (renkou.services); nothing else of the register
+    HEALTH_WORKER = "health_worker", _("health worker")

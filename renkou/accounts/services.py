@@ -55,8 +55,8 @@ TOKEN_PREFIX = 8
 #: The password of every demo user; printed by ``renkou demo``.
 DEMO_PASSWORD = "Renkou-demo-2026"
 #: The demo users, one per role: clerk, township officer, county officer, statistician,
-#: auditor.
-DEMO_USERNAMES = ("clerk", "township", "county", "statistician", "auditor")
+#: auditor, health worker (of the township's service station).
+DEMO_USERNAMES = ("clerk", "township", "county", "statistician", "auditor", "health")
 
 
 @transaction.atomic
@@ -80,8 +80,9 @@ def ensure_demo_users() -> list[tuple[str, str, OrgUnit]]:
                or OrgUnit.objects.filter(level=OrgLevel.VILLAGE).order_by("code").first())
     township = village.parent if village else county
     plan = list(zip(DEMO_USERNAMES, (Role.VILLAGE_CLERK, Role.TOWNSHIP_OFFICER,
-                                     Role.COUNTY_OFFICER, Role.STATISTICIAN, Role.AUDITOR),
-                    (village, township, county, county, county), strict=True))
+                                     Role.COUNTY_OFFICER, Role.STATISTICIAN, Role.AUDITOR,
+                                     Role.HEALTH_WORKER),
+                    (village, township, county, county, county, township), strict=True))
     out: list[tuple[str, str, OrgUnit]] = []
     for username, role, org in plan:
         if org is None:

@@ -1,0 +1,3 @@
+"""Home-page panels of the service records."""
+
+PANELS: tuple = ()
