@@ -173,6 +173,9 @@ class ServiceRequest(models.Model):
         verbose_name = _("service request")
         verbose_name_plural = _("service requests")
 
+    def __str__(self) -> str:
+        return f"{self.service_code} {self.requested_on}"
+
 
 class PlaceKind(models.TextChoices):
     COUNTY_STATION = "county", _("county service station")  # 县级服务站
@@ -263,3 +266,6 @@ class FollowUp(models.Model):
         ordering = ["due_on", "id"]
         verbose_name = _("follow-up")
         verbose_name_plural = _("follow-ups")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.due_on}"
