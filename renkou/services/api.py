@@ -398,7 +398,7 @@ def consent_out(consent: Consent) -> dict[str, Any]:
     return {
         "consent_id": consent.pk, "person_id": consent.person_id, "purpose": consent.purpose,
         "service_code": consent.service_code,
-        "share_with": consent.share_with.code if consent.share_with_id else "",
+        "share_with": consent.share_with.code if consent.share_with is not None else "",
         "given_on": consent.given_on, "method": consent.method, "witness": consent.witness,
         "information_version": consent.information_version, "expires_on": consent.expires_on,
         "withdrawn_on": consent.withdrawn_on, "withdrawal_note": consent.withdrawal_note,

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 from html import escape
 from typing import Any
 
@@ -126,6 +127,12 @@ def _narrative(*lines: str) -> Narrative:
     return Narrative(status="additional", div=f'<div xmlns="{XHTML}">{body}</div>')
 
 
+def _period(start: dt.date, end: dt.date | None = None) -> Period:
+    """A period of whole days (FHIR dateTime at the precision of a day)."""
+    return Period.model_validate({"start": start.isoformat(),
+                                  "end": end.isoformat() if end else None})
+
+
 def _language() -> str:
     return "en" if (get_language() or "").startswith("en") else "zh-CN"
 
@@ -146,13 +153,18 @@ def _patient(person: Person, b: _Builder) -> Patient:
         extra["deceasedBoolean"] = True
     return Patient(id=_fhir_id("person", person.pk), identifier=identifiers,
                    name=[HumanName(use="official", text=person.name)], gender=gender,
-                   birthDate=person.birth_date.isoformat(), **extra)
+                   birthDate=person.birth_date, **extra)
 
 
 def _code(service: Service | None, code: str) -> CodeableConcept:
     name = service.name if service else code
     return CodeableConcept(coding=[Coding(system=CATALOGUE_SYSTEM, code=code, display=name)],
                            text=name)
+
+
+#: ``Encounter.class`` of every service encounter: ambulatory (the Python name is class_fhir).
+_AMBULATORY: dict[str, Any] = {"class_fhir": [CodeableConcept(coding=[Coding(
+    system=ACT_CODE, code="AMB", display="ambulatory")])]}
 
 
 def _encounter(encounter: Encounter, service: Service | None, patient_url: str,
@@ -172,10 +184,8 @@ def _encounter(encounter: Encounter, service: Service | None, patient_url: str,
         id=_fhir_id("encounter", encounter.pk),
         identifier=[Identifier(system=b.systems["encounter"], value=str(encounter.pk))],
         status="completed",
-        class_fhir=[CodeableConcept(coding=[Coding(system=ACT_CODE, code="AMB",
-                                                   display="ambulatory")])],
         subject=Reference(reference=patient_url),
-        actualPeriod=Period(start=day, end=day),
+        actualPeriod=_period(encounter.date, encounter.date),
         serviceType=[CodeableReference(concept=_code(service, encounter.service_code))],
         participant=[EncounterParticipant(actor=Reference(display=encounter.provider))]
         if encounter.provider else None,
@@ -184,6 +194,7 @@ def _encounter(encounter: Encounter, service: Service | None, patient_url: str,
         serviceProvider=Reference(display=encounter.org.name),
         text=_narrative(f"{service.name if service else encounter.service_code} {day}",
                         *notes),
+        **_AMBULATORY,
     )
 
 
@@ -194,7 +205,7 @@ def _value(item: Item | None, service_code: str, value: Any) -> dict[str, Any]:
     if item.kind == "yes_no" and isinstance(value, bool):
         return {"valueBoolean": value}
     if item.kind == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return {"valueQuantity": Quantity(value=value, unit=item.unit or None)}
+        return {"valueQuantity": Quantity(value=Decimal(str(value)), unit=item.unit or None)}
     if item.kind == "date":
         try:
             return {"valueDateTime": dt.date.fromisoformat(str(value)).isoformat()}
@@ -208,6 +219,12 @@ def _value(item: Item | None, service_code: str, value: Any) -> dict[str, Any]:
                            code=str(value), display=name)], text=name)}
     text = str(value)
     return {"valueString": f"{text} {item.unit}".strip() if item.unit else text}
+
+
+def _day_and_value(encounter: Encounter, item: Item | None, value: Any) -> dict[str, Any]:
+    """``effectiveDateTime`` (the encounter's day) and ``value[x]`` of an Observation."""
+    return {"effectiveDateTime": encounter.date.isoformat(),
+            **_value(item, encounter.service_code, value)}
 
 
 def _observations(encounter: Encounter, service: Service | None, patient_url: str,
@@ -230,9 +247,8 @@ def _observations(encounter: Encounter, service: Service | None, patient_url: st
                 text=name),
             subject=Reference(reference=patient_url),
             encounter=Reference(reference=encounter_url),
-            effectiveDateTime=encounter.date.isoformat(),
             performer=[Reference(display=encounter.provider)] if encounter.provider else None,
-            **_value(item, encounter.service_code, value)), key))
+            **_day_and_value(encounter, item, value)), key))
     return found
 
 
@@ -249,7 +265,7 @@ def _consent(consent: Consent, patient_url: str, today: dt.date, b: _Builder) ->
         else consent.purpose
     action = _("%(purpose)s: %(service)s") % {"purpose": purpose, "service": service_name}
     actors = None
-    if consent.share_with_id:
+    if consent.share_with is not None:
         actors = [ConsentProvisionActor(
             role=CodeableConcept(coding=[Coding(system=PARTICIPATION, code="IRCP",
                                                 display="information recipient")]),
@@ -262,7 +278,7 @@ def _consent(consent: Consent, patient_url: str, today: dt.date, b: _Builder) ->
     if consent.withdrawn_on:
         lines.append(_("withdrawn on %(day)s") % {"day": consent.withdrawn_on.isoformat()}
                      + (f": {consent.withdrawal_note}" if consent.withdrawal_note else ""))
-    elif state == "expired":
+    elif state == "expired" and consent.expires_on is not None:
         lines.append(_("expired on %(day)s") % {"day": consent.expires_on.isoformat()})
     return FhirConsent(
         id=_fhir_id("consent", consent.pk),
@@ -273,14 +289,12 @@ def _consent(consent: Consent, patient_url: str, today: dt.date, b: _Builder) ->
         subject=Reference(reference=patient_url),
         grantor=[Reference(reference=patient_url)],
         controller=[Reference(display=consent.org.name)],
-        date=consent.given_on.isoformat(),
-        period=Period(start=consent.given_on.isoformat(),
-                      end=min(ends).isoformat() if ends else None),
+        date=consent.given_on,
+        period=_period(consent.given_on, min(ends) if ends else None),
         decision="permit",
         sourceAttachment=[Attachment(title=consent.information_version)],
         provision=[ConsentProvision(
-            period=Period(start=consent.given_on.isoformat(),
-                          end=consent.expires_on.isoformat() if consent.expires_on else None),
+            period=_period(consent.given_on, consent.expires_on),
             purpose=[Coding(system=PURPOSE_SYSTEM, code=consent.purpose, display=purpose)],
             action=[CodeableConcept(
                 coding=[Coding(system=CATALOGUE_SYSTEM, code=consent.service_code,
@@ -318,7 +332,7 @@ def person_bundle(person: Person, user, *, reason: str = "") -> dict[str, Any]:
         b.add(_consent(consent, patient_url, today, b), "Consent", consent.pk)
     bundle = Bundle(
         id=_fhir_id("services", person.pk, today.strftime("%Y%m%d")),
-        type="collection", timestamp=clock.now().isoformat(), language=_language(),
+        type="collection", timestamp=clock.now(), language=_language(),
         identifier=Identifier(system=f"urn:renkou:{b.office}:export",
                               value=str(uuid.uuid4())),
         entry=b.entries)
