@@ -339,6 +339,8 @@ def find_unit(user, code: str | None, unit_id: int | None = None, *,
     own unit when it names none. A unit outside them is refused like one that does not
     exist (422 naming ``field``)."""
     path = user_org_path(user)
+    if path == "":  # a user bound to no unit records nowhere
+        raise _refuse(field, gettext("your account is bound to no unit"))
     units = OrgUnit.objects.all() if path is None else OrgUnit.objects.filter(subtree_q(path))
     if code is None and unit_id is None:
         if getattr(user, "org", None) is None:
