@@ -39,6 +39,9 @@ __all__ = [
     "MigrantMeasure",
     "PLACE_DIMENSIONS",
     "PopulationMeasure",
+    "SERVICE_DIMENSIONS",
+    "SERVICE_WHATS",
+    "ServiceMeasure",
     "catalogue_labels",
     "default_catalogue_path",
     "load_catalogue",
@@ -47,7 +50,7 @@ __all__ = [
 
 DEFAULT_PATH = Path(__file__).with_name("catalogue.yaml")
 
-UNITS = ("‰", "%", "ratio", "per_woman", "years", "persons", "events")
+UNITS = ("‰", "%", "ratio", "per_woman", "years", "days", "persons", "events")
 INTERVALS = ("poisson", "wilson", "srb", "none")
 METHODS = ("ratio", "formula", "life_table")
 POPULATION_KINDS = ("start", "end", "mid_period", "person_years")
@@ -61,8 +64,19 @@ BIRTH_ORDERS = ("1", "2", "3+")
 #: origin (户籍地) of inflow migrants, the destination (居住地) of outflow migrants.
 PLACE_DIMENSIONS = {"origin_province": "in", "origin_county": "in",
                     "destination_province": "out", "destination_county": "out"}
+#: What a services measure (服务记录) counts: people served (distinct within the unit and
+#: period), encounters, migrants served at their residence (distinct people), requests,
+#: requests served by the period's end and their waiting days (every record: that a
+#: service was received is not a result); and, of the encounters whose person agreed to
+#: use in anonymous statistics alone, those (consented), those with a risk assessment
+#: recorded (assessed), those assessed at risk (at_risk) and those referred (referred).
+SERVICE_WHATS = ("persons_served", "encounters", "migrants_served", "requests",
+                 "requests_served", "wait_days", "consented", "assessed", "at_risk", "referred")
+#: The disaggregations of services measures (and of nothing else): by service code.
+SERVICE_DIMENSIONS = ("service",)
 #: Disaggregation columns of ``indicator_values``, in their order there.
-DIMENSIONS = ("sex", "age_group", "birth_order", "urban_rural", *PLACE_DIMENSIONS)
+DIMENSIONS = ("sex", "age_group", "birth_order", "urban_rural", *PLACE_DIMENSIONS,
+              *SERVICE_DIMENSIONS)
 #: Five-year age groups (five-year groups, open at 85): label, lowest and highest age.
 AGE_GROUPS: tuple[tuple[str, int, int | None], ...] = tuple(
     (f"{a}-{a + 4}", a, a + 4) for a in range(0, 85, 5)
@@ -121,7 +135,22 @@ class MigrantMeasure:
     family = "migrants"
 
 
-Measure = EventMeasure | PopulationMeasure | MigrantMeasure
+@dataclass(frozen=True)
+class ServiceMeasure:
+    """A count of service records (服务记录): ``services: {what, service}`` (see
+    :data:`SERVICE_WHATS`); ``service`` limits it to one service of the service catalogue.
+    No measure reads an item's value: what a person chose (a contraceptive method or
+    supplies) or any other result of hers is never counted (DESIGN.md §2)."""
+
+    what: str
+    service: str | None = None
+
+    family = "services"
+    sex = None
+    ages = None
+
+
+Measure = EventMeasure | PopulationMeasure | MigrantMeasure | ServiceMeasure
 
 
 @dataclass(frozen=True)
@@ -191,6 +220,7 @@ def _read_yaml(path: Path) -> Any:
 _LABEL_UNITS = {"permille": "‰", "per_mille": "‰", "per_1000": "‰", "‰": "‰",
                 "percent": "%", "pct": "%", "%": "%", "per woman": "per_woman",
                 "per_woman": "per_woman", "ratio": "ratio", "years": "years", "year": "years",
+                "days": "days", "day": "days",
                 "persons": "persons", "count": "persons", "people": "persons",
                 "events": "persons"}
 
@@ -381,9 +411,33 @@ def _parse_entry(number: int, entry: Any) -> Indicator:
             raise _error(number, code, "interval",
                          _("a Poisson interval needs events (or migrants begun or ended) as "
                            "numerator"))
+        if interval == "poisson" and isinstance(numerator, ServiceMeasure) \
+                and numerator.what == "wait_days":
+            raise _error(number, code, "interval", _("a Poisson interval needs a count as numerator"))
         measures = [m for m in (numerator, denominator) if m is not None]
+        of_services = [m for m in measures if isinstance(m, ServiceMeasure)]
+        if of_services and len(of_services) != len(measures):
+            raise _error(number, code, "denominator",
+                         _("a services measure is divided only by another services measure: "
+                           "coverage is of the people who asked for a service, never of a "
+                           "target population (DESIGN.md §2)"))
+        if len({m.service for m in of_services}) > 1:
+            raise _error(number, code, "denominator",
+                         _("the numerator and the denominator count the same service"))
         for dims in disaggregations:
             for dim in dims:
+                if dim in SERVICE_DIMENSIONS and not of_services:
+                    raise _error(number, code, "disaggregations",
+                                 _("%(dim)s applies only when every measure counts service "
+                                   "records") % {"dim": dim})
+                if of_services and dim not in SERVICE_DIMENSIONS:
+                    raise _error(number, code, "disaggregations",
+                                 _("service records are broken down by %(choices)s only")
+                                 % {"choices": ", ".join(SERVICE_DIMENSIONS)})
+                if dim == "service" and any(m.service for m in of_services):
+                    raise _error(number, code, "disaggregations",
+                                 _("cannot break down by service a measure already limited to "
+                                   "one service"))
                 if dim in PLACE_DIMENSIONS and not all(
                         isinstance(m, MigrantMeasure) and m.direction == PLACE_DIMENSIONS[dim]
                         for m in measures):
@@ -453,15 +507,17 @@ def _parse_ages(number: int, code: str, where: str, value: Any) -> AgeRanges | N
 
 
 def _parse_measure(number: int, code: str, where: str, value: Any) -> Measure:
-    families = ("events", "population", "migrants")
+    families = ("events", "population", "migrants", "services")
+    shape = _("a measure is {events: {...}}, {population: {...}}, {migrants: {...}} or "
+              "{services: {...}}")
     if not isinstance(value, dict) or len(value) != 1 or next(iter(value)) not in families:
-        raise _error(number, code, where, _("a measure is {events: {...}}, {population: {...}} or "
-                                            "{migrants: {...}}"))
+        raise _error(number, code, where, shape)
     family, spec = next(iter(value.items()))
     spec = spec or {}
     if not isinstance(spec, dict):
-        raise _error(number, code, where, _("a measure is {events: {...}}, {population: {...}} or "
-                                            "{migrants: {...}}"))
+        raise _error(number, code, where, shape)
+    if family == "services":
+        return _parse_service_measure(number, code, where, spec)
     sex = spec.get("sex")
     if sex is not None and sex not in ("M", "F"):
         raise _error(number, code, f"{where}.sex", _("must be M or F"))
@@ -504,6 +560,37 @@ def _parse_measure(number: int, code: str, where: str, value: Any) -> Measure:
         raise _error(number, code, f"{where}.kind", _("must be one of %(choices)s")
                      % {"choices": ", ".join(POPULATION_KINDS)})
     return PopulationMeasure(kind=kind, sex=sex, ages=ages)
+
+
+def _parse_service_measure(number: int, code: str, where: str, spec: dict) -> ServiceMeasure:
+    for key in spec:
+        if key not in ("what", "service"):
+            raise _error(number, code, f"{where}.{key}", _("unknown field"))
+    what = spec.get("what")
+    if what not in SERVICE_WHATS:
+        raise _error(number, code, f"{where}.what", _("must be one of %(choices)s")
+                     % {"choices": ", ".join(SERVICE_WHATS)})
+    chosen = spec.get("service")
+    if chosen is not None:
+        known = _service_codes()
+        if not isinstance(chosen, str) or not _CODE.match(chosen) or (
+                known is not None and chosen not in known):
+            raise _error(number, code, f"{where}.service",
+                         _("%(value)s is not a service of the service catalogue")
+                         % {"value": chosen})
+    return ServiceMeasure(what=what, service=chosen)
+
+
+def _service_codes() -> set[str] | None:
+    """The codes of the service catalogue in use, or ``None`` when the services app is
+    not installed (then any well-formed code is taken)."""
+    from django.apps import apps
+
+    if not apps.is_installed("renkou.services"):
+        return None
+    from renkou.services.catalogue import services
+
+    return set(services())
 
 
 def _parse_formula(number: int, code: str, text: str) -> tuple[tuple[str, str], ...]:

@@ -26,18 +26,22 @@ units or periods:
    :mod:`renkou.analytics.sql.migrants`) are counted by their managing unit (rolled up):
    the stock at each period's end, and the spells begun and ended in it, with the
    person's sex and age band and the other place (origin or destination province and
-   county).
+   county). **Service records** (服务记录, :mod:`renkou.analytics.sql.services`) are
+   counted by their unit (rolled up) and period, per service and for all services: people
+   served (distinct in the unit and period), encounters, requests and those served, and —
+   of the encounters whose person agreed to use in anonymous statistics alone — those
+   assessed at risk and referred.
 6. **Measures and indicators.** For each disaggregation the catalogue asks for (the
-   total, sex, sex × age group, birth order, origin province, …) one grouped pass over
-   the event cells, one over the population cells and one over the migrant cells compute
-   every numerator and denominator it needs; they are joined onto a skeleton of every
-   unit × period × category, so a zero is a zero and a missing denominator gives NULL
-   with the flag ``missing``; one INSERT then writes every indicator of that
-   disaggregation with its interval (Poisson exact limits from a lookup table computed
-   by :func:`renkou.demography.poisson_interval` for the distinct counts met; Wilson and
-   SRB in SQL) and small-number flag. Formulas (RNI, TFR) are evaluated on those rows;
-   e0 is the one Python step: abridged life tables of every unit × period × sex at once,
-   as NumPy arrays.
+   total, sex, sex × age group, birth order, origin province, service, …) one grouped
+   pass over the event cells, one over the population cells, one over the migrant cells
+   and one over the service cells compute every numerator and denominator it needs;
+   they are joined onto a skeleton of every unit × period × category, so a zero is a
+   zero and a missing denominator gives NULL with the flag ``missing``; one INSERT then
+   writes every indicator of that disaggregation with its interval (Poisson exact limits
+   from a lookup table computed by :func:`renkou.demography.poisson_interval` for the
+   distinct counts met; Wilson and SRB in SQL) and small-number flag. Formulas (RNI,
+   TFR) are evaluated on those rows; e0 is the one Python step: abridged life tables of
+   every unit × period × sex at once, as NumPy arrays.
 
 The SQL lives in :mod:`renkou.analytics.sql` and keeps to what Spark SQL also runs.
 """
@@ -69,12 +73,13 @@ from .catalogue import (
     Indicator,
     MigrantMeasure,
     PopulationMeasure,
+    ServiceMeasure,
     evaluation_order,
     load_catalogue,
 )
 from .periods import build_periods, month_index, month_start
 from .snapshot import LEDGER_STATE, _configure
-from .sql import formulas, life_tables, measures, migrants, setup, stages
+from .sql import formulas, life_tables, measures, migrants, services, setup, stages
 from .sql.dialect import date_literal
 
 # Period, PERIOD_KINDS, build_periods and month_index live in renkou.analytics.periods.
@@ -217,6 +222,8 @@ class _Run:
             self.sql(stages.events_sql(self.k_min, self.k_max, tuple(sorted(types))))
         with self.timed("migrants"):
             self.sql(migrants.migrants_sql())
+        with self.timed("services"):
+            self.sql(services.services_sql())
         self._measures()
         with self.timed("indicators"):
             self._indicators()
@@ -252,6 +259,12 @@ class _Run:
             con.execute(setup.snapshot_view("migrant_spells", str(snap / "migrant_spells")))
         else:  # no migrants app, or no spell yet
             con.execute(migrants.EMPTY_MIGRANT_SPELLS)
+        for name, empty in (("service_encounters", services.EMPTY_SERVICE_ENCOUNTERS),
+                            ("service_requests", services.EMPTY_SERVICE_REQUESTS)):
+            if list((snap / name).glob("*/*.parquet")):
+                con.execute(setup.snapshot_view(name, str(snap / name)))
+            else:  # no services app, or no record yet
+                con.execute(empty)
         con.execute(setup.COPY_ORG_UNITS)
         first = con.execute(setup.FIRST_EVENT_DATE).fetchone()[0]
         if first is None:
@@ -302,6 +315,7 @@ class _Run:
         ev_cols: dict[Any, str] = {}
         pop_cols: dict[Any, str] = {}
         mig_cols: dict[Any, str] = {}
+        svc_cols: dict[Any, str] = {}
         for ind in self.catalogue:
             if ind.method != "ratio":
                 continue
@@ -311,10 +325,13 @@ class _Run:
                     ev_cols.setdefault(m, f"e{len(ev_cols)}")
                 elif isinstance(m, MigrantMeasure):
                     mig_cols.setdefault(m, f"m{len(mig_cols)}")
+                elif isinstance(m, ServiceMeasure):
+                    svc_cols.setdefault(m, f"s{len(svc_cols)}")
                 else:
                     pop_cols.setdefault(m, f"p{len(pop_cols)}")
-        self.columns = {**ev_cols, **pop_cols, **mig_cols}
+        self.columns = {**ev_cols, **pop_cols, **mig_cols, **svc_cols}
         self.ev_cols, self.pop_cols, self.mig_cols = ev_cols, pop_cols, mig_cols
+        self.svc_cols = svc_cols
         # the cells with their five-year age group
         self.sql(measures.EVENT_SOURCE_VIEW)
         self.sql(measures.MIGRANT_SOURCE_VIEW)
@@ -357,6 +374,9 @@ class _Run:
                    for m in used if m in self.pop_cols}
             mig = {self.mig_cols[m]: measures.migrant_aggregate(m)
                    for m in used if m in self.mig_cols}
+            by_service = "service" in dims
+            svc = {self.svc_cols[m]: services.service_aggregate(m, by_service)
+                   for m in used if isinstance(m, ServiceMeasure)}
             if "age_group" in dims:  # only the age groups these indicators cover
                 self.sql(measures.age_group_dim_sql({g for ind in inds for g in ind.age_groups()}))
             ev_pass = (measures.family_sql(measures.EVENT_DIMS, dims, ev, measures.EVENT_SOURCE)
@@ -365,8 +385,11 @@ class _Run:
                                             measures.POPULATION_SOURCE) if pop else None)
             mig_pass = (measures.family_sql(measures.MIGRANT_DIMS, dims, mig,
                                             measures.MIGRANT_SOURCE) if mig else None)
+            svc_pass = (measures.family_sql(services.SERVICE_DIMS, dims, svc,
+                                            services.SERVICE_SOURCE) if svc else None)
             self.sql(measures.joined_sql(dims, ev_pass, pop_pass,
-                                         sorted(ev) + sorted(pop) + sorted(mig), mig_pass))
+                                         sorted(ev) + sorted(pop) + sorted(mig) + sorted(svc),
+                                         mig_pass, svc_pass))
             self._poisson_limits(sorted({self.columns[i.numerator] for i in inds
                                          if i.interval == "poisson"}))
             self.sql(measures.insert_sql([measures.indicator_sql(ind, dims, self.columns)

@@ -27,7 +27,7 @@ __all__ = ["FALLBACK_CATALOGUE", "IndicatorInfo", "change_unit_label", "division
 class IndicatorInfo:
     code: str
     name: str
-    unit: str  # '‰', '%', 'ratio', 'per_woman', 'years', 'persons'
+    unit: str  # '‰', '%', 'ratio', 'per_woman', 'years', 'days', 'persons'
     small_below: int | None = None  # the count below which a value is flagged small
 
     @property
@@ -66,13 +66,21 @@ FALLBACK_CATALOGUE: dict[str, tuple[Promise, str]] = {
     "MIG_OUT_DEPARTURES": (gettext_lazy("Outflow migrants left"), "persons"),
     "MIG_IN_SHARE": (gettext_lazy("Inflow migrants' share of the population"), "%"),
     "MIG_OUT_SHARE": (gettext_lazy("Outflow migrants' share of the population"), "%"),
+    "SVC_SERVED": (gettext_lazy("People served"), "persons"),
+    "SVC_ENCOUNTERS": (gettext_lazy("Services given"), "persons"),
+    "SVC_REQUESTS": (gettext_lazy("Requests for a service"), "persons"),
+    "SVC_COVERAGE": (gettext_lazy("Requests served"), "%"),
+    "SVC_WAIT": (gettext_lazy("Mean wait for a service"), "days"),
+    "PPC_AT_RISK": (gettext_lazy("Pre-pregnancy checks: share assessed at risk"), "%"),
+    "PPC_REFERRED": (gettext_lazy("Pre-pregnancy checks: share referred"), "%"),
+    "SVC_MIGRANTS_SERVED": (gettext_lazy("Migrants served at their residence"), "persons"),
 }
 
 
 def unit_label(unit: str) -> str:
     """How a unit is written after a number."""
     return {"‰": "‰", "%": "%", "per_woman": _("per woman"), "years": _("years"),
-            "ratio": "", "persons": ""}.get(unit, "")
+            "days": _("days"), "ratio": "", "persons": ""}.get(unit, "")
 
 
 def change_unit_label(unit: str) -> str:

@@ -33,6 +33,8 @@ CREATE TABLE indicator_values (
     origin_county        VARCHAR NOT NULL DEFAULT '',
     destination_province VARCHAR NOT NULL DEFAULT '',
     destination_county   VARCHAR NOT NULL DEFAULT '',
+    -- the service of a service-record figure (服务记录): its code in the service catalogue
+    service       VARCHAR NOT NULL DEFAULT '',
     value         DOUBLE,
     numerator     DOUBLE,
     denominator   DOUBLE,
@@ -44,7 +46,7 @@ CREATE TABLE indicator_values (
 
 #: The disaggregation columns, in their order in the table.
 DIMENSION_COLUMNS = ("sex", "age_group", "birth_order", "urban_rural", "origin_province",
-                     "origin_county", "destination_province", "destination_county")
+                     "origin_county", "destination_province", "destination_county", "service")
 #: The condition of a total row: no disaggregation.
 TOTAL_ROW = " AND ".join(f"{c} = ''" for c in DIMENSION_COLUMNS)
 

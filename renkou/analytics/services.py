@@ -29,7 +29,7 @@ from .store import NoIndicators, connect
 __all__ = ["AnalyticsNotReady", "catalogue", "indicator_rows", "refresh"]
 
 DIMENSION_FIELDS = DIMENSION_COLUMNS
-ENGINE_STAGES = ("load", "residence", "population", "events", "migrants", "measures",
+ENGINE_STAGES = ("load", "residence", "population", "events", "migrants", "services", "measures",
                  "indicators", "life_tables", "formulas", "write")
 
 

@@ -22,9 +22,27 @@ PyArrow record batches, so memory stays bounded whatever the size of the registe
                                             residence_org_id, residence_code,
                                             manager_org_id, start_date, end_date,
                                             end_reason, reason
+        service_encounters/county=340621/*.parquet  the service encounters (服务记录, when
+                                            the services app is installed): encounter_id,
+                                            person_id, service_code, org_id (the service
+                                            unit), date, stats_consent, at_risk, referred,
+                                            migrant_at_residence
+        service_requests/county=340621/*.parquet  the requests for a service: request_id,
+                                            person_id, service_code, org_id, requested_on,
+                                            state, served_on
 
 partitioned (hive style) by the six-digit county code of the unit: a person's registered
-unit, an event's unit, a spell's managing unit (管理地). Corrections are already resolved by the SQL form of
+unit, an event's unit, a spell's managing unit (管理地), an encounter's service unit, a
+request's unit.
+
+No result of a service leaves the database: an encounter brings no item value, only
+``at_risk`` (the service's risk item read as a flag) and ``referred``, and those two
+only when the person has an active consent of purpose "statistics" on the day of the
+snapshot (``stats_consent``, for every service or this one; null otherwise). That a
+service was received (service, unit, day, whether she was a migrant served at her
+residence) is no result and comes for every encounter. A request's ``served_on`` is the
+day of the first encounter that served it, or its closing day when it was closed as
+served. Corrections are already resolved by the SQL form of
 :func:`renkou.register.ledger.resolve` (:mod:`renkou.analytics.sql.ledger`): an event
 takes the date, unit and details its correction chain leaves it with, or is dropped
 when the chain leaves it void; the corrections that supersede events are not in the
@@ -87,6 +105,17 @@ MIGRANT_SPELL_SCHEMA = pa.schema([
     ("manager_org_id", pa.int64()), ("start_date", pa.string()), ("end_date", pa.string()),
     ("end_reason", pa.string()), ("reason", pa.string()),
 ])
+#: Booleans travel as 0/1 (the database drivers differ) and are cast in the partitioning.
+SERVICE_ENCOUNTER_SCHEMA = pa.schema([
+    ("encounter_id", pa.int64()), ("person_id", pa.int64()), ("service_code", pa.string()),
+    ("org_id", pa.int64()), ("date", pa.string()), ("stats_consent", pa.int64()),
+    ("at_risk", pa.int64()), ("referred", pa.int64()), ("migrant_at_residence", pa.int64()),
+])
+SERVICE_REQUEST_SCHEMA = pa.schema([
+    ("request_id", pa.int64()), ("person_id", pa.int64()), ("service_code", pa.string()),
+    ("org_id", pa.int64()), ("requested_on", pa.string()), ("state", pa.string()),
+    ("served_on", pa.string()),
+])
 ORG_SCHEMA = pa.schema([
     ("org_id", pa.int64()), ("code", pa.string()), ("name", pa.string()), ("level", pa.int64()),
     ("path", pa.string()), ("parent_code", pa.string()), ("urban_rural", pa.string()),
@@ -143,6 +172,11 @@ def write_snapshot(base: Path | None = None, progress: bool = False) -> dict[str
             _("snapshot: ledger") if progress else None, LifeEvent.objects.count)
         report["migrant_spells"] = _write_raw(
             raw / "migrant_spells.parquet", MIGRANT_SPELL_SCHEMA, _migrant_spells(), None, None)
+        encounters, requests = _service_records()
+        report["service_encounters"] = _write_raw(
+            raw / "service_encounters.parquet", SERVICE_ENCOUNTER_SCHEMA, encounters, None, None)
+        report["service_requests"] = _write_raw(
+            raw / "service_requests.parquet", SERVICE_REQUEST_SCHEMA, requests, None, None)
     report["read_seconds"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -173,6 +207,58 @@ def _migrant_spells() -> models.QuerySet | None:
                             ed=Cast("end_date", models.CharField()))
             .values_list("pk", "person_id", "direction", "hukou_code", "residence_org_id",
                          "residence_code", "manager_org_id", "sd", "ed", "end_reason", "reason"))
+
+
+def _flag(condition: Any) -> models.Case:
+    """1 where ``condition`` holds, else 0 (an integer on every backend)."""
+    return models.Case(models.When(condition, then=models.Value(1)), default=models.Value(0),
+                       output_field=models.IntegerField())
+
+
+def _service_records() -> tuple[models.QuerySet | None, models.QuerySet | None]:
+    """The encounters and requests as values_lists in the columns of
+    :data:`SERVICE_ENCOUNTER_SCHEMA` and :data:`SERVICE_REQUEST_SCHEMA`, or ``None`` when
+    the services app is not installed (the files are then empty).
+
+    ``stats_consent``: the person has an active consent of purpose "statistics" today, for
+    every service or for this one (:func:`renkou.services.models.active_q`); ``at_risk``
+    and ``referred`` are read only then (else NULL: her results stay in the database)."""
+    if not apps.is_installed("renkou.services"):
+        return None, None
+    from renkou.core import clock
+    from renkou.services.models import Purpose, RequestState, active_q
+
+    consent = apps.get_model("services", "Consent").objects
+    encounter = apps.get_model("services", "Encounter").objects
+    request = apps.get_model("services", "ServiceRequest").objects
+    agreed = models.Exists(
+        consent.filter(person=models.OuterRef("person_id"), purpose=Purpose.STATISTICS)
+        .filter(models.Q(service_code=models.OuterRef("service_code")) | models.Q(service_code=""))
+        .filter(active_q(clock.today())))
+    stats = models.Q(stats_consent=1)
+    encounters = (
+        encounter.order_by()
+        .annotate(d=Cast("date", models.CharField()), stats_consent=_flag(agreed))
+        .annotate(risk=models.Case(models.When(stats & models.Q(at_risk=True), then=models.Value(1)),
+                                   models.When(stats & models.Q(at_risk=False), then=models.Value(0)),
+                                   default=None, output_field=models.IntegerField()),
+                  ref=models.Case(models.When(stats, then=_flag(models.Q(referred=True))),
+                                  default=None, output_field=models.IntegerField()),
+                  mig=_flag(models.Q(migrant_at_residence=True)))
+        .values_list("pk", "person_id", "service_code", "org_id", "d", "stats_consent", "risk",
+                     "ref", "mig"))
+    first = (encounter.filter(request=models.OuterRef("pk")).order_by("date", "pk")
+             .values("date")[:1])
+    served = models.Case(
+        models.When(models.Exists(encounter.filter(request=models.OuterRef("pk"))),
+                    then=models.Subquery(first)),
+        models.When(state=RequestState.SERVED, then=models.F("closed_on")),
+        default=None, output_field=models.DateField())
+    requests = (request.order_by()
+                .annotate(r=Cast("requested_on", models.CharField()),
+                          s=Cast(served, models.CharField()))
+                .values_list("pk", "person_id", "service_code", "org_id", "r", "state", "s"))
+    return encounters, requests
 
 
 def _batches(query: models.QuerySet, size: int) -> Iterator[list[tuple]]:

@@ -6,7 +6,7 @@ Inputs: ``org``, ``period_list``, ``ev_period`` and ``pop_period`` (:mod:`.stage
 
 from __future__ import annotations
 
-from ..catalogue import PLACE_DIMENSIONS
+from ..catalogue import PLACE_DIMENSIONS, SERVICE_DIMENSIONS
 
 __all__ = ["DEATHS_BY_BAND", "ORG_IDS", "PERIOD_KNOWN", "PERSON_YEARS_BY_BAND",
            "life_expectancy_select"]
@@ -28,7 +28,7 @@ def life_expectancy_select(code: str, source: str) -> str:
     table of ``org_id, pid, sex, value, num, den, small``), in the shape of
     :func:`.measures.indicator_sql` for :func:`.measures.insert_sql`: no interval, flagged
     ``small_number`` and/or ``missing``."""
-    places = ", ".join(f"'' AS {d}" for d in PLACE_DIMENSIONS)
+    places = ", ".join(f"'' AS {d}" for d in (*PLACE_DIMENSIONS, *SERVICE_DIMENSIONS))
     return f"""
 SELECT org_id, pid, '{code}' AS indicator, sex, '' AS age_group,
        '' AS birth_order, '' AS urban_rural, {places}, value, num, den,

@@ -4,9 +4,10 @@ disaggregation, and the value, interval and flag of each indicator.
 A *measure* is one numerator or denominator definition of the catalogue. For each
 disaggregation the catalogue asks for (the total, sex, sex × age group, …), the measures
 it needs are computed in one grouped pass over the event cells (``ev_period``), one over
-the population cells (``pop_period``) and one over the migrant cells (``mig_period``),
-joined onto the skeleton of every unit × period × category (table ``j``), and every
-indicator of that disaggregation is written from ``j`` in one INSERT.
+the population cells (``pop_period``), one over the migrant cells (``mig_period``) and
+one over the service cells (``svc_period``, :mod:`.services`), joined onto the skeleton
+of every unit × period × category (table ``j``), and every indicator of that
+disaggregation is written from ``j`` in one INSERT.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from ..catalogue import (
     BAND_STARTS,
     DIMENSIONS,
     PLACE_DIMENSIONS,
+    SERVICE_DIMENSIONS,
     EventMeasure,
     Indicator,
     MigrantMeasure,
     PopulationMeasure,
+    ServiceMeasure,
 )
 from .stages import BIRTH_AT_MOTHERS_HOME
 
@@ -40,7 +43,7 @@ MIGRANT_DIMS = ("sex", "age_group", "urban_rural", *PLACE_DIMENSIONS)
 Z95 = 1.959963984540054
 
 _COLUMN = {"sex": "sex", "age_group": "age_group", "birth_order": "birth_order",
-           "urban_rural": "ur", **{d: d for d in PLACE_DIMENSIONS}}
+           "urban_rural": "ur", **{d: d for d in (*PLACE_DIMENSIONS, *SERVICE_DIMENSIONS)}}
 
 #: The cells each family's grouped pass reads (the ``source`` of :func:`family_sql`): the
 #: event and population cells with their five-year age group ('' for an event without an
@@ -152,7 +155,8 @@ def skeleton_sql(dims: tuple[str, ...]) -> tuple[str, dict[str, str]]:
         if d == "urban_rural":
             sql += " JOIN org_ur u ON u.org_id = o.org_id"
             values[d] = "u.ur"
-        elif d in PLACE_DIMENSIONS:  # the places met under each unit (.migrants)
+        elif d in PLACE_DIMENSIONS or d in SERVICE_DIMENSIONS:
+            # the places (.migrants) or services (.services) met under each unit
             sql += f" JOIN org_{d} {d}_ ON {d}_.org_id = o.org_id"
             values[d] = f"{d}_.value"
         else:
@@ -168,14 +172,14 @@ OUTPUT_COLUMNS = ("org_code", "org_name", "level", "org_path", "period", "period
 
 
 def joined_sql(dims: tuple[str, ...], ev: str | None, pop: str | None,
-               columns: list[str], mig: str | None = None) -> str:
+               columns: list[str], mig: str | None = None, svc: str | None = None) -> str:
     """``CREATE TEMP TABLE j``: every unit × period × value of ``dims`` (the skeleton) with
-    the measure columns of the event pass ``ev``, the population pass ``pop`` and the
-    migrant pass ``mig`` (NULL where nothing was counted)."""
+    the measure columns of the event pass ``ev``, the population pass ``pop``, the
+    migrant pass ``mig`` and the services pass ``svc`` (NULL where nothing was counted)."""
     frm, values = skeleton_sql(dims)
     joins = ""
     for alias, sub, family_dims in (("em", ev, EVENT_DIMS), ("pm", pop, POPULATION_DIMS),
-                                    ("mm", mig, MIGRANT_DIMS)):
+                                    ("mm", mig, MIGRANT_DIMS), ("sm", svc, SERVICE_DIMENSIONS)):
         if sub:
             joins += (f" LEFT JOIN {sub} {alias} ON {alias}.org_id = o.org_id AND {alias}.pid = pe.pid"
                       + "".join(f" AND {alias}.{_COLUMN[d]} = {values[d]}"
@@ -214,7 +218,7 @@ def poisson_limits_insert(source: str) -> str:
 def _measure_expr(m, column: str | None) -> str:
     if column is None:
         return "NULL"
-    if isinstance(m, EventMeasure | MigrantMeasure) or m.kind == "end":
+    if isinstance(m, EventMeasure | MigrantMeasure | ServiceMeasure) or m.kind == "end":
         return f"COALESCE(j.{column}, 0)"
     # start, mid-period and person-years need the population before the period:
     # missing when the period starts before the ledger does

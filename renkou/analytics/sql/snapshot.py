@@ -2,7 +2,8 @@
 
 Run by :mod:`renkou.analytics.snapshot` over the files it streamed out of the database
 (``{raw}/org_units.parquet``, ``persons.parquet``, ``events.parquet``,
-``migrant_spells.parquet``). The ledger is
+``migrant_spells.parquet``, ``service_encounters.parquet``, ``service_requests.parquet``).
+The ledger is
 resolved by :func:`.ledger.effective_events_sql` and the payload fields the statistics
 need are flattened into columns. DuckDB-specific: ``read_parquet``,
 ``json_extract_string`` and ``COPY … PARTITION_BY`` (Spark SQL: ``spark.read.parquet``,
@@ -19,8 +20,9 @@ __all__ = ["partition_sql"]
 
 
 def partition_sql(raw: str, out: str) -> list[str]:
-    """The statements that write ``{out}/events``, ``persons``, ``migrant_spells`` and
-    ``org_units`` by county (a spell by its managing unit's).
+    """The statements that write ``{out}/events``, ``persons``, ``migrant_spells``,
+    ``service_encounters``, ``service_requests`` and ``org_units`` by county (a spell by
+    its managing unit's, an encounter or request by its unit's).
 
     ``raw`` and ``out`` are folder paths already escaped for a SQL string literal.
     """
@@ -65,5 +67,23 @@ def partition_sql(raw: str, out: str) -> list[str]:
             LEFT JOIN org o ON o.org_id = s.manager_org_id
             WHERE s.person_id NOT IN ({merged})
         ) TO '{out}/migrant_spells' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (county))""",
+        f"""COPY (
+            SELECT e.encounter_id, e.person_id, e.service_code, e.org_id,
+                   CAST(e.date AS DATE) AS date, CAST(e.stats_consent AS BOOLEAN) AS stats_consent,
+                   CAST(e.at_risk AS BOOLEAN) AS at_risk, CAST(e.referred AS BOOLEAN) AS referred,
+                   CAST(e.migrant_at_residence AS BOOLEAN) AS migrant_at_residence,
+                   COALESCE(o.county, '000000') AS county
+            FROM read_parquet('{raw}/service_encounters.parquet') e
+            LEFT JOIN org o ON o.org_id = e.org_id
+            WHERE e.person_id NOT IN ({merged})
+        ) TO '{out}/service_encounters' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (county))""",
+        f"""COPY (
+            SELECT r.request_id, r.person_id, r.service_code, r.org_id,
+                   CAST(r.requested_on AS DATE) AS requested_on, r.state,
+                   CAST(r.served_on AS DATE) AS served_on, COALESCE(o.county, '000000') AS county
+            FROM read_parquet('{raw}/service_requests.parquet') r
+            LEFT JOIN org o ON o.org_id = r.org_id
+            WHERE r.person_id NOT IN ({merged})
+        ) TO '{out}/service_requests' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (county))""",
         f"COPY (SELECT * FROM org) TO '{out}/org_units' (FORMAT parquet, PARTITION_BY (county))",
     ]
