@@ -17,6 +17,7 @@ result (:func:`services_received`).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -224,9 +225,12 @@ def _check_value(item: Item, value: Any) -> Any:
         raise ValueError(_("answer yes or no"))
     if item.kind == "number":
         try:
-            return float(value)
+            number = float(value)
         except (TypeError, ValueError):
             raise ValueError(_("not a number")) from None
+        if not math.isfinite(number):  # float() takes "nan" and "inf"; JSON does not
+            raise ValueError(_("not a number"))
+        return number
     if item.kind == "date":
         try:
             return (value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))).isoformat()
