@@ -165,7 +165,7 @@ class ConsentForm(ServiceForm):
                            help_text=gettext_lazy("only for a consent to share: the office "
                                                   "that may read her results; empty for every "
                                                   "office here"))
-    org = UnitField(label=gettext_lazy("recorded at"))
+    org = UnitField(label=gettext_lazy("recorded at (unit)"))
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -250,7 +250,7 @@ class EncounterForm(ServiceForm):
         user, person = self.user, self.person
         waiting = list(ServiceRequest.objects.visible_to(user)
                        .filter(person=person, service_code=service.code, state=RequestState.OPEN)
-                       .order_by("requested_on", "id"))
+                       .select_related("org").order_by("requested_on", "id"))
         self.requests = {str(r.pk): r for r in waiting}
         self._choice("request").choices = [("", "—"), *(
             (str(r.pk), _("asked on %(day)s at %(unit)s")
