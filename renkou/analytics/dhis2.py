@@ -143,6 +143,15 @@ def _option_name(dimension: str, value: str) -> str:
     return f"{value}岁" if dimension == "age_group" else f"第{value}孩"
 
 
+def _distinct_persons(ind) -> bool:
+    """Whether the indicator counts persons once per unit and period (people served): its
+    values do not add up over periods, so DHIS2 must not sum them."""
+    from .catalogue import ServiceMeasure
+
+    return (isinstance(ind.numerator, ServiceMeasure)
+            and ind.numerator.what in ("persons_served", "migrants_served"))
+
+
 def _ref(code: str) -> dict[str, str]:
     return {"id": uid(code)}
 
@@ -194,7 +203,8 @@ def metadata_package(catalogue: Iterable[Indicator] | None = None) -> dict[str, 
             "description": ind.description[:1000] if ind.description else ind.name_en,
             "domainType": "AGGREGATE",
             "valueType": "INTEGER_ZERO_OR_POSITIVE" if ind.unit == "persons" else "NUMBER",
-            "aggregationType": "SUM" if ind.unit == "persons" else "NONE",
+            "aggregationType": "SUM" if ind.unit == "persons" and not _distinct_persons(ind)
+                               else "NONE",
             "zeroIsSignificant": True,
             "categoryCombo": ({"id": DEFAULT_COMBO_ID} if not b.dimensions
                               else _ref(b.combo_code)),

@@ -101,7 +101,8 @@ def write_xlsx(report: OrgReport, out: BinaryIO | str | Path,
         sheet.append([_("Period"), _("Indicator code"), _("Indicator"), _("Sex"), _("Age group"),
                       _("Birth order"), _("Urban/rural"), _("Value"), _("Numerator"),
                       _("Denominator"), _("95% CI, lower"), _("95% CI, upper"),
-                      _("Flag"), _("Origin (hukou place)"), _("Destination (residence)")])
+                      _("Flag"), _("Origin (hukou place)"), _("Destination (residence)"),
+                      _("Service")])
         for c in sheet[1]:
             c.font, c.fill = bold, fill
         for r in rows:
@@ -109,7 +110,8 @@ def write_xlsx(report: OrgReport, out: BinaryIO | str | Path,
                           *(r[d] for d in _DISAGGREGATION_HEADERS),
                           *("—" if r[k] is None else r[k]
                             for k in ("value", "numerator", "denominator", "ci_low", "ci_high")),
-                          r["flag"], _place(r, "origin"), _place(r, "destination")])
+                          r["flag"], _place(r, "origin"), _place(r, "destination"),
+                          _service_label(r.get("service") or "")])
         sheet.column_dimensions["C"].width = 28
     save_workbook(book, out)
     return count
@@ -120,6 +122,21 @@ def _place(row: dict[str, Any], which: str) -> str:
     its province, with the name."""
     value = row.get(f"{which}_county") or row.get(f"{which}_province") or ""
     return place_label(value) if value else ""
+
+
+def _service_label(code: str) -> str:
+    """The name of a service figure's service ("" for none), from the service catalogue."""
+    if not code:
+        return ""
+    from django.apps import apps
+
+    if apps.is_installed("renkou.services"):
+        from renkou.services.catalogue import services
+
+        found = services().get(code)
+        if found is not None:
+            return found.name
+    return code
 
 
 def _sheet_title(title: str) -> str:
