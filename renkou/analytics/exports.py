@@ -24,7 +24,7 @@ from renkou.core.tables import save_workbook
 
 from . import dhis2, reports, store
 from .figures import Cell
-from .labels import place_label
+from .labels import place_label, service_label
 from .tables import OrgReport
 
 __all__ = ["FORMATS", "STATISTICS_SIGNATURES", "export_statistics", "write_pdf", "write_xlsx"]
@@ -111,7 +111,7 @@ def write_xlsx(report: OrgReport, out: BinaryIO | str | Path,
                           *("—" if r[k] is None else r[k]
                             for k in ("value", "numerator", "denominator", "ci_low", "ci_high")),
                           r["flag"], _place(r, "origin"), _place(r, "destination"),
-                          _service_label(r.get("service") or "")])
+                          service_label(r.get("service") or "")])
         sheet.column_dimensions["C"].width = 28
     save_workbook(book, out)
     return count
@@ -122,21 +122,6 @@ def _place(row: dict[str, Any], which: str) -> str:
     its province, with the name."""
     value = row.get(f"{which}_county") or row.get(f"{which}_province") or ""
     return place_label(value) if value else ""
-
-
-def _service_label(code: str) -> str:
-    """The name of a service figure's service ("" for none), from the service catalogue."""
-    if not code:
-        return ""
-    from django.apps import apps
-
-    if apps.is_installed("renkou.services"):
-        from renkou.services.catalogue import services
-
-        found = services().get(code)
-        if found is not None:
-            return found.name
-    return code
 
 
 def _sheet_title(title: str) -> str:

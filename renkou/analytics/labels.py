@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from .sql.migrants import UNKNOWN_PLACE as _UNKNOWN_PLACE
 
-__all__ = ["FALLBACK_CATALOGUE", "IndicatorInfo", "change_unit_label", "division_name",
+__all__ = ["FALLBACK_CATALOGUE", "IndicatorInfo", "change_unit_label", "division_name", "service_label",
            "label_indicator", "place_label", "unit_label"]
 
 
@@ -156,3 +156,16 @@ def place_label(value: str) -> str:
         return _("not known")
     name = division_name(value)
     return f"{value} {name}" if name else value
+
+
+def service_label(code: str) -> str:
+    """The name of a service of the service catalogue (the ``service`` breakdown of the
+    service figures), or the code when the services app is absent or has no such service."""
+    from django.apps import apps
+
+    if not code or not apps.is_installed("renkou.services"):
+        return code
+    from renkou.services.catalogue import services
+
+    found = services().get(code)
+    return found.name if found is not None else code

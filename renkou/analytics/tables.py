@@ -16,12 +16,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from .figures import Cell, change_cell
-from .labels import IndicatorInfo, division_name, place_label, unit_label
+from .labels import IndicatorInfo, division_name, place_label, service_label, unit_label
 from .periods import parse_period, period_display
 from .schema import DIMENSION_COLUMNS
 
 __all__ = ["AGE_GROUPS", "ASFR_AGE_GROUPS", "BIRTH_ORDERS", "IndicatorLookup", "OrgReport",
-           "Table", "TableRow", "standard_tables"]
+           "Table", "TableRow", "services_table", "standard_tables"]
 
 AGE_GROUPS: tuple[str, ...] = tuple(f"{a}-{a + 4}" for a in range(0, 85, 5)) + ("85+",)
 ASFR_AGE_GROUPS: tuple[str, ...] = tuple(f"{a}-{a + 4}" for a in range(15, 50, 5))
@@ -259,9 +259,39 @@ def _migrants_table(lookup: IndicatorLookup, periods: tuple[str, str]) -> Table 
     return table
 
 
+#: The rows of the services table: (indicator, whether its by-service rows follow it).
+SERVICE_LINES = (("SVC_SERVED", True), ("SVC_ENCOUNTERS", True), ("SVC_REQUESTS", False),
+                 ("SVC_COVERAGE", True), ("SVC_WAIT", False), ("PPC_AT_RISK", False),
+                 ("PPC_REFERRED", False), ("SVC_MIGRANTS_SERVED", False))
+
+
+def services_table(lookup: IndicatorLookup, periods: tuple[str, str]) -> Table | None:
+    """(h) Voluntary health services (服务记录): people served and encounters by service,
+    requests and how many were served, waiting time, the pre-pregnancy check's shares at
+    risk and referred, migrants served at their residence. ``None`` when the unit recorded
+    no service or request in either period (no table)."""
+    def nonzero(code: str, **by: str) -> bool:
+        return any((lookup.get(p, code, **by) or {}).get("value") for p in periods)
+
+    if not any(nonzero(code) for code in ("SVC_ENCOUNTERS", "SVC_REQUESTS")):
+        return None
+    lines: list[tuple[str, str, dict[str, str], int]] = []
+    for code, by_service in SERVICE_LINES:
+        lines.append((lookup.info(code).name, code, {}, 0))
+        if by_service:
+            lines += [(service_label(s), code, {"service": s}, 1)
+                      for s in lookup.values_of(code, "service") if nonzero(code, service=s)]
+    table = _long_table("services", _("Health services"), lookup, periods, lines)
+    table.note = _("Services people asked for, recorded with their consent. Coverage is the "
+                   "requests served among the requests made, never a target population; the "
+                   "shares at risk and referred count only people who agreed to use in "
+                   "anonymous statistics.")
+    return table
+
+
 def standard_tables(lookup: IndicatorLookup, periods: tuple[str, str]) -> list[Table]:
-    """The six standard tables for the periods (current, previous), and the migrants table
-    when the unit had migrants."""
+    """The six standard tables for the periods (current, previous), and the migrants and
+    services tables when the unit had migrants or services."""
 
     def line(code: str, level: int = 0, label: str = "", **disaggregation: str):
         return (label or lookup.info(code).name, code, disaggregation, level)
@@ -294,6 +324,6 @@ def standard_tables(lookup: IndicatorLookup, periods: tuple[str, str]) -> list[T
                             periods, [line("OLD65"), line("DEP"), line("e0")])
     tables = [_stock_table(lookup, periods), change, _births_table(lookup, periods),
               fertility, marriage, structure]
-    migrants = _migrants_table(lookup, periods)
-    return tables + [migrants] if migrants is not None else tables
+    optional = (_migrants_table(lookup, periods), services_table(lookup, periods))
+    return tables + [t for t in optional if t is not None]
 

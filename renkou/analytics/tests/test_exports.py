@@ -88,7 +88,7 @@ def test_excel_opens_and_has_the_numbers(world):
     assert tfr[1:] == (1.35, "—", "—")  # missing stays missing
     detail = book[book.sheetnames[-1]]
     header = [c.value for c in detail[1]]
-    assert len(header) == 16  # and the origin and destination of migrant figures, the service of service figures
+    assert len(header) == 16  # and the places of migrant figures, the service of service figures
     assert any(r[1] == "CBR" and r[8] == 120 and r[9] == 9950
                for r in detail.iter_rows(min_row=2, values_only=True))
 

@@ -299,3 +299,22 @@ def test_the_catalogue_keeps_the_figures_to_services_asked_for():
             if isinstance(m, ServiceMeasure):
                 assert m.service != "CONTRACEPTIVE_COUNSELLING"
                 assert "suppl" not in m.what and "method" not in m.what
+
+
+def test_the_statistics_pages_have_a_services_table(figures):
+    """The unit's report (pages, printable tables, Excel) gains a services table, with the
+    people served by service; a unit with no service record has none."""
+    from django.utils import translation
+
+    from renkou.analytics.reports import org_report
+
+    _report, _con, r = figures
+    with translation.override("zh-hans"):
+        town = org_report(r.town.code, "2026Q1")
+        village = org_report(r.village.code, "2026Q1")
+    table = next(t for t in town.tables if t.key == "services")
+    labels = [row.label for row in table.rows]
+    assert labels[0] == "服务人数" and "免费孕前优生健康检查" in labels
+    served = next(row for row in table.rows if row.code == "SVC_SERVED" and row.label == "服务人数")
+    assert served.cells[0].value == 3
+    assert "services" not in [t.key for t in village.tables]
