@@ -2,7 +2,7 @@ from django.utils.translation import gettext_lazy as _
 
 from renkou.core import registry
 
-from .permissions import CAPABILITIES, RECORD_SERVICES
+from .permissions import CAPABILITIES, RECORD_SERVICES, VIEW_SERVICE_FIGURES
 
 
 class ServicesConfig(registry.PlatformApp):
@@ -15,7 +15,9 @@ class ServicesConfig(registry.PlatformApp):
     api_prefix = "/services"
     api_tags = ("services",)
     capabilities = CAPABILITIES
-    menu = (registry.MenuEntry(_("Health services"), "services:index", RECORD_SERVICES, order=78),)
+    menu = (registry.MenuEntry(_("Health services"), "services:index", RECORD_SERVICES, order=78),
+            registry.MenuEntry(_("Service figures"), "services:figures", VIEW_SERVICE_FIGURES,
+                               order=79))
     commands = ("services",)
     audit_object_types = (
         ("service_record", _("health-service record of a person")),

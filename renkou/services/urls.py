@@ -18,4 +18,5 @@ urlpatterns = [
     path("follow-ups/", views.follow_up_list, name="follow_ups"),
     path("follow-ups/<int:pk>/close/", views.follow_up_close, name="follow_up_close"),
     path("catalogue/", views.catalogue, name="catalogue"),
+    path("figures/", views.figures, name="figures"),
 ]

@@ -374,3 +374,38 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     return render(request, "services/catalogue.html", {
         "services": list(catalogue_services().values()),
         "record": RECORD_SERVICES})
+
+
+@requires(VIEW_SERVICE_FIGURES)
+def figures(request: HttpRequest) -> HttpResponse:
+    """服务统计: the services table of a unit of the user's subtree for a period (people
+    served by service, coverage of the requests, waiting time, the pre-pregnancy check's
+    shares), and the same headline figures for the units below — the catalogue indicators
+    ``renkou analytics refresh`` computed, aggregates only."""
+    from renkou.analytics import reports, store
+    from renkou.analytics.periods import default_period
+
+    try:
+        con = store.connect()
+    except store.NoIndicators:
+        return render(request, "analytics/no_data.html", {"path": store.indicators_path()})
+    try:
+        periods = store.list_periods(con)
+        if not periods:
+            return render(request, "analytics/no_data.html", {"path": store.indicators_path()})
+        units = forms.station_units(request.user)
+        code = request.GET.get("org") or (request.user.org.code if request.user.org_id else "")
+        unit = get_object_or_404(units, code=code) if code else units.first()
+        if unit is None:
+            raise Http404
+        period = request.GET.get("period") or default_period(periods)
+        if period not in {p.label for p in periods}:
+            raise Http404(_("No statistics for this period."))
+        report = reports.org_report(unit.code, period, con=con)
+    finally:
+        con.close()
+    table = next((t for t in report.tables if t.key == "services"), None)
+    below = units.filter(parent=unit).order_by("code")
+    return render(request, "services/figures.html", {
+        "unit": unit, "period": period, "periods": periods, "report": report, "table": table,
+        "units": units.filter(level__lte=unit.level + 1) if unit else units, "below": below})

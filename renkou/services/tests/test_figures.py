@@ -318,3 +318,25 @@ def test_the_statistics_pages_have_a_services_table(figures):
     served = next(row for row in table.rows if row.code == "SVC_SERVED" and row.label == "服务人数")
     assert served.cells[0].value == 3
     assert "services" not in [t.key for t in village.tables]
+
+
+def test_the_service_figures_page(figures, client, stations):
+    """Health workers and statisticians read the services table of their subtree; a
+    village clerk may not; a unit outside the health worker's subtree is 404."""
+    from django.urls import reverse
+
+    from renkou.accounts.roles import Role
+
+    _report, _con, r = figures
+    url = reverse("services:figures")
+    client.force_login(stations.health)
+    page = client.get(url, {"period": "2026Q1"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="table-services"' in html and "免费孕前优生健康检查" in html
+    assert ADVICE not in html  # aggregates only
+    assert client.get(url, {"org": r.street.code, "period": "2026Q1"}).status_code == 404
+    client.force_login(stations.roles[Role.STATISTICIAN])
+    assert client.get(url, {"org": r.street.code, "period": "2026Q1"}).status_code == 200
+    client.force_login(stations.roles[Role.VILLAGE_CLERK])
+    assert client.get(url).status_code == 403
