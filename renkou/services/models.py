@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -78,9 +78,9 @@ class ConsentQuerySet(ServiceScopedQuerySet):
     def active(self, on: dt.date) -> ConsentQuerySet:
         return self.filter(active_q(on))
 
-    def covering(self, purpose: str, service_code: str) -> ConsentQuerySet:
+    def covering(self, purpose: str, service_code: str | OuterRef) -> ConsentQuerySet:
         """Consents for ``purpose`` that cover ``service_code`` (given for it, or for every
-        service when the purpose allows that)."""
+        service when the purpose allows that; an ``OuterRef`` in a subquery)."""
         return self.filter(purpose=purpose).filter(Q(service_code=service_code) | Q(service_code=""))
 
 

@@ -271,7 +271,8 @@ def display_values(chosen: Service, values: dict[str, Any]) -> list[tuple[Item, 
             continue
         value = values[item.code]
         if item.kind == "choice":
-            shown = item.choice(value).name if item.choice(value) else str(value)
+            choice = item.choice(value)
+            shown = choice.name if choice is not None else str(value)
         elif item.kind == "yes_no":
             shown = _("yes") if value else _("no")
         else:
@@ -453,7 +454,8 @@ def service_record(user, person: Person, *, reason: str = "") -> ServiceRecord:
     def rows(model, *related: str) -> tuple[list, list]:
         everything = model.objects.filter(person=person).select_related("org", *related)
         mine = set(model.objects.visible_to(user).filter(person=person).values_list("pk", flat=True))
-        own, other = [], []
+        own: list[Any] = []
+        other: list[Any] = []
         for row in everything:
             (own if row.pk in mine else other).append(row)
         return own, other

@@ -394,7 +394,8 @@ def figures(request: HttpRequest) -> HttpResponse:
         if not periods:
             return render(request, "analytics/no_data.html", {"path": store.indicators_path()})
         units = forms.station_units(request.user)
-        code = request.GET.get("org") or (request.user.org.code if request.user.org_id else "")
+        own = getattr(request.user, "org", None)
+        code = request.GET.get("org") or (own.code if own is not None else "")
         unit = get_object_or_404(units, code=code) if code else units.first()
         if unit is None:
             raise Http404
