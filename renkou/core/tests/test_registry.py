@@ -20,15 +20,15 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_every_app_registers_its_pages_api_menu_and_demo_step():
     apps = {a.label: a for a in registry.platform_apps()}
     assert {"core", "accounts", "orgunits", "register", "synthetic", "analytics", "quality",
-            "dedupe", "reconciliation", "benefits", "migrants"} <= set(apps)
+            "dedupe", "reconciliation", "benefits", "migrants", "services"} <= set(apps)
     prefixes = {label: a.url_prefix for label, a in apps.items() if a.url_prefix is not None}
     assert prefixes["register"] == "" and prefixes["analytics"] == "stats/"
     assert [s.app for s in registry.demo_steps()] == [
         "renkou.register", "renkou.dedupe", "renkou.reconciliation", "renkou.benefits",
-        "renkou.migrants", "renkou.quality"]
+        "renkou.migrants", "renkou.services", "renkou.quality"]
     assert {prefix for prefix, _router, _tags in registry.api_routers()} >= {
         "/", "/orgunits", "/audit", "/quality", "/dedupe", "/reconciliation", "/benefits",
-        "/migrants"}
+        "/migrants", "/services"}
 
 
 def test_every_menu_entry_names_a_declared_capability_and_a_real_page():
@@ -42,9 +42,13 @@ def test_roles_hold_what_the_apps_declare():
     held = registry.role_capabilities()
     # own_account: every role changes its own password and holds its own API tokens;
     # view_home: every role opens its home page (what it shows is decided panel by panel);
-    # the migrant exchange's rates are aggregates
+    # the migrant exchange's rates and the services' figures are aggregates
     assert held[Role.STATISTICIAN] == {"view_aggregates", "refresh_statistics", "follow_jobs",
-                                       "own_account", "view_home", "view_migrant_rates"}
+                                       "own_account", "view_home", "view_migrant_rates",
+                                       "view_service_figures"}
+    # a health worker: the service records, nothing of the register (DESIGN.md §1)
+    assert held[Role.HEALTH_WORKER] == {"record_services", "view_service_figures",
+                                        "own_account", "view_home"}
     assert held[Role.AUDITOR] == {"view_audit", "own_account", "view_home"}
     assert {"merge_duplicates", "approve_benefits", "manage_users"} <= held[Role.COUNTY_OFFICER]
     assert "merge_duplicates" not in held[Role.VILLAGE_CLERK]
