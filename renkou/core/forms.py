@@ -50,6 +50,11 @@ class AuditFilterForm(forms.Form):
     date_to = forms.DateField(label=_("to date"), required=False, widget=DateInput(),
                               validators=LOG_DATE_RANGE)
     client_address = forms.GenericIPAddressField(label=_("client address"), required=False)
+    #: how a record of another unit was read (``details["access"]`` of the entry); the
+    #: health-service records log their break-the-glass reads so (DESIGN.md §1)
+    access = forms.ChoiceField(label=_("kind of read"), required=False, choices=[
+        ("", _("any")), ("break_glass", _("break-the-glass reads (another unit's record, with a reason)")),
+        ("shared", _("reads under the person's sharing consent"))])
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("label_suffix", "")

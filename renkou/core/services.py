@@ -52,11 +52,12 @@ def _start_of(day: dt.date) -> dt.datetime:
 def filter_audit_entries(entries: QuerySet[AuditEntry], *, username: str = "", action: str = "",
                          object_type: str = "", object_id: str = "",
                          date_from: dt.date | None = None, date_to: dt.date | None = None,
-                         client_address: str = "") -> QuerySet[AuditEntry]:
+                         client_address: str = "", access: str = "") -> QuerySet[AuditEntry]:
     """Narrow ``entries`` by the log page's filters; empty filters are ignored.
 
     ``username`` also finds failed log-ins under that name (they have no user);
-    dates are whole days in the site's time zone, both ends included.
+    dates are whole days in the site's time zone, both ends included; ``access`` is how
+    a record of another unit was read (``details["access"]``, e.g. ``break_glass``).
     """
     if username:
         entries = entries.filter(Q(username=username) | Q(user__isnull=True,
@@ -73,6 +74,8 @@ def filter_audit_entries(entries: QuerySet[AuditEntry], *, username: str = "", a
         entries = entries.filter(time__lt=_start_of(date_to + dt.timedelta(days=1)))
     if client_address:
         entries = entries.filter(client_address=client_address)
+    if access:
+        entries = entries.filter(details__access=access)
     return entries
 
 
