@@ -299,7 +299,7 @@ def test_every_panel_is_declared_on_the_registry_with_a_capability():
     declared = registry.capability_specs()
     assert [label for label, _spec in specs] == [
         "register", "register", "analytics", "quality", "quality", "dedupe", "benefits",
-        "migrants", "reconciliation", "core", "core"]
+        "migrants", "services", "services", "reconciliation", "core", "core"]
     assert all(isinstance(spec, PanelSpec) and spec.capability in declared for _l, spec in specs)
 
 
