@@ -54,9 +54,9 @@ class CatalogueError(ValueError):
     """A mistake in a service catalogue file; the message names the service and item."""
 
 
-@dataclass(frozen=True)
-class Choice:
-    code: str
+class _Named:
+    """``name``: the Chinese name, or the English one in an English interface."""
+
     name_zh: str
     name_en: str
 
@@ -66,7 +66,14 @@ class Choice:
 
 
 @dataclass(frozen=True)
-class Item:
+class Choice(_Named):
+    code: str
+    name_zh: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class Item(_Named):
     """One thing an encounter records (a step of the service and its result)."""
 
     code: str
@@ -77,16 +84,12 @@ class Item:
     unit: str = ""
     sensitive: bool = False
 
-    @property
-    def name(self) -> str:
-        return self.name_en if (get_language() or "").startswith("en") else self.name_zh
-
     def choice(self, code: str) -> Choice | None:
         return next((c for c in self.choices if c.code == code), None)
 
 
 @dataclass(frozen=True)
-class FollowUpSpec:
+class FollowUpSpec(_Named):
     """A follow-up staff may arrange after an encounter: listed, and the person contacted,
     only while she has an active follow-up consent."""
 
@@ -95,13 +98,9 @@ class FollowUpSpec:
     name_en: str
     after_days: int
 
-    @property
-    def name(self) -> str:
-        return self.name_en if (get_language() or "").startswith("en") else self.name_zh
-
 
 @dataclass(frozen=True)
-class Service:
+class Service(_Named):
     code: str
     name_zh: str
     name_en: str
@@ -112,10 +111,6 @@ class Service:
     follow_ups: tuple[FollowUpSpec, ...] = ()
     risk_item: str = ""
     source: str = "shipped"
-
-    @property
-    def name(self) -> str:
-        return self.name_en if (get_language() or "").startswith("en") else self.name_zh
 
     @property
     def who_may_ask(self) -> str:
