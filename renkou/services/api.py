@@ -19,6 +19,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
 from ninja import Field, Path, Query, Router, Schema, Status
@@ -48,6 +49,7 @@ from renkou.register.models import Person, PersonStatus
 from . import services
 from .catalogue import out_of_scope_reason
 from .catalogue import services as catalogue_services
+from .identify import find_persons_to_serve, may_serve
 from .models import (
     Consent,
     ConsentMethod,
@@ -353,14 +355,18 @@ def find_unit(user, code: str | None, unit_id: int | None = None, *,
     return found
 
 
-def _person(person_id: int, *, for_writing: bool = False) -> Person:
-    """The person served (any unit of this deployment: a person is served where she asks);
-    a merged or voided registration takes no new record."""
+def _person(user, person_id: int, *, for_writing: bool = False) -> Person:
+    """The person served, when the caller may serve her (:func:`identify.may_serve`: a
+    person of her units, one with a record kept there, or one she looked up by her full
+    ID number — ``GET /persons`` — a person is served where she asks); else 404. A merged
+    or voided registration takes no new record."""
     person = get_object_or_404(Person.objects.all(), pk=person_id)
     if for_writing and person.status in (PersonStatus.MERGED, PersonStatus.VOID):
         raise _refuse("person_id", gettext("this registration was merged into another record "
                                            "or voided: record the service on the person's "
                                            "record"))
+    if not may_serve(user, person):
+        raise Http404
     return person
 
 
@@ -449,7 +455,7 @@ def catalogue_out() -> list[dict[str, Any]]:
                            "field of the body. Health workers only. Token only."))
 def record_encounter(request: ApiRequest, body: EncounterIn) -> Status:
     user = request.auth
-    person = _person(body.person_id, for_writing=True)
+    person = _person(user, body.person_id, for_writing=True)
     unit = find_unit(user, body.org_code, body.org_id)
     service_request = None
     if body.request_id is not None:
@@ -480,7 +486,7 @@ def read_record(request: ApiRequest,
                 reason: str = Query("", max_length=200, pattern=NO_NUL, description=_(
                     "why another unit's record must be read (at least 4 characters; a "
                     "break-the-glass read, logged)"))) -> dict:
-    person = _person(person_id)
+    person = _person(request.auth, person_id)
     record = services.service_record(request.auth, person, reason=reason)
     return {"person_id": person.pk, "name": person.name,
             "encounters": [encounter_out(e) for e in record.encounters],
@@ -498,7 +504,7 @@ def read_record(request: ApiRequest,
                            "workers only. Token only."))
 def give_consent(request: ApiRequest, body: ConsentIn) -> Status:
     user = request.auth
-    person = _person(body.person_id, for_writing=True)
+    person = _person(user, body.person_id, for_writing=True)
     unit = find_unit(user, body.org_code, body.org_id)
     share_with = None
     if body.share_with:
@@ -551,3 +557,41 @@ def follow_ups(request: ApiRequest, page: int = PAGE, page_size: int = PAGE_SIZE
                           "Health workers only."))
 def catalogue(request: ApiRequest) -> list[dict[str, Any]]:
     return catalogue_out()
+
+
+class PersonLine(Schema):
+    model_config = described(_("A person found to serve: what tells namesakes apart, nothing "
+                               "that rebuilds an ID number."))
+
+    person_id: int = Field(description=_("the person's person_id"))
+    name: str = Field(description=_("name"))
+    birth_date: str = Field(description=_("birth date"))
+    unit: str = Field(description=_("where she is registered (and lives, when that differs)"))
+    id_number: str = Field(description=_("the ID number, masked beside the birth date (the "
+                                         "area code only)"))
+
+
+class PersonsFound(Schema):
+    model_config = described(_("The persons a search names."))
+
+    results: list[PersonLine] = Field(description=_("at most 20"))
+    more: bool = Field(description=_("whether more persons match (narrow the search)"))
+    problem: str = Field(description=_("why nobody was looked up, or \"\""))
+
+
+@router.get("/persons", auth=reading(RECORD_SERVICES), response={200: PersonsFound, **READ_ERRORS},
+            summary=_("Find the person to serve"),
+            description=_("A whole ID number finds the person anywhere in this deployment (a "
+                          "migrant or visitor may be served here; a lookup outside the caller's "
+                          "units is logged and limited per hour), and she may then be served "
+                          "for the next hours; a name or pinyin initials find persons "
+                          "registered or living in the caller's units. Part of an ID number "
+                          "finds nobody. Health workers only."))
+def find_persons(request: ApiRequest,
+                 q: str = Query(..., min_length=1, max_length=50, pattern=NO_NUL,
+                                description=_("a whole ID number, a name or pinyin initials"))
+                 ) -> dict[str, Any]:
+    found = find_persons_to_serve(request.auth, q)
+    return {"results": [{"person_id": int(c.value), "name": c.name, "birth_date": c.birth_date,
+                         "unit": c.unit, "id_number": c.id_number} for c in found.results],
+            "more": found.more, "problem": found.problem}

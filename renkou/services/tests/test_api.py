@@ -191,7 +191,14 @@ def test_another_units_encounters_are_withheld_unless_a_reason_is_given(stations
     assert len(own["encounters"]) == 1 and own["withheld"] == 0
     assert own["encounters"][0]["values"]["risk_assessment"] == "high"
     auth = _auth(stations.street_health)
-    withheld = client.get(f"/api/services/encounters?person_id={woman.pk}", **auth)
+    # she is not of 城关街道's units: its health worker may serve her once she has looked
+    # her up by her whole ID number (logged), as when the woman stands at the station
+    url = f"/api/services/encounters?person_id={woman.pk}"
+    assert client.get(url, **auth).status_code == 404
+    found = client.get(f"/api/services/persons?q={woman.id_number}", **auth).json()
+    assert [p["person_id"] for p in found["results"]] == [woman.pk]
+    assert woman.id_number not in str(found)  # masked
+    withheld = client.get(url, **auth)
     assert withheld.status_code == 200
     body = withheld.json()
     assert body["encounters"] == [] and body["withheld"] == 1 and not body["broke_glass"]

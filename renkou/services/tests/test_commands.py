@@ -14,6 +14,7 @@ from fhir.resources.bundle import Bundle
 
 from renkou.accounts.roles import Role
 from renkou.core.models import AuditEntry
+from renkou.services.identify import find_persons_to_serve
 from renkou.services.models import Purpose
 
 from .conftest import consent, pre_pregnancy_check
@@ -53,6 +54,10 @@ def test_the_export_with_a_reason_opens_another_units_record_and_logs_it(station
                                                                          tmp_path):
     woman = stations.register.mother
     out = tmp_path / "record.json"
+    with pytest.raises(CommandError):  # not of 城关街道's units, not looked up
+        _run("export", "--person", str(woman.pk), "--out", str(out),
+             "--user", stations.street_health.username)
+    find_persons_to_serve(stations.street_health, woman.id_number)  # she stands at the station
     _run("export", "--person", str(woman.pk), "--out", str(out),
          "--user", stations.street_health.username)
     assert '"Encounter"' not in out.read_text(encoding="utf-8")
@@ -84,6 +89,7 @@ def test_the_export_says_what_is_missing(stations, served, tmp_path):
     with pytest.raises(CommandError) as refused:
         _run("export", "--person", "999999", "--user", stations.health.username, "--lang", "en")
     assert "999999" in str(refused.value)
+    find_persons_to_serve(stations.street_health, stations.register.mother.id_number)
     with pytest.raises(CommandError) as refused:
         _run("export", "--person", str(stations.register.mother.pk), "--reason", "急",
              "--user", stations.street_health.username, "--lang", "en")

@@ -71,8 +71,10 @@ class Command(BaseCommand):
         from renkou.services.fhir import person_bundle
 
         _require_health_worker(user)
+        from renkou.services.identify import may_serve
+
         person = Person.objects.filter(pk=options["person"]).first()
-        if person is None:
+        if person is None or not may_serve(user, person):
             raise CommandError(_("there is no person %(id)s") % {"id": options["person"]},
                                returncode=1)
         out = Path(options["out"]) if options.get("out") else None
