@@ -73,19 +73,26 @@ def station_users(health) -> dict[int, object]:
 
 
 def _fresh_women(village: OrgUnit, township: OrgUnit, today: dt.date) -> list[Person]:
-    """Married women aged 21–45 living in ``village`` (else in ``township``) with no
-    service record yet, by their number."""
-    young, old = today.replace(year=today.year - 21), today.replace(year=today.year - 45)
-    for unit in (village, township):
-        women = list(Person.objects.filter(
-            status=PersonStatus.RESIDENT, sex=Sex.FEMALE, marital_status=MaritalStatus.MARRIED,
-            birth_date__lte=young, birth_date__gt=old, current_org=None,
-            registered_org__path__startswith=unit.path)
-            .filter(service_consents__isnull=True, service_requests__isnull=True)
-            .order_by("pk")[:2])
-        if len(women) == 2:
-            return women
-    return []
+    """Two married women aged 21–45 with no pre-pregnancy record nor sharing consent yet,
+    registered and living in ``village`` (the clerk's, so that she sees their services
+    received) or, when it has too few, elsewhere in ``township``: the village's first."""
+    from django.db.models import Case, IntegerField, Q, Value, When
+
+    day = today - dt.timedelta(days=1) if (today.month, today.day) == (2, 29) else today
+    young, old = day.replace(year=day.year - 21), day.replace(year=day.year - 45)
+    in_village = Q(registered_org__path=village.path) | Q(registered_org__path__startswith=village.path + "/")
+    women = (Person.objects.filter(
+        status=PersonStatus.RESIDENT, sex=Sex.FEMALE, marital_status=MaritalStatus.MARRIED,
+        birth_date__lte=young, birth_date__gt=old, current_org=None,
+        registered_org__path__startswith=township.path + "/")
+        .exclude(service_consents__service_code="PRE_PREGNANCY")
+        .exclude(service_requests__service_code="PRE_PREGNANCY")
+        .exclude(service_consents__purpose=Purpose.SHARE)  # the read breaks the glass
+        .annotate(here=Case(When(in_village, then=Value(0)), default=Value(1),
+                            output_field=IntegerField()))
+        .order_by("here", "pk")[:2])
+    women = list(women)
+    return women if len(women) == 2 else []
 
 
 def _walk(health, other, village: OrgUnit, today: dt.date) -> dict[str, Person]:

@@ -112,9 +112,8 @@ def test_a_clerk_and_a_statistician_see_no_service_panel(client, served):
     with acting(served.street_health):
         services.service_record(served.street_health, served.register.mother, reason="本人到我所就诊")
     for role in (Role.VILLAGE_CLERK, Role.TOWNSHIP_OFFICER, Role.STATISTICIAN):
-        board, html = _home(client, served.roles[role])
+        board, _html = _home(client, served.roles[role])
         assert not [p.key for p in board.panels if p.key.startswith("services-")], role
-        assert "李秀英" not in html or role != Role.STATISTICIAN
 
 
 def test_the_panels_ask_the_database_a_few_questions(served, django_assert_max_num_queries):
