@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from renkou.accounts.permissions import Capability, has_capability
 from renkou.accounts.roles import Role
@@ -107,7 +108,15 @@ DETAIL_LABELS = {
     "paid_on": _("date paid"), "token_id": _("API token number"), "prefix": _("token prefix"),
     "active": _("switched on"), "command": _("command run"), "arguments": _("arguments"),
     "options": _("options"), "seconds": _("seconds taken"), "as_of": _("as of date"),
+    "access": _("how another unit's record was read"), "units": _("units of the record"),
+    "shown": _("records shown"), "withheld": _("records withheld"),
+    "purpose": pgettext_lazy("consent", "purpose"), "service": _("service"),
+    "withdrawn": _("withdrawn on"), "follow_ups_cancelled": _("follow-ups cancelled"),
+    "via": _("recorded via"), "lookup": _("lookup"), "found": _("found"),
 }
+#: How a record of another unit was read (``details["access"]``, the health services).
+ACCESS_LABELS = {"break_glass": _("break-the-glass read, with a reason"),
+                 "shared": _("under the person's sharing consent")}
 
 
 def _role_label(code: str) -> str:
@@ -127,6 +136,8 @@ def _detail_text(key: str, value: Any) -> str:
         return "—"
     if key == "role" and isinstance(value, str):
         return _role_label(value)
+    if key == "access" and isinstance(value, str):
+        return str(ACCESS_LABELS.get(value, value))
     if isinstance(value, list) and all(not isinstance(v, dict | list) for v in value):
         return ", ".join(str(v) for v in value)
     if isinstance(value, dict | list):

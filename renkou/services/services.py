@@ -487,7 +487,7 @@ def service_record(user, person: Person, *, reason: str = "") -> ServiceRecord:
     # a health worker must know before serving her (no results in them)
     record.consents += other_consents
     record.encounters.sort(key=lambda e: (e.date, e.pk), reverse=True)
-    audit.record(AuditAction.VIEW, "service_record", person.pk, details=details)
+    audit.record(AuditAction.VIEW, "service_record", person.pk, details=details, user=user)
     return record
 
 
