@@ -54,9 +54,10 @@ def register_is_empty() -> bool:
 
 #: Apps whose every row hangs on the register (findings, candidate pairs, surveys, benefit
 #: applications and office settings by unit, migrant spells and exchange messages, with
-#: the exchange's keys and peers: a new county is a new office): a replaced register
-#: takes them along.
-REGISTER_DEPENDENT_APPS = ("quality", "dedupe", "reconciliation", "benefits", "migrants")
+#: the exchange's keys and peers: a new county is a new office; service consents,
+#: requests, encounters and follow-ups): a replaced register takes them along.
+REGISTER_DEPENDENT_APPS = ("quality", "dedupe", "reconciliation", "benefits", "migrants",
+                           "services")
 
 
 def clear_register() -> None:

@@ -187,10 +187,21 @@ def test_replace_clears_what_the_other_apps_built_on_the_register():
     applications that point at the old persons (committed, so SQLite checks its keys)."""
     from django.core.management import call_command
 
+    from renkou.accounts.roles import Role
+    from renkou.orgunits.models import OrgUnit
     from renkou.quality.models import Violation
+    from renkou.services import services
+    from renkou.services.models import Consent
+    from renkou.testing.factories import make_user
 
     generate_county(persons=1500, seed=3, defects=0.05)
     call_command("quality", "check", stdout=io.StringIO())
     assert Violation.objects.exists()
+    county = OrgUnit.objects.get(parent=None)
+    health = make_user("t_replace_health", Role.HEALTH_WORKER, county)
+    services.give_consent(Person.objects.order_by("pk").first(), purpose="statistics",
+                          given_on=dt.date(2020, 1, 1), method="paper",
+                          information_version="统计使用知情同意书", org=county, user=health)
     generate_county(persons=1500, seed=4, replace=True)
     assert not Violation.objects.exists() and Person.objects.count() > 1000
+    assert not Consent.objects.exists()
